@@ -1,0 +1,303 @@
+"""The data that flows through kratomref: references in, evidence, findings and a report out.
+
+Everything here is plain, frozen data so that readers, services, rules and renderers can be
+tested apart from one another.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
+
+
+class Verdict(str, enum.Enum):
+    """What kratomref concluded about one reference."""
+
+    VERIFIED = "verified"  # an authority (Crossref, the DOI's agency, a working specific link) confirms it
+    UNVERIFIED = "unverified"  # nothing confirmed it and nothing showed a problem (offline, service down...)
+    PROBLEM = "problem"  # a finding of warning or error severity concerns it
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int | None = None
+    key: str | None = None  # BibTeX key, or "ref-N" for the Nth item of an article's reference list
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+
+@dataclass(frozen=True)
+class Author:
+    family: str  # surname, or the whole name of an organisation
+    given: str = ""  # given names or initials as written
+    literal: bool = False  # an organisation ("Food and Drug Administration"), not a person
+
+    def __str__(self) -> str:
+        if self.literal or not self.given:
+            return self.family
+        return f"{self.family}, {self.given}"
+
+
+# Entry types, normalised across BibTeX, CSL, RIS and free text.
+SCHOLARLY_TYPES = frozenset(
+    {"article", "inproceedings", "conference", "book", "inbook", "incollection", "phdthesis",
+     "mastersthesis", "thesis", "techreport", "report", "proceedings", "preprint", "chapter"}
+)
+WEB_TYPES = frozenset({"online", "webpage", "misc", "electronic", "www", "manual", "unpublished"})
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One entry of a bibliography or one item of an article's reference list."""
+
+    location: Location  # where the entry starts; location.key is its key or "ref-N"
+    type: str = "misc"  # lower-case BibTeX-style type: article, book, online, misc...
+    title: str | None = None  # LaTeX decoded, braces removed
+    authors: tuple[Author, ...] = ()
+    et_al: bool = False  # the list was truncated ("et al.", "... &", "and others")
+    year: str | None = None
+    container: str | None = None  # journal, book or proceedings title, or the site/organisation
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    publisher: str | None = None
+    doi: str | None = None  # as written (not yet normalised)
+    urls: tuple[str, ...] = ()  # every URL the entry gives, as written, in order
+    raw: str = ""  # the entry's source text (the whole @type{...} block, or the list item)
+    fields: Mapping[str, str] = field(default_factory=dict)  # every field, LaTeX decoded
+    field_lines: Mapping[str, int] = field(default_factory=dict)  # field name -> line number
+    raw_fields: Mapping[str, str] = field(default_factory=dict)  # every field as written
+    suppressed: frozenset[str] = frozenset()  # codes/names suppressed on this entry inline
+
+    @property
+    def key(self) -> str:
+        return self.location.key or f"{self.location.file}:{self.location.line}"
+
+    @property
+    def is_scholarly(self) -> bool:
+        return self.type in SCHOLARLY_TYPES
+
+    def line_of(self, field_name: str) -> int | None:
+        """Line of a field when the reader knows it, else the entry's own line."""
+        return self.field_lines.get(field_name, self.location.line)
+
+    def located(self, field_name: str | None = None) -> Location:
+        line = self.line_of(field_name) if field_name else self.location.line
+        return Location(self.location.file, line, self.location.key)
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A line of a document's body (outside its reference list), for placeholder and editor rules."""
+
+    file: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An in-text citation as written, and what it refers to."""
+
+    location: Location
+    text: str  # as written: "[2]", "(Smith, 2019)", "\\citep{key}"
+    target: str  # a key, a number as a string, or "Surname Year"
+    style: str  # "key", "numeric" or "author-year"
+    resolved_key: str | None = None  # the entry it was tied to
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something a reader found wrong with the input itself (a broken entry, an unreadable file)."""
+
+    location: Location
+    code: str  # a rule code, e.g. "KR001"
+    message: str
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """What a reader returns for one input file."""
+
+    path: str
+    format: str  # bibtex, text, markdown, csljson, ris, latex, pandoc, docx
+    references: tuple[Reference, ...] = ()
+    body: tuple[TextLine, ...] = ()  # body lines (drafts only)
+    body_links: tuple[tuple[Location, str], ...] = ()  # URLs found in the body (drafts only)
+    citations: tuple[Citation, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    # Directives read from the source, e.g. {"nocite-all": "1"}; reader-specific, used by rules.
+    meta: Mapping[str, str] = field(default_factory=dict)
+    # line -> codes suppressed by an inline comment on or directly above that line
+    suppressions: Mapping[int, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str  # "KR203"
+    name: str  # "doi-mismatch"
+    severity: Severity
+    summary: str  # one line for `kratomref rules`
+    explanation: str = ""  # What it does / Why it matters / Example / How to fix
+
+    def matches(self, selector: str) -> bool:
+        """True for this rule's code, name, or a code prefix such as "KR2" or "KR"."""
+        s = selector.strip()
+        return s.lower() == self.name or self.code.upper().startswith(s.upper()) and bool(s)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    location: Location
+    message: str
+    suggestion: str | None = None
+    severity: Severity | None = None  # None: the rule's default; set by severity overrides
+    fingerprint: str = ""  # content-based identity for baselines; filled by check if empty
+
+    @property
+    def level(self) -> Severity:
+        return self.severity if self.severity is not None else self.rule.severity
+
+
+@dataclass(frozen=True)
+class ReferenceResult:
+    """One reference with what kratomref concluded about it."""
+
+    reference: Reference
+    verdict: Verdict
+    reasons: tuple[str, ...] = ()  # why it is unverified or a problem, in words
+    matched: Mapping[str, Any] | None = None  # the record it was verified against (doi, title...)
+
+
+@dataclass(frozen=True)
+class Report:
+    tool_version: str
+    documents: tuple[Document, ...]
+    results: tuple[ReferenceResult, ...]
+    findings: tuple[Finding, ...]
+    fail_on: Severity | None = Severity.ERROR  # None: never fail
+    unverified_checks: int = 0  # checks that could not be made (offline, network failure, 429...)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.level == severity)
+
+    @property
+    def failed(self) -> bool:
+        return self.fail_on is not None and any(f.level >= self.fail_on for f in self.findings)
+
+    @property
+    def unverified(self) -> int:
+        return sum(1 for r in self.results if r.verdict is Verdict.UNVERIFIED)
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 findings at or above fail_on, 3 nothing failed but some checks could not be made."""
+        if self.failed:
+            return 1
+        if self.unverified_checks or self.unverified:
+            return 3
+        return 0
+
+
+# --- Evidence: what the resolve step learnt, handed to the pure rules --------------------------
+
+
+class Lookup(str, enum.Enum):
+    """Outcome of one look-up. UNVERIFIED is "could not check" and never means "broken" or "fake"."""
+
+    FOUND = "found"
+    NOT_FOUND = "not-found"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class DoiResolution:
+    doi: str  # normalised, lower-case
+    status: Lookup
+    record: Mapping[str, Any] | None = None  # Crossref "message" of /works/{doi}, when Crossref has it
+    agency: str | None = None  # "crossref", "datacite", "medra"... when known
+    reason: str | None = None  # why UNVERIFIED (timeout, 503, 429, offline...)
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class SearchResolution:
+    """A bibliographic search for a reference without a DOI."""
+
+    query: str
+    status: Lookup  # FOUND when the search ran (candidates may be empty), UNVERIFIED when it could not
+    candidates: tuple[Mapping[str, Any], ...] = ()  # Crossref work items, best first
+    reason: str | None = None
+    from_cache: bool = False
+
+
+class LinkStatus(str, enum.Enum):
+    OK = "ok"  # 2xx, after any redirects
+    BROKEN = "broken"  # 404, 410, other 4xx, persistent 5xx
+    UNREACHABLE = "unreachable"  # DNS, refused, reset, TLS, timeout, redirect loop, too many redirects
+    BLOCKED = "blocked"  # 401, 403, 429, 999, bot challenge: the site would not let a robot verify it
+    UNVERIFIED = "unverified"  # could not check: offline, excluded, refused by policy (private address)
+    UNSUPPORTED = "unsupported"  # not http(s), or malformed
+
+
+@dataclass(frozen=True)
+class Hop:
+    url: str
+    status: int
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    url: str  # as checked (normalised)
+    status: LinkStatus
+    http_status: int | None = None  # of the final response
+    final_url: str | None = None  # after redirects
+    chain: tuple[Hop, ...] = ()  # every response in order, redirects included
+    permanent_redirect: bool = False  # every redirect in the chain was 301/308
+    title: str | None = None  # <title> or first heading of the final page, when read
+    soft_404: bool = False  # a 200 page that says "not found"
+    https_works: bool | None = None  # for http:// URLs, whether the https:// form answered
+    archived: str | None = None  # closest Wayback Machine copy, for broken/unreachable links
+    reason: str | None = None  # in words: "timeout after 10 s", "redirect loop", "HTTP 404"
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the resolve step learnt about one reference."""
+
+    doi: DoiResolution | None = None
+    search: SearchResolution | None = None
+    links: Mapping[str, LinkResult] = field(default_factory=dict)  # keyed by the URL as written
+
+
+NO_EVIDENCE = Evidence()

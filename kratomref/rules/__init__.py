@@ -1,0 +1,74 @@
+"""The rule catalogue: every rule kratomref can report, gathered from one module per family.
+
+`rules`, `explain`, SARIF's rule list and the README table all read RULES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+
+from kratomref.model import Document, Evidence, Finding, Reference, Rule
+from kratomref.options import Options
+from kratomref.rules import input as input_rules
+
+# Each family module defines RULES and any of:
+#   judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterable[Finding]
+#   judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterable[Finding]
+# where the evidence mapping is keyed by Reference.key.
+FAMILIES: tuple[ModuleType, ...] = (input_rules,)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may know besides the reference: the options (today's date among them)."""
+
+    options: Options
+
+
+def all_rules() -> tuple[Rule, ...]:
+    seen: dict[str, Rule] = {}
+    for family in FAMILIES:
+        for rule in family.RULES:
+            seen.setdefault(rule.code, rule)
+    return tuple(sorted(seen.values(), key=lambda r: r.code))
+
+
+RULES: tuple[Rule, ...] = all_rules()
+
+
+def find_rule(selector: str) -> Rule | None:
+    """A rule by its code (any case) or name."""
+    s = selector.strip()
+    for rule in RULES:
+        if rule.code.lower() == s.lower() or rule.name == s.lower():
+            return rule
+    return None
+
+
+def judge_reference(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]:
+    for family in FAMILIES:
+        judge = getattr(family, "judge", None)
+        if judge is not None:
+            yield from judge(ref, evidence, ctx)
+
+
+def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
+    for family in FAMILIES:
+        judge = getattr(family, "judge_document", None)
+        if judge is not None:
+            yield from judge(doc, evidence, ctx)
+
+
+def judge_all(
+    documents: Iterable[Document], evidence: Mapping[str, Evidence], ctx: Context
+) -> list[Finding]:
+    from kratomref.model import NO_EVIDENCE
+
+    findings: list[Finding] = []
+    for doc in documents:
+        findings.extend(judge_document(doc, evidence, ctx))
+        for ref in doc.references:
+            findings.extend(judge_reference(ref, evidence.get(ref.key, NO_EVIDENCE), ctx))
+    return findings
