@@ -167,6 +167,9 @@ class Rule:
     severity: Severity
     summary: str  # one line for `kratomref rules`
     explanation: str = ""  # What it does / Why it matters / Example / How to fix
+    # True: a finding of this rule is advice about a reference that is otherwise sound (a DOI to add, a
+    # moved link); it does not by itself make the reference's verdict a problem.
+    advisory: bool = False
 
     def matches(self, selector: str) -> bool:
         """True for this rule's code, name, or a code prefix such as "KR2" or "KR"."""
@@ -175,11 +178,21 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class FieldFix:
+    """A mechanical edit `kratomref fix` may apply: set a field of the entry to a new value."""
+
+    field: str  # "doi", "url"...
+    old: str | None  # the value as written; None adds the field
+    new: str
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: Rule
     location: Location
     message: str
     suggestion: str | None = None
+    fix: FieldFix | None = None  # set only for confident, mechanical fixes
     severity: Severity | None = None  # None: the rule's default; set by severity overrides
     fingerprint: str = ""  # content-based identity for baselines; filled by check if empty
 
@@ -195,7 +208,8 @@ class ReferenceResult:
     reference: Reference
     verdict: Verdict
     reasons: tuple[str, ...] = ()  # why it is unverified or a problem, in words
-    matched: Mapping[str, Any] | None = None  # the record it was verified against (doi, title...)
+    matched: Mapping[str, Any] | None = None  # summary of the record it was verified against
+    record: Mapping[str, Any] | None = None  # the full Crossref work it matched, for export --enrich
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,64 @@
+"""DOI syntax: find, normalise and validate DOIs as people write them."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+# Crossref's recommended pattern for modern DOIs matches 74.4M of 74.9M DOIs; we accept any
+# registrant prefix 10.NNNN(.NNNN)* and a suffix of printable characters without spaces.
+# https://www.crossref.org/blog/dois-and-matching-regular-expressions/
+DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
+_FIND_RE = re.compile(r"\b(10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+)", re.IGNORECASE)
+_PREFIXES = re.compile(
+    r"^(?:https?://(?:dx\.)?doi\.org/|https?://(?:www\.)?doi\.org/|doi\.org/|doi:\s*|doi\s+|urn:doi:)",
+    re.IGNORECASE,
+)
+# Characters that prose and BibTeX leave at the end of a DOI but that are almost never part of one.
+_TRAILING = ".,;:)]}>'\"”’"
+
+
+def strip_trailing(doi: str) -> str:
+    """Drop punctuation that prose leaves after a DOI; keep a ')' that closes a '(' inside it."""
+    while doi and doi[-1] in _TRAILING:
+        if doi[-1] == ")" and doi.count("(") >= doi.count(")"):
+            break
+        doi = doi[:-1]
+    return doi
+
+
+def normalise_doi(text: str | None) -> str | None:
+    """The canonical form of a DOI (bare, lower-case), or None when the text holds no valid DOI.
+
+    DOIs are case-insensitive by definition (DOI Handbook 2.4), so lower case is canonical for
+    comparison and cache keys. Idempotent.
+    """
+    if not text:
+        return None
+    s = text.strip()
+    s = _PREFIXES.sub("", s).strip()
+    if "%" in s:
+        s = urllib.parse.unquote(s)
+    s = strip_trailing(s.strip())
+    s = s.replace("\\_", "_").replace("{", "").replace("}", "")
+    s = s.lower()
+    return s if DOI_RE.match(s) else None
+
+
+def find_dois(text: str) -> list[str]:
+    """Every DOI in free text, normalised, in order, without repeats."""
+    found: list[str] = []
+    for match in _FIND_RE.finditer(text):
+        doi = normalise_doi(match.group(1))
+        if doi and doi not in found:
+            found.append(doi)
+    return found
+
+
+def doi_url(doi: str) -> str:
+    """The https://doi.org/ URL of a normalised DOI, escaped as the DOI Handbook asks."""
+    return "https://doi.org/" + urllib.parse.quote(doi, safe="/:;()._-")
+
+
+def is_doi_url(url: str) -> bool:
+    return bool(re.match(r"^https?://(?:dx\.|www\.)?doi\.org/10\.", url.strip(), re.IGNORECASE))
