@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 from kratomref.model import Document, Evidence, Finding, Reference, Rule
 from kratomref.options import Options
@@ -59,6 +60,21 @@ def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context
         judge = getattr(family, "judge_document", None)
         if judge is not None:
             yield from judge(doc, evidence, ctx)
+
+
+def confirmations(ref: Reference, evidence: Evidence, ctx: Context) -> Mapping[str, Any] | None:
+    """What confirms the reference exists and is the cited work, from the first family that can say.
+
+    Families expose `confirms(ref, evidence, ctx)`; Crossref (DOI or confident search match) comes
+    before a working specific link because FAMILIES lists it first.
+    """
+    for family in FAMILIES:
+        confirms = getattr(family, "confirms", None)
+        if confirms is not None:
+            found = confirms(ref, evidence, ctx)
+            if found is not None:
+                return dict(found)
+    return None
 
 
 def judge_all(

@@ -1,0 +1,5 @@
+"""`python -m kratomref` runs the command line."""
+
+from kratomref.cli import main
+
+main()

@@ -1,0 +1,88 @@
+"""The JSON report: a stable, documented schema (see the README's "JSON report" section)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from kratomref.model import Finding, Report, ReferenceResult, Severity
+
+# Bumped on any change a consumer could notice: a removed or renamed key, or a changed meaning.
+SCHEMA_VERSION = 1
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "code": f.rule.code,
+        "name": f.rule.name,
+        "severity": f.level.label,
+        "file": f.location.file,
+        "line": f.location.line,
+        "key": f.location.key,
+        "message": f.message,
+        "suggestion": f.suggestion,
+        "fix": None if f.fix is None else {"field": f.fix.field, "old": f.fix.old, "new": f.fix.new},
+        "fingerprint": f.fingerprint or None,
+    }
+
+
+def _reference(result: ReferenceResult) -> dict[str, Any]:
+    ref = result.reference
+    return {
+        "key": ref.key,
+        "file": ref.location.file,
+        "line": ref.location.line,
+        "type": ref.type,
+        "title": ref.title,
+        "authors": [str(a) for a in ref.authors],
+        "year": ref.year,
+        "doi": ref.doi,
+        "url": ref.urls[0] if ref.urls else None,
+        "urls": list(ref.urls),
+        "verdict": result.verdict.value,
+        "reasons": list(result.reasons),
+        "matched": dict(result.matched) if result.matched is not None else None,
+    }
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    verdicts = Counter(r.verdict.value for r in report.results)
+    citations = [
+        {
+            "file": c.location.file,
+            "line": c.location.line,
+            "text": c.text,
+            "target": c.target,
+            "style": c.style,
+            "resolved": c.resolved_key,
+        }
+        for d in report.documents
+        for c in d.citations
+    ]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "kratomref", "version": report.tool_version},
+        "documents": [{"file": d.path, "format": d.format} for d in report.documents],
+        "references": [_reference(r) for r in report.results],
+        "findings": [_finding(f) for f in report.findings],
+        "citations": citations,
+        "summary": {
+            "references": len(report.results),
+            "verified": verdicts.get("verified", 0),
+            "unverified": verdicts.get("unverified", 0),
+            "problem": verdicts.get("problem", 0),
+            "errors": report.count(Severity.ERROR),
+            "warnings": report.count(Severity.WARNING),
+            "info": report.count(Severity.INFO),
+            "citations": len(citations),
+            "undefined_citations": sum(1 for c in citations if c["resolved"] is None),
+            "unverified_checks": report.unverified_checks,
+            "fail_on": report.fail_on.label if report.fail_on is not None else "never",
+            "exit_code": report.exit_code,
+        },
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

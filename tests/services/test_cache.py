@@ -1,0 +1,57 @@
+"""The shared look-up cache: time to live, opting out, and two processes writing at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from kratomref.services.cache import Cache
+
+
+def test_a_fresh_entry_is_returned_and_an_expired_one_is_not(tmp_path: Path) -> None:
+    now = [1000.0]
+    cache = Cache(tmp_path, clock=lambda: now[0])
+    cache.put("crossref-doi", "10.1/x", {"title": "A"}, ttl=60)
+    assert cache.get("crossref-doi", "10.1/x") == {"title": "A"}
+    now[0] += 61
+    assert cache.get("crossref-doi", "10.1/x") is None
+
+
+def test_namespaces_keep_keys_apart(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    cache.put("links", "k", 1, ttl=60)
+    assert cache.get("crossref-doi", "k") is None
+
+
+def test_a_disabled_cache_neither_reads_nor_writes(tmp_path: Path) -> None:
+    Cache(tmp_path).put("links", "k", 1, ttl=60)
+    off = Cache(tmp_path, enabled=False)
+    assert off.get("links", "k") is None
+    off.put("links", "other", 2, ttl=60)
+    assert Cache(tmp_path).get("links", "other") is None
+
+
+def test_zero_ttl_is_never_stored(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    cache.put("links", "error", {"status": "unverified"}, ttl=0)
+    assert cache.get("links", "error") is None
+
+
+def _writer(directory: str, start: int) -> None:
+    cache = Cache(directory)
+    for i in range(start, start + 200):
+        cache.put_many("links", {f"u{i}": i}, ttl=60)
+    cache.close()
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), s)) for s in (0, 200)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    cache = Cache(tmp_path)
+    assert len(cache.get_many("links", [f"u{i}" for i in range(400)])) == 400
+    assert cache.info()["namespaces"]["links"]["entries"] == 400
