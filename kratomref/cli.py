@@ -29,29 +29,56 @@ def network_options(func: F) -> F:
     """Input, network and cache options shared by check, export and fix."""
     decorators = [
         click.argument("paths", nargs=-1, type=click.Path()),
-        click.option("--input-format", type=click.Choice(
-            ["bibtex", "text", "markdown", "csljson", "ris", "latex", "pandoc", "docx"]),
-            help="Read every input as this format instead of detecting it."),
-        click.option("--offline", is_flag=True, default=None,
-                     help="Make no network request: answer from the cache, leave the rest unverified."),
+        click.option(
+            "--input-format",
+            type=click.Choice(["bibtex", "text", "markdown", "csljson", "ris", "latex", "pandoc", "docx"]),
+            help="Read every input as this format instead of detecting it.",
+        ),
+        click.option(
+            "--offline",
+            is_flag=True,
+            default=None,
+            help="Make no network request: answer from the cache, leave the rest unverified.",
+        ),
         click.option("--crossref-url", metavar="URL", help="Crossref REST API base URL (env KRATOMREF_CROSSREF_URL)."),
         click.option("--doi-url", metavar="URL", help="doi.org base URL for the handle API."),
         click.option("--archive-url", metavar="URL", help="Wayback Machine base URL."),
-        click.option("--mailto", metavar="EMAIL", help="Contact address: puts Crossref requests in the polite pool (env KRATOMREF_MAILTO)."),
+        click.option(
+            "--mailto",
+            metavar="EMAIL",
+            help="Contact address: puts Crossref requests in the polite pool (env KRATOMREF_MAILTO).",
+        ),
         click.option("--cache-dir", type=click.Path(), help="Cache directory (env KRATOMREF_CACHE_DIR)."),
         click.option("--no-cache", "no_cache", is_flag=True, default=None, help="Neither read nor write the cache."),
         click.option("--timeout", type=float, help="Seconds to wait for a server (connect and read)."),
         click.option("--max-concurrency", type=int, help="Link requests in flight at once (default 32)."),
         click.option("--max-per-host", type=int, help="Link requests in flight against one host (default 2)."),
         click.option("--user-agent", help="User-Agent for link checks."),
-        click.option("--exclude", multiple=True, metavar="REGEX", help="Do not fetch URLs matching REGEX (repeatable)."),
-        click.option("--accept", multiple=True, metavar="CODES", help="Extra HTTP status codes taken as OK, e.g. 403,999."),
-        click.option("--allow-private", is_flag=True, default=None,
-                     help="Fetch loopback, private and link-local addresses (refused by default)."),
-        click.option("--no-archive", "no_archive", is_flag=True, default=None,
-                     help="Do not look up Wayback Machine copies of broken links."),
-        click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                     help="Read this kratomref.toml or pyproject.toml instead of searching upward."),
+        click.option(
+            "--exclude", multiple=True, metavar="REGEX", help="Do not fetch URLs matching REGEX (repeatable)."
+        ),
+        click.option(
+            "--accept", multiple=True, metavar="CODES", help="Extra HTTP status codes taken as OK, e.g. 403,999."
+        ),
+        click.option(
+            "--allow-private",
+            is_flag=True,
+            default=None,
+            help="Fetch loopback, private and link-local addresses (refused by default).",
+        ),
+        click.option(
+            "--no-archive",
+            "no_archive",
+            is_flag=True,
+            default=None,
+            help="Do not look up Wayback Machine copies of broken links.",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            help="Read this kratomref.toml or pyproject.toml instead of searching upward.",
+        ),
         click.option("--today", metavar="YYYY-MM-DD", help="The date the age policy counts from (default: today)."),
     ]
     for decorator in reversed(decorators):
@@ -64,9 +91,25 @@ def _cli_values(params: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if params.get("paths"):
         values["paths"] = tuple(params["paths"])
-    simple = ("input_format", "offline", "crossref_url", "doi_url", "archive_url", "mailto", "cache_dir",
-              "timeout", "max_concurrency", "max_per_host", "user_agent", "allow_private", "fail_on",
-              "baseline", "quiet", "allow_unverified", "today")
+    simple = (
+        "input_format",
+        "offline",
+        "crossref_url",
+        "doi_url",
+        "archive_url",
+        "mailto",
+        "cache_dir",
+        "timeout",
+        "max_concurrency",
+        "max_per_host",
+        "user_agent",
+        "allow_private",
+        "fail_on",
+        "baseline",
+        "quiet",
+        "allow_unverified",
+        "today",
+    )
     for name in simple:
         if params.get(name) is not None:
             values[name] = params[name]
@@ -113,20 +156,73 @@ def _input_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
-def _progress_callback(quiet: bool) -> Callable[[str, int, int], None] | None:
-    """A progress line on stderr when it is a terminal; silent otherwise (CI logs stay clean)."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    from rich.console import Console
+_STAGE_LABELS = {"crossref": "resolving DOIs", "search": "searching Crossref", "links": "checking links"}
 
-    console = Console(stderr=True)
-    labels = {"crossref": "Resolving DOIs", "search": "Searching Crossref", "links": "Checking links"}
 
-    def progress(stage: str, done: int, total: int) -> None:
+class _Progress:
+    """Remembers how far a run got (for an interrupted run) and, on a terminal, shows it on stderr."""
+
+    def __init__(self, show: bool) -> None:
+        self.done: list[str] = []
+        self.current: tuple[str, int] | None = None
+        self.console: Any = None
+        if show:
+            from rich.console import Console
+
+            self.console = Console(stderr=True)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        label = _STAGE_LABELS.get(stage, stage)
         if done == 0:
-            console.print(f"[dim]{labels.get(stage, stage)}: {total}...[/]")
+            self.current = (label, total)
+            if self.console is not None:
+                self.console.print(f"[dim]{label}: {total}...[/]")
+        elif done >= total:
+            self.done.append(f"{label} ({total})")
+            self.current = None
 
-    return progress
+    def interrupted_message(self) -> str:
+        parts = ["interrupted"]
+        if self.current is not None:
+            parts.append(f"while {self.current[0]} ({self.current[1]})")
+        if self.done:
+            parts.append("after " + ", ".join(self.done))
+        return " ".join(parts) + "; look-ups already made are kept in the cache."
+
+
+@contextmanager
+def _interruptible(progress: _Progress) -> Iterator[None]:
+    """SIGINT and SIGTERM stop the run cleanly: say how far it got, exit 130 or 143, no traceback.
+
+    The cache stays consistent because every write is one short SQLite transaction.
+    """
+    import signal
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(progress.interrupted_message(), err=True)
+        sys.exit(130)
+    except _Terminated:
+        click.echo(progress.interrupted_message(), err=True)
+        sys.exit(143)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(BaseException):
+    """Raised by the SIGTERM handler so that the run unwinds like an interrupt."""
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 class KratomrefGroup(click.Group):
@@ -163,20 +259,40 @@ def _formats_and_outputs(fmt: str | None, outputs: tuple[str, ...]) -> list[tupl
 
 @main.command()
 @network_options
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
-              help="Report format (default text; github under GitHub Actions).")
-@click.option("-o", "--output", "outputs", multiple=True, metavar="FILE|FORMAT=FILE",
-              help="Write the report to FILE; FORMAT=FILE writes another format too (repeatable).")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
-              help="Exit 1 when a finding is at or above this severity (default error).")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Report format (default text; github under GitHub Actions).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FILE|FORMAT=FILE",
+    help="Write the report to FILE; FORMAT=FILE writes another format too (repeatable).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    help="Exit 1 when a finding is at or above this severity (default error).",
+)
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules (codes, names or prefixes).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Never these rules.")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not in this baseline.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings as a baseline.")
-@click.option("--allow-unverified", is_flag=True, default=None,
-              help="Exit 0 rather than 3 when some references could not be checked.")
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    default=None,
+    help="Exit 0 rather than 3 when some references could not be checked.",
+)
 @click.option("-q", "--quiet", is_flag=True, default=None, help="Print only the findings and the summary.")
-@click.option("--color/--no-color", default=None, help="Colour the text report (default: when a terminal; honours NO_COLOR).")
+@click.option(
+    "--color/--no-color", default=None, help="Colour the text report (default: when a terminal; honours NO_COLOR)."
+)
 @click.option("--show-config", is_flag=True, help="Print the effective configuration and where each value came from.")
 def check(**params: Any) -> None:
     """Check the references in PATHS (default: references.bib)."""
@@ -191,8 +307,9 @@ def check(**params: Any) -> None:
         click.echo(describe(options, provenance))
         return
     targets = _formats_and_outputs(params["fmt"], params["outputs"])
-    with _input_errors():
-        report = run_check(options, progress=_progress_callback(bool(options.quiet)))
+    progress = _Progress(show=not options.quiet and sys.stderr.isatty())
+    with _input_errors(), _interruptible(progress):
+        report = run_check(options, progress=progress)
 
     if params["write_baseline"]:
         from kratomref.baseline import write_baseline

@@ -30,7 +30,7 @@ def _finding_lines(f: Finding) -> Text:
 
 
 def summary_line(report: Report) -> str:
-    verdicts = defaultdict(int)
+    verdicts: dict[Verdict, int] = defaultdict(int)
     for r in report.results:
         verdicts[r.verdict] += 1
     parts = [

@@ -66,9 +66,11 @@ class Cache:
         if not self.enabled:
             return None
         with self._lock:
-            row = self._connect().execute(
-                "SELECT value, expires FROM entries WHERE namespace=? AND key=?", (namespace, key)
-            ).fetchone()
+            row = (
+                self._connect()
+                .execute("SELECT value, expires FROM entries WHERE namespace=? AND key=?", (namespace, key))
+                .fetchone()
+            )
         if row is None or row[1] < self.clock():
             self.misses += 1
             return None
@@ -116,9 +118,11 @@ class Cache:
             return result
         now = self.clock()
         with self._lock:
-            rows = self._connect().execute(
-                "SELECT namespace, COUNT(*), SUM(expires < ?) FROM entries GROUP BY namespace", (now,)
-            ).fetchall()
+            rows = (
+                self._connect()
+                .execute("SELECT namespace, COUNT(*), SUM(expires < ?) FROM entries GROUP BY namespace", (now,))
+                .fetchall()
+            )
         result["namespaces"] = {ns: {"entries": n, "expired": int(e or 0)} for ns, n, e in rows}
         result["bytes"] = self.path.stat().st_size
         return result
