@@ -1,0 +1,226 @@
+"""Read one input file into a Document: pick the format, decode the bytes, hand the text to its reader.
+
+A reader is a pure function `read(path, text) -> Document`. Bad input (empty, binary, undecodable,
+too large) becomes a KR002 problem in the Document; only a path that cannot be opened raises.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import os
+import re
+import stat
+from collections.abc import Callable
+
+from kratomref.model import Document, Location, Problem
+from kratomref.readers import bibtex, csljson, docx, latex, pandoc, ris, text
+
+Reader = Callable[[str, str], Document]
+
+
+class InputError(Exception):
+    """A path that does not exist, is a directory, or cannot be opened."""
+
+
+# Reference files of a few MB are large; 64 MiB leaves room for a 50 MB export while bounding memory.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+# Git's test for a binary file: a NUL byte in the first 8000 bytes (xdiff's buffer_is_binary).
+BINARY_SNIFF_BYTES = 8000
+HEAD_CHARS = 4096  # how much text the format detectors see
+
+# name -> reader. Another format is one line here and one (predicate, name) pair in DETECTORS.
+FORMATS: dict[str, Reader] = {
+    "bibtex": bibtex.read,
+    "text": text.read_text,
+    "markdown": text.read_markdown,
+    "csljson": csljson.read,
+    "ris": ris.read,
+    "latex": latex.read,
+    "pandoc": pandoc.read,
+    "docx": docx.read,
+}
+# Formats whose reader opens the file itself (it is called with text=""): docx and the like.
+BINARY_FORMATS: set[str] = {"docx"}
+ALIASES = {
+    "bib": "bibtex",
+    "biblatex": "bibtex",
+    "txt": "text",
+    "md": "markdown",
+    "csl": "csljson",
+    "csl-json": "csljson",
+    "json": "csljson",
+    "tex": "latex",
+    "word": "docx",
+}
+
+
+def extension(path: str) -> str:
+    """The lower-case extension of path with its dot ("" when it has none)."""
+    return os.path.splitext(path)[1].lower()
+
+
+def _looks_like_bibtex(head: str) -> bool:
+    for line in head.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("%"):
+            continue
+        return re.match(r"@\s*[A-Za-z]+\s*[{(]", stripped) is not None
+    return False
+
+
+def _looks_like_ris(head: str) -> bool:
+    return re.match(r"\s*TY  -", head) is not None
+
+
+def _looks_like_csljson(head: str) -> bool:
+    stripped = head.lstrip()
+    return stripped[:1] in ("[", "{") and re.search(r'"(?:id|type|title|author)"\s*:', stripped) is not None
+
+
+def _looks_like_markdown(head: str) -> bool:
+    return re.search(r"^(?:#{1,6} \S|\[[^\]]+\]: \S|.*\]\(https?://)", head, re.MULTILINE) is not None
+
+
+# Checked in order; the first predicate that holds names the format. Extensions first, then content.
+DETECTORS: list[tuple[Callable[[str, str], bool], str]] = [
+    (lambda path, head: extension(path) in (".bib", ".bibtex", ".biblatex"), "bibtex"),
+    (lambda path, head: extension(path) in (".tex", ".ltx"), "latex"),
+    (lambda path, head: extension(path) == ".docx", "docx"),
+    (lambda path, head: extension(path) not in (".txt", ".text") and pandoc.has_bibliography(head), "pandoc"),
+    (lambda path, head: extension(path) == ".ris" or _looks_like_ris(head), "ris"),
+    (lambda path, head: extension(path) == ".json" or _looks_like_csljson(head), "csljson"),
+    (lambda path, head: _looks_like_bibtex(head), "bibtex"),
+    (lambda path, head: extension(path) in (".md", ".markdown", ".mdown", ".mkd", ".rmd", ".qmd"), "markdown"),
+    (lambda path, head: extension(path) in (".txt", ".text"), "text"),
+    (lambda path, head: _looks_like_markdown(head), "markdown"),
+]
+
+
+def detect(path: str, head: str) -> str:
+    """The format of a file from its name and the first few thousand characters of its text."""
+    for predicate, name in DETECTORS:
+        if predicate(path, head):
+            return name
+    return "text"
+
+
+def format_name(input_format: str) -> str:
+    """The registered name of a format given by a user (aliases such as "bib" or "md" accepted)."""
+    name = input_format.strip().lower()
+    name = ALIASES.get(name, name)
+    if name not in FORMATS:
+        known = ", ".join(sorted(FORMATS))
+        raise InputError(f"unknown input format {input_format!r} (expected one of {known})")
+    return name
+
+
+def _unreadable(path: str, fmt: str, message: str, suggestion: str | None = None) -> Document:
+    return Document(path, fmt, problems=(Problem(Location(path), "KR002", message, suggestion),))
+
+
+def _open_bytes(path: str) -> tuple[bytes, int]:
+    """The first MAX_INPUT_BYTES + 1 bytes of path and its size; InputError if it cannot be opened."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{path}: is a directory, not a file")
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_INPUT_BYTES:
+            return b"", info.st_size
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be opened ({exc.strerror or exc})") from None
+    return data, len(data)
+
+
+# An encoding the file declares: JabRef's "% Encoding: windows-1252", LaTeX's "% !TeX encoding = latin1",
+# an HTML/XML charset or a YAML front-matter "encoding:" key.
+_DECLARED_RE = re.compile(r"(?:encoding|charset)\s*[:=]\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """The text of data and, when it was not UTF-8, the encoding that was guessed (None otherwise).
+
+    Order: a UTF-16/32 byte-order mark; UTF-8 (with or without BOM); an encoding the file declares in
+    its first 1 KB; cp1252 (what Windows editors and older JabRef save), which maps every byte that
+    latin-1 maps to printable text except five; latin-1 for those, since it decodes any byte.
+    """
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), None
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    declared = _DECLARED_RE.search(data[:1024].decode("latin-1"))
+    if declared:
+        try:
+            name = codecs.lookup(declared.group(1)).name
+            if name not in ("utf-8", "utf-8-sig"):
+                return data.decode(name), None
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def read(path: str, input_format: str | None = None) -> Document:
+    """Read one input file. Raises InputError only when the path cannot be opened."""
+    fmt = format_name(input_format) if input_format else None
+    data, size = _open_bytes(path)
+    if size > MAX_INPUT_BYTES:
+        return _unreadable(
+            path, fmt or detect(path, ""),
+            f"the file is too large to read ({size / 2**20:.0f} MiB; the limit is {MAX_INPUT_BYTES // 2**20} MiB)",
+            "split it into smaller files",
+        )
+    head = data[: HEAD_CHARS * 4].decode("utf-8", "replace")[:HEAD_CHARS].lstrip("\ufeff")
+    fmt = fmt or detect(path, head)
+    if fmt in BINARY_FORMATS:
+        return _guarded(FORMATS[fmt], path, "", fmt)
+    if not data or data.isspace():
+        return _unreadable(path, fmt, "the file is empty", "point kratomref at the bibliography or draft itself")
+    wide = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE))  # NULs expected
+    if b"\x00" in data[:BINARY_SNIFF_BYTES] and not wide:
+        return _unreadable(path, fmt, "the file is binary, not text", "save the document as UTF-8 text")
+    decoded, guessed = decode(data)
+    document = _guarded(FORMATS[fmt], path, decoded, fmt)
+    if guessed:
+        problem = Problem(
+            Location(path),
+            "KR002",
+            f"the file is not UTF-8; it was read as {guessed}, so some characters may be wrong",
+            "save the file as UTF-8",
+        )
+        document = dataclasses.replace(document, problems=(problem, *document.problems))
+    return document
+
+
+def _guarded(reader: Reader, path: str, decoded: str, fmt: str) -> Document:
+    """Run a reader; a reader bug on strange input becomes a KR001 problem rather than a traceback."""
+    try:
+        return reader(path, decoded)
+    except RecursionError:
+        problem = Problem(Location(path), "KR001", "the file is nested too deeply to parse")
+        return Document(path, fmt, problems=(problem,))
+    except Exception as exc:  # one bad file must not stop a run over many
+        message = f"the file could not be parsed as {fmt} ({type(exc).__name__}: {exc})"
+        return Document(path, fmt, problems=(Problem(Location(path), "KR001", message),))
+
+
+def expand(documents: list[Document]) -> list[Document]:
+    """LaTeX and pandoc documents with the bibliographies they name read and linked (issue 9)."""
+    return latex.expand(documents, read)
