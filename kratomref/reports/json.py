@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from kratomref.model import Finding, Report, ReferenceResult, Severity
+from kratomref.model import Finding, ReferenceResult, Report, Severity
 
 # Bumped on any change a consumer could notice: a removed or renamed key, or a changed meaning.
 SCHEMA_VERSION = 1

@@ -1,0 +1,54 @@
+"""A compact Markdown table of the findings, for a pull-request comment or a job summary."""
+
+from __future__ import annotations
+
+from kratomref.model import Finding, Report, Severity, Verdict
+
+# GitHub truncates comments at 65,536 characters; past this many rows the table says how many it left out.
+MAX_ROWS = 200
+
+
+def cell(text: str) -> str:
+    """Text safe inside a GFM table cell: no pipe ends the cell, no newline ends the row, no HTML."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+    return "<br>".join(line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _row(f: Finding) -> str:
+    where = str(f.location)
+    if f.location.key:
+        where += f" ({f.location.key})"
+    return (
+        f"| {f.level.label} | {f.rule.code} {cell(f.rule.name)} | {cell(where)} | {cell(f.message)} | "
+        f"{cell(f.suggestion or '')} |"
+    )
+
+
+def render(report: Report) -> str:
+    errors, warnings, infos = (report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
+    unverified = [r for r in report.results if r.verdict is Verdict.UNVERIFIED]
+    summary = (
+        f"**kratomref**: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}, {infos} info "
+        f"in {_plural(len(report.documents), 'file')}; {len(report.results)} references, "
+        f"{len(unverified)} unverified"
+    )
+    lines = [summary, ""]
+    if report.findings:
+        lines += ["| Severity | Rule | Location | Message | Suggestion |", "|---|---|---|---|---|"]
+        lines += [_row(f) for f in report.findings[:MAX_ROWS]]
+        if len(report.findings) > MAX_ROWS:
+            lines += ["", f"… and {len(report.findings) - MAX_ROWS} more findings (see the full report)."]
+    else:
+        lines.append("No findings.")
+    if unverified:
+        lines += ["", f"<details><summary>{_plural(len(unverified), 'reference')} could not be verified</summary>", ""]
+        for r in unverified:
+            reason = "; ".join(r.reasons) or "not checked"
+            lines.append(f"- {cell(str(r.reference.location))} ({cell(r.reference.key)}): {cell(reason)}")
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,137 @@
+"""SARIF 2.1.0, for GitHub code scanning and other SARIF viewers."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+from kratomref.model import Finding, Report, Rule, Severity, Verdict
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/kratomref/"
+# Named so a consumer can tell our fingerprint from one GitHub computes; bump if its recipe changes.
+FINGERPRINT_KEY = "kratomref/v1"
+
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _rule(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.explanation or rule.summary},
+        "help": {"text": rule.explanation or rule.summary},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {"advisory": rule.advisory},
+    }
+
+
+def artifact_uri(path: str) -> dict[str, str]:
+    """A relative path stays relative to the checkout (%SRCROOT%), percent-encoded as a URI reference."""
+    if PureWindowsPath(path).is_absolute() and not path.startswith("/"):
+        return {"uri": PureWindowsPath(path).as_uri()}
+    posix = path.replace("\\", "/")
+    if PurePosixPath(posix).is_absolute():
+        return {"uri": PurePosixPath(posix).as_uri()}
+    if posix.startswith("./"):
+        posix = posix[2:]
+    return {"uri": urllib.parse.quote(posix), "uriBaseId": "%SRCROOT%"}
+
+
+def _message(finding: Finding) -> str:
+    # SARIF "fixes" require byte-exact artifact changes, which a field-level suggestion cannot give;
+    # the suggestion goes into the message GitHub shows, and into properties for other consumers.
+    if finding.suggestion:
+        return f"{finding.message}\nSuggestion: {finding.suggestion}"
+    return finding.message
+
+
+def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": artifact_uri(finding.location.file)}
+    if finding.location.line is not None and finding.location.line >= 1:
+        region: dict[str, int] = {"startLine": finding.location.line}
+        if finding.location.column is not None and finding.location.column >= 1:
+            region["startColumn"] = finding.location.column
+        physical["region"] = region
+    result: dict[str, Any] = {
+        "ruleId": finding.rule.code,
+        "level": LEVELS[finding.level],
+        "message": {"text": _message(finding)},
+        "locations": [{"physicalLocation": physical}],
+    }
+    if finding.rule.code in rule_index:
+        result["ruleIndex"] = rule_index[finding.rule.code]
+    if finding.location.key is not None:
+        result["locations"][0]["logicalLocations"] = [{"name": finding.location.key, "kind": "object"}]
+    if finding.fingerprint:
+        result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
+    properties: dict[str, Any] = {"name": finding.rule.name}
+    if finding.location.key is not None:
+        properties["key"] = finding.location.key
+    if finding.suggestion:
+        properties["suggestion"] = finding.suggestion
+    if finding.fix is not None:
+        properties["fix"] = {"field": finding.fix.field, "old": finding.fix.old, "new": finding.fix.new}
+    result["properties"] = properties
+    return result
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    from kratomref.rules import RULES
+
+    rules = list(RULES)
+    # A finding of a rule outside the catalogue (a plug-in's) still needs a rule entry to point at.
+    for finding in report.findings:
+        if all(r.code != finding.rule.code for r in rules):
+            rules.append(finding.rule)
+    rule_index = {rule.code: i for i, rule in enumerate(rules)}
+    unverified = [r for r in report.results if r.verdict is Verdict.UNVERIFIED]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "kratomref",
+                        "version": report.tool_version,
+                        "semanticVersion": report.tool_version,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_rule(rule) for rule in rules],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        # "could not check" is not a finding, but a reader of the SARIF must learn of it
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "note",
+                                "message": {
+                                    "text": f"{r.reference.key}: unverified: {'; '.join(r.reasons) or 'not checked'}"
+                                },
+                                "locations": [
+                                    {"physicalLocation": {"artifactLocation": artifact_uri(r.reference.location.file)}}
+                                ],
+                            }
+                            for r in unverified
+                        ],
+                    }
+                ],
+                "results": [_result(f, rule_index) for f in report.findings],
+                "properties": {
+                    "references": len(report.results),
+                    "unverifiedReferences": len(unverified),
+                    "unverifiedChecks": report.unverified_checks,
+                },
+            }
+        ],
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,191 @@
+"""Configuration: discovery, precedence (command line > env > file > default), errors, --show-config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from kratomref.config import ConfigError, build_options, describe, load_config
+from kratomref.model import Severity
+from kratomref.options import Options
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("cli", "env", "expected", "source"),
+    [
+        pytest.param({}, {}, "file@example.org", "kratomref.toml", id="the file beats the default"),
+        pytest.param({}, {"KRATOMREF_MAILTO": "env@example.org"}, "env@example.org", "env KRATOMREF_MAILTO",
+                     id="the environment beats the file"),
+        pytest.param({"mailto": "cli@example.org"}, {"KRATOMREF_MAILTO": "env@example.org"}, "cli@example.org",
+                     "command line", id="the command line beats the environment"),
+        pytest.param({"mailto": None}, {}, "file@example.org", "kratomref.toml",
+                     id="an option the user did not give does not override"),
+        pytest.param({}, {"KRATOMREF_MAILTO": ""}, "file@example.org", "kratomref.toml",
+                     id="an empty environment variable is not a value"),
+    ],
+)
+def test_precedence(tmp_path: Path, cli: dict[str, Any], env: dict[str, str], expected: str, source: str) -> None:
+    write(tmp_path / "kratomref.toml", 'mailto = "file@example.org"\n')
+    options, provenance = build_options(cli, load_config(tmp_path), env)
+    assert options.mailto == expected
+    assert provenance["mailto"] == source
+
+
+def test_defaults_without_any_configuration(tmp_path: Path) -> None:
+    options, provenance = build_options({}, None, {})
+    assert options == Options(today=options.today)
+    assert set(provenance.values()) == {"default"}
+
+
+def test_every_environment_variable_is_honoured() -> None:
+    env = {"KRATOMREF_CROSSREF_URL": "http://127.0.0.1:9/", "KRATOMREF_MAILTO": "a@b.c", "KRATOMREF_CACHE_DIR": "c"}
+    options, _ = build_options({}, None, env)
+    assert (options.crossref_url, options.mailto, options.cache_dir) == ("http://127.0.0.1:9/", "a@b.c", "c")
+
+
+def test_discovery_walks_up_from_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "pyproject.toml", '[tool.kratomref]\nmax-age-web = 3\npaths = ["refs.bib"]\n')
+    write(tmp_path / "sub" / "pyproject.toml", '[project]\nname = "x"\n')  # no [tool.kratomref]: keep looking
+    deep = tmp_path / "sub" / "deeper"
+    deep.mkdir()
+    monkeypatch.chdir(deep)
+    config = load_config(deep)
+    assert config is not None and config.path == (tmp_path / "pyproject.toml").resolve()
+    options, provenance = build_options({}, config, {})
+    assert options.max_age_web == 3
+    assert provenance["max_age_web"].endswith("pyproject.toml:[tool.kratomref]")
+    assert options.paths == ("../../refs.bib",), "paths in a config file are relative to that file"
+
+
+def test_kratomref_toml_wins_over_pyproject_in_the_same_directory(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", "[tool.kratomref]\nmax-age-web = 3\n")
+    write(tmp_path / "kratomref.toml", "max-age-web = 4\n")
+    options, _ = build_options({}, load_config(tmp_path), {})
+    assert options.max_age_web == 4
+
+
+def test_a_pyproject_without_the_table_is_not_a_configuration(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n')
+    found = load_config(tmp_path)
+    assert found is None or found.path.parent not in (tmp_path, tmp_path.resolve())
+
+
+def test_an_explicit_file_is_read_instead_of_searching(tmp_path: Path) -> None:
+    write(tmp_path / "kratomref.toml", "max-age-web = 4\n")
+    other = write(tmp_path / "ci" / "strict.toml", 'fail-on = "info"\n')
+    options, _ = build_options({}, load_config(tmp_path, other), {})
+    assert options.fail_on is Severity.INFO and options.max_age_web == Options().max_age_web
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path, tmp_path / "missing.toml")
+
+
+def test_values_of_every_kind_are_parsed(tmp_path: Path) -> None:
+    write(
+        tmp_path / "kratomref.toml",
+        """
+select = ["KR0", "unreadable-input"]
+ignore = ["KR001"]
+fail-on = "never"
+severity = { KR002 = "warning", parse-error = "info" }
+timeout = 3
+max-concurrency = 4
+exclude = ["^https://example\\\\.org/"]
+accept = [403, 999]
+allow-private = true
+offline = true
+ttl-links = 60
+""",
+    )
+    options, _ = build_options({}, load_config(tmp_path), {})
+    assert options.select == ("KR0", "unreadable-input") and options.ignore == ("KR001",)
+    assert options.fail_on is None
+    assert options.severity_overrides == (("KR002", Severity.WARNING), ("parse-error", Severity.INFO))
+    assert (options.timeout, options.max_concurrency, options.accept) == (3.0, 4, (403, 999))
+    assert options.allow_private and options.offline and options.ttl_links == 60.0
+    assert options.exclude == ("^https://example\\.org/",)
+
+
+def test_an_unknown_key_is_an_error_naming_the_key_and_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "kratomref.toml", "mail-to = 'a@b.c'\n")
+    with pytest.raises(ConfigError) as caught:
+        build_options({}, load_config(tmp_path), {})
+    assert "'mail-to'" in str(caught.value) and str(path.resolve()) in str(caught.value)
+
+
+def test_a_snake_case_key_gets_a_hint(tmp_path: Path) -> None:
+    write(tmp_path / "kratomref.toml", "max_age_web = 3\n")
+    with pytest.raises(ConfigError, match="did you mean 'max-age-web'"):
+        build_options({}, load_config(tmp_path), {})
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        pytest.param('timeout = "fast"', "timeout", id="a word where a number belongs"),
+        pytest.param("timeout = 0", "timeout", id="a zero timeout"),
+        pytest.param("max-concurrency = 1.5", "max-concurrency", id="a fraction where a count belongs"),
+        pytest.param('select = ["KR999"]', "select", id="a rule that does not exist"),
+        pytest.param('severity = { KR001 = "loud" }', "severity", id="a severity that does not exist"),
+        pytest.param('fail-on = "sometimes"', "fail-on", id="a fail-on level that does not exist"),
+        pytest.param('exclude = ["("]', "exclude", id="a broken regular expression"),
+        pytest.param("accept = [42]", "accept", id="a number that is no HTTP status"),
+        pytest.param('offline = "yes"', "offline", id="a string where true or false belongs"),
+    ],
+)
+def test_a_bad_value_is_an_error_naming_the_key(tmp_path: Path, line: str, key: str) -> None:
+    write(tmp_path / "kratomref.toml", line + "\n")
+    with pytest.raises(ConfigError, match=f"bad value for '{key}'") as caught:
+        build_options({}, load_config(tmp_path), {})
+    assert "kratomref.toml" in str(caught.value)
+
+
+def test_broken_toml_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    write(tmp_path / "kratomref.toml", "timeout = \n")
+    with pytest.raises(ConfigError, match=r"kratomref\.toml: not valid TOML"):
+        load_config(tmp_path)
+
+
+def test_command_line_strings_are_parsed_like_file_values() -> None:
+    options, provenance = build_options({"fail_on": "never", "select": ("KR0",)}, None, {})
+    assert options.fail_on is None and provenance["fail_on"] == "command line"
+    with pytest.raises(ConfigError, match="--select"):
+        build_options({"select": ("KR999",)}, None, {})
+
+
+def test_describe_shows_each_value_and_where_it_came_from(tmp_path: Path) -> None:
+    write(tmp_path / "kratomref.toml", 'max-age-web = 3\nseverity = { KR001 = "warning" }\n')
+    options, provenance = build_options({"timeout": 2.5}, load_config(tmp_path), {"KRATOMREF_MAILTO": "a@b.c"})
+    lines = describe(options, provenance).splitlines()
+    assert "max-age-web = 3  # kratomref.toml" in lines
+    assert 'severity = { KR001 = "warning" }  # kratomref.toml' in lines
+    assert "timeout = 2.5  # command line" in lines
+    assert 'mailto = "a@b.c"  # env KRATOMREF_MAILTO' in lines
+    assert 'fail-on = "error"  # default' in lines
+
+
+def test_show_config_and_a_bad_config_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kratomref.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "kratomref.toml", "max-age-web = 3\n")
+    result = CliRunner().invoke(
+        main, ["check", "--show-config", "--fail-on", "warning"], env={"KRATOMREF_MAILTO": "a@b.c"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "max-age-web = 3  # kratomref.toml" in result.output
+    assert 'fail-on = "warning"  # command line' in result.output
+    assert 'mailto = "a@b.c"  # env KRATOMREF_MAILTO' in result.output
+
+    write(tmp_path / "kratomref.toml", "max-age-webb = 3\n")
+    result = CliRunner().invoke(main, ["check", "--show-config"])
+    assert result.exit_code == 2
+    assert "max-age-webb" in result.output and "kratomref.toml" in result.output

@@ -1,0 +1,104 @@
+"""The pre-commit hook, run the way a user tries it: `pre-commit try-repo <this repo> kratomref`.
+
+Slow (pre-commit builds a virtualenv with kratomref and its dependencies from the package index), so
+marked slow; skipped when pre-commit or git is missing. The fixture repository's kratomref.toml sets
+offline = true, so the hook itself makes no network request.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent.parent
+GOOD = (
+    "@article{a,\n  title = {Kratom alkaloids},\n  author = {Smith, J.},\n"
+    "  year = {2019},\n  doi = {10.1000/xyz}\n}\n"
+)
+BROKEN = "@article{b,\n title = {Broken\n"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed"),
+]
+
+
+def _pre_commit() -> str:
+    found = shutil.which("pre-commit") or shutil.which("pre-commit", path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.skip("pre-commit is not installed (pip install pre-commit)")
+    return found
+
+
+def _fixture_repo(root: Path, bib: str) -> Path:
+    repo = root / "paper"
+    repo.mkdir()
+    (repo / "refs.bib").write_text(bib, encoding="utf-8")
+    (repo / "notes.py").write_text("print('not a reference file')\n", encoding="utf-8")
+    (repo / "kratomref.toml").write_text("offline = true\nallow-unverified = true\n", encoding="utf-8")
+    _commit(repo)
+    return repo
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This working tree (tracked and untracked files, not ignored ones) committed in a fresh repository,
+    which is what a user's `try-repo` of a clone sees: pre-commit's own shadow of uncommitted changes
+    leaves out files git does not track yet."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO, check=True, capture_output=True, text=True,
+    ).stdout.split("\0")
+    copy = tmp_path_factory.mktemp("hook-repo")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    _commit(copy)
+    return copy
+
+
+def _commit(repo: Path) -> None:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "fixture"], cwd=repo, check=True)
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def _try_repo(hook_repo: Path, repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "KRATOMREF_CACHE_DIR": str(repo.parent / "cache"),
+           "PRE_COMMIT_COLOR": "never"}
+    return subprocess.run(
+        [_pre_commit(), "try-repo", str(hook_repo), "kratomref", "--all-files", "--verbose"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.mark.parametrize(
+    ("bib", "passes"),
+    [
+        pytest.param(GOOD, True, id="a sound bibliography passes the hook offline"),
+        pytest.param(BROKEN, False, id="a broken entry fails the hook with its finding"),
+    ],
+)
+def test_hook_runs_with_try_repo(
+    tmp_path: Path, hook_repo: Path, pre_commit_home: Path, bib: str, passes: bool
+) -> None:
+    result = _try_repo(hook_repo, _fixture_repo(tmp_path, bib), pre_commit_home)
+    output = result.stdout + result.stderr
+    assert (result.returncode == 0) is passes, output
+    assert "kratomref" in output
+    if not passes:
+        assert "KR001" in output
+    assert "notes.py" not in output, "the hook only receives .bib, .md and .txt files"

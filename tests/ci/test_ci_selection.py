@@ -1,0 +1,190 @@
+"""selection.select: --select/--ignore, severity overrides, inline suppressions, KR901, fingerprints."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from ci_report import DOI_MISMATCH, LINK_GENERIC, OLD_WEB, PLACEHOLDER, UNREADABLE
+
+from kratomref import readers
+from kratomref.model import Document, Finding, Location, Severity
+from kratomref.options import Options
+from kratomref.selection import fingerprint, select
+
+# selection validates suppressions against the real catalogue; these test rules must be in it
+pytestmark = pytest.mark.usefixtures("fixed_catalogue")
+
+ALL = (
+    Finding(DOI_MISMATCH, Location("refs.bib", 4, "smith2019"), "DOI resolves elsewhere"),
+    Finding(LINK_GENERIC, Location("refs.bib", 11, "who2023"), "home page link"),
+    Finding(OLD_WEB, Location("refs.bib", 21, "lee2020"), "old"),
+    Finding(PLACEHOLDER, Location("draft.md", 5), "placeholder"),
+    Finding(UNREADABLE, Location("bad.bib"), "binary"),
+)
+
+
+def codes(findings: list[Finding]) -> list[str]:
+    return [f.rule.code for f in findings]
+
+
+@pytest.mark.parametrize(
+    ("select_", "ignore", "expected"),
+    [
+        pytest.param((), (), ["KR002", "KR203", "KR304", "KR501", "KR101"], id="everything by default"),
+        pytest.param(("KR203",), (), ["KR203"], id="select by code"),
+        pytest.param(("link-generic",), (), ["KR304"], id="select by name"),
+        pytest.param(("KR3", "KR5"), (), ["KR304", "KR501"], id="select by code prefix"),
+        pytest.param(("kr203",), (), ["KR203"], id="a code selects in any case"),
+        pytest.param((), ("KR203", "old-web-source"), ["KR002", "KR304", "KR101"], id="ignore by code and name"),
+        pytest.param(("KR",), ("KR2",), ["KR002", "KR304", "KR501", "KR101"], id="ignore a prefix of a selection"),
+    ],
+)
+def test_select_and_ignore(select_: tuple[str, ...], ignore: tuple[str, ...], expected: list[str]) -> None:
+    kept = select(ALL, [], Options(select=select_, ignore=ignore))
+    assert sorted(codes(kept)) == sorted(expected)
+
+
+def test_output_is_sorted_by_file_line_and_code() -> None:
+    kept = select(tuple(reversed(ALL)), [], Options())
+    assert [(f.location.file, f.location.line) for f in kept] == [
+        ("bad.bib", None), ("draft.md", 5), ("refs.bib", 4), ("refs.bib", 11), ("refs.bib", 21)
+    ]
+
+
+def test_severity_override_changes_the_level() -> None:
+    kept = select(ALL, [], Options(severity_overrides=(("doi-mismatch", Severity.WARNING), ("KR5", Severity.ERROR))))
+    levels = {f.rule.code: f.level for f in kept}
+    assert levels["KR203"] is Severity.WARNING
+    assert levels["KR501"] is Severity.ERROR
+    assert levels["KR304"] is Severity.WARNING, "a rule no override names keeps its default"
+
+
+def test_a_later_override_wins() -> None:
+    kept = select(ALL[:1], [], Options(severity_overrides=(("KR2", Severity.INFO), ("KR203", Severity.WARNING))))
+    assert kept[0].level is Severity.WARNING
+
+
+def _read(tmp_path: Path, name: str, text: str) -> Document:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return readers.read(str(path))
+
+
+BIB = """% kratomref: ignore[KR304]
+@online{who2023,
+  title = {Kratom fact sheet},
+  url = {https://www.who.int/},
+  year = {2023}
+}
+
+@article{smith2019,
+  title = {Kratom alkaloids},
+  doi = {10.1000/xyz},
+  kratomref-ignore = {doi-mismatch},
+  year = {2019}
+}
+"""
+
+
+def test_a_bibtex_comment_above_an_entry_suppresses_that_entrys_finding(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "refs.bib", BIB)
+    generic = Finding(LINK_GENERIC, Location(doc.path, 4, "who2023"), "home page link")
+    other = Finding(OLD_WEB, Location(doc.path, 5, "who2023"), "old")
+    mismatch = Finding(DOI_MISMATCH, Location(doc.path, 10, "smith2019"), "DOI resolves elsewhere")
+    kept = select([generic, other, mismatch], [doc], Options())
+    assert codes(kept) == ["KR501"], "KR304 by comment and doi-mismatch by field are suppressed, KR501 is not"
+
+
+def test_the_same_finding_on_another_entry_is_not_suppressed(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "refs.bib", BIB)
+    generic = Finding(LINK_GENERIC, Location(doc.path, 9, "smith2019"), "home page link")
+    kept = select([generic], [doc], Options())
+    assert "KR304" in codes(kept)
+
+
+def test_unused_suppressions_are_reported_once_each_as_kr901(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "refs.bib", BIB)
+    kept = select([], [doc], Options())
+    unused = [(f.rule.code, f.rule.name, f.location.key, f.level) for f in kept]
+    assert unused == [
+        ("KR901", "unused-suppression", "who2023", Severity.INFO),
+        ("KR901", "unused-suppression", "smith2019", Severity.INFO),
+    ]
+    assert "KR304" in kept[0].message and "doi-mismatch" in kept[1].message
+
+
+def test_an_unused_suppression_can_itself_be_ignored(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "refs.bib", BIB)
+    assert select([], [doc], Options(ignore=("unused-suppression",))) == []
+
+
+def test_a_suppression_of_an_ignored_rule_is_not_unused(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "refs.bib", BIB)
+    generic = Finding(LINK_GENERIC, Location(doc.path, 4, "who2023"), "home page link")
+    mismatch = Finding(DOI_MISMATCH, Location(doc.path, 10, "smith2019"), "DOI resolves elsewhere")
+    assert select([generic, mismatch], [doc], Options(ignore=("KR304",))) == []
+
+
+MARKDOWN = """# Kratom and sleep
+
+<!-- kratomref: ignore[KR101] -->
+Kratom is widely used [CITATION NEEDED].
+
+Another claim [CITATION NEEDED]. <!-- kratomref: ignore[placeholder-citation] -->
+
+A third claim [TODO].
+
+## References
+
+1. Smith, J. (2019). Kratom alkaloids. Journal of Things, 1(2), 3-4.
+"""
+
+
+def test_a_markdown_comment_suppresses_findings_on_its_line_or_the_next(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "draft.md", MARKDOWN)
+    findings = [Finding(PLACEHOLDER, Location(doc.path, line), "placeholder") for line in (4, 6, 8)]
+    kept = select(findings, [doc], Options())
+    assert [(f.rule.code, f.location.line) for f in kept] == [("KR101", 8)]
+
+
+def test_a_markdown_suppression_with_nothing_to_suppress_is_reported(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "draft.md", MARKDOWN)
+    kept = select([Finding(PLACEHOLDER, Location(doc.path, 4), "placeholder")], [doc], Options())
+    assert [(f.rule.code, f.location.line) for f in kept] == [("KR901", 6)]
+
+
+def test_a_suppression_naming_an_unknown_rule_is_reported(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "refs.bib", "% kratomref: ignore[KR999]\n@misc{a, title = {A}}\n")
+    kept = select([], [doc], Options())
+    assert codes(kept) == ["KR901"] and "unknown rule 'KR999'" in kept[0].message
+
+
+def test_fingerprint_is_filled_and_stable_when_lines_move() -> None:
+    finding = Finding(LINK_GENERIC, Location("refs.bib", 11, "who2023"), "home page link at line 11")
+    moved = dataclasses.replace(
+        finding, location=Location("refs.bib", 40, "who2023"), message="home page link at line 40"
+    )
+    (kept,) = select([finding], [], Options())
+    assert kept.fingerprint == fingerprint(finding) == fingerprint(moved)
+    assert len(kept.fingerprint) == 64
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"message": "a different problem"}, id="another message is another finding"),
+        pytest.param({"location": Location("refs.bib", 11, "other2020")}, id="another key is another finding"),
+        pytest.param({"rule": OLD_WEB}, id="another rule is another finding"),
+        pytest.param({"location": Location("other.bib", 11, "who2023")}, id="another file is another finding"),
+    ],
+)
+def test_fingerprint_changes_with_what_the_finding_is_about(change: dict[str, object]) -> None:
+    finding = Finding(LINK_GENERIC, Location("refs.bib", 11, "who2023"), "home page link")
+    assert fingerprint(finding) != fingerprint(dataclasses.replace(finding, **change))  # type: ignore[arg-type]
+
+
+def test_an_existing_fingerprint_is_kept() -> None:
+    finding = Finding(LINK_GENERIC, Location("refs.bib", 11, "who2023"), "x", fingerprint="given")
+    assert select([finding], [], Options())[0].fingerprint == "given"
