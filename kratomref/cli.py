@@ -205,14 +205,20 @@ def _interruptible(progress: _Progress) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        click.echo(progress.interrupted_message(), err=True)
-        sys.exit(130)
+        _stop_now(progress, 130)
     except _Terminated:
-        click.echo(progress.interrupted_message(), err=True)
-        sys.exit(143)
+        _stop_now(progress, 143)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_now(progress: _Progress, code: int) -> None:
+    """Exit at once: sys.exit would wait for worker threads blocked on a slow server for up to --timeout."""
+    click.echo(progress.interrupted_message(), err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 class _Terminated(BaseException):

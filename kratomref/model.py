@@ -174,7 +174,7 @@ class Rule:
     def matches(self, selector: str) -> bool:
         """True for this rule's code, name, or a code prefix such as "KR2" or "KR"."""
         s = selector.strip()
-        return s.lower() == self.name or self.code.upper().startswith(s.upper()) and bool(s)
+        return s.lower() == self.name or (self.code.upper().startswith(s.upper()) and bool(s))
 
 
 @dataclass(frozen=True)
