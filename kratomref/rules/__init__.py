@@ -14,14 +14,25 @@ from kratomref.model import Document, Evidence, Finding, Reference, Rule
 from kratomref.options import Options
 from kratomref.rules import citations as citation_rules
 from kratomref.rules import crossref as crossref_rules
+from kratomref.rules import entries as entry_rules
 from kratomref.rules import input as input_rules
+from kratomref.rules import links as link_rules
+from kratomref.rules import placeholders as placeholder_rules
 from kratomref.rules import suppressions as suppression_rules
 
 # Each family module defines RULES and any of:
 #   judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterable[Finding]
 #   judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterable[Finding]
 # where the evidence mapping is keyed by Reference.key.
-FAMILIES: tuple[ModuleType, ...] = (input_rules, crossref_rules, suppression_rules, citation_rules)
+FAMILIES: tuple[ModuleType, ...] = (
+    input_rules,
+    placeholder_rules,
+    entry_rules,
+    crossref_rules,
+    link_rules,
+    citation_rules,
+    suppression_rules,
+)
 
 
 @dataclass(frozen=True)

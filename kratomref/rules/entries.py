@@ -1,0 +1,7 @@
+"""Rule family 'entries': filled in by its own change (see the module docstring when it lands)."""
+
+from __future__ import annotations
+
+from kratomref.model import Rule
+
+RULES: tuple[Rule, ...] = ()
