@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from fake_crossref import RECORDS, FakeCrossref, bibtex_entry
@@ -26,9 +27,9 @@ PROMPT = 5.0  # seconds from the signal to the process having exited
 
 
 def slow_for_pending(request: Request) -> Reply | None:
-    if any(doi in request.target.lower() or doi.replace("/", "%2f") in request.target.lower() for doi in PENDING):
-        return Reply(200, "{}", {"Content-Type": "application/json"}, delay=SERVER_DELAY)
-    if "filter" in request.query:  # a batch naming the pending DOIs, however the service encodes it
+    """Sits on any request, single or batched, that names a pending DOI, however the service encodes it."""
+    target = unquote(unquote(request.target)).lower()
+    if any(doi in target for doi in PENDING):
         return Reply(200, "{}", {"Content-Type": "application/json"}, delay=SERVER_DELAY)
     return None
 
