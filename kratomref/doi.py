@@ -31,17 +31,32 @@ def normalise_doi(text: str | None) -> str | None:
     """The canonical form of a DOI (bare, lower-case), or None when the text holds no valid DOI.
 
     DOIs are case-insensitive by definition (DOI Handbook 2.4), so lower case is canonical for
-    comparison and cache keys. Idempotent.
+    comparison and cache keys. Idempotent: a pass is repeated until nothing changes, so an escape
+    hidden behind braces or a doubly escaped "%2525" ends in the same form whichever pass meets it.
     """
     if not text:
         return None
-    s = text.strip()
-    s = _PREFIXES.sub("", s).strip()
-    if "%" in s:
-        s = urllib.parse.unquote(s)
-    s = strip_trailing(s.strip())
+    current = text
+    for _ in range(_MAX_PASSES):
+        s = _normalise_once(current)
+        if s is None or s == current:
+            return s
+        current = s
+    return current if DOI_RE.match(current) else None
+
+
+_MAX_PASSES = 8
+
+
+def _normalise_once(text: str) -> str | None:
+    s = _PREFIXES.sub("", text.strip()).strip()
     s = s.replace("\\_", "_").replace("{", "").replace("}", "")
-    s = s.lower()
+    while "%" in s:
+        decoded = urllib.parse.unquote(s)
+        if decoded == s:
+            break
+        s = decoded
+    s = strip_trailing(s.strip()).lower()
     return s if DOI_RE.match(s) else None
 
 

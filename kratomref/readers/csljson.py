@@ -131,6 +131,10 @@ def read(path: str, text: str) -> Document:
         where = Location(path, exc.lineno, None, exc.colno)
         problem = Problem(where, "KR001", message, "repair the JSON or export it again")
         return Document(path, "csljson", problems=(problem,))
+    except (ValueError, RecursionError) as exc:  # a number too long to convert, nesting too deep
+        message = f"not readable as JSON: {str(exc).splitlines()[0][:200]}"
+        problem = Problem(Location(path, 1), "KR001", message, "repair the JSON or export it again")
+        return Document(path, "csljson", problems=(problem,))
     if isinstance(data, Mapping) and isinstance(data.get("items"), list):
         data = data["items"]
     elif isinstance(data, Mapping) and ("type" in data or "title" in data):

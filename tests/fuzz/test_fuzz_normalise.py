@@ -98,7 +98,6 @@ KNOWN_NOT_IDEMPOTENT_DOIS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="bug: normalise_doi unquotes once, before removing braces; see report")
 @pytest.mark.parametrize("text", list(KNOWN_NOT_IDEMPOTENT_DOIS.values()), ids=list(KNOWN_NOT_IDEMPOTENT_DOIS))
 def test_normalise_doi_is_idempotent_on_escapes(text: str) -> None:
     once = normalise_doi(text)
