@@ -37,6 +37,7 @@ SEARCH_ROWS = 5  # candidates per bibliographic search; Crossref's own matching 
 # A Retry-After longer than this is not worth waiting for in an interactive run: the look-up stays unverified.
 MAX_RETRY_AFTER = 30.0
 SERVER_ERROR_BACKOFF = 0.5  # seconds before retrying a 5xx or a timeout, doubled each time
+FALLBACK_PROBES = 3  # single look-ups tried after a failed batch before the rest are given up
 # Fields of a work dropped before it is cached or returned: the cited-reference list can be hundreds of
 # entries and no rule reads it.
 DROPPED_FIELDS = ("reference",)
@@ -193,6 +194,8 @@ class CrossrefService:
             return results
         with self._session():
             missing: list[str] = []
+            failed: list[str] = []  # DOIs of batches that failed (5xx, timeout, malformed answer)
+            failure = ""
             chunks = batches(todo, self.base_url)
             for chunk, answer in zip(chunks, self._map(self._batch, chunks), strict=True):
                 if answer.status == 400:
@@ -200,14 +203,15 @@ class CrossrefService:
                     # says nothing about the DOIs: ask for each on its own.
                     missing.extend(chunk)
                     continue
-                if answer.error is not None:
+                if answer.status == 429:  # told to wait longer than a run should: single look-ups would be too
                     for doi in chunk:
                         results[doi] = DoiResolution(doi, Lookup.UNVERIFIED, reason=answer.error)
                     continue
-                found = self._batch_items(answer.message)
+                found = self._batch_items(answer.message) if answer.error is None else None
                 if found is None:
-                    for doi in chunk:
-                        results[doi] = DoiResolution(doi, Lookup.UNVERIFIED, reason="Crossref sent a malformed answer")
+                    # Filter queries fail under load far more often than single look-ups: try those.
+                    failed.extend(chunk)
+                    failure = answer.error or "Crossref sent a malformed answer"
                     continue
                 for doi in chunk:
                     if doi in found:
@@ -216,29 +220,56 @@ class CrossrefService:
                         missing.append(doi)
             for doi, resolution in zip(missing, self._map(self._single, missing), strict=True):
                 results[doi] = self._store(resolution)
+            results.update(self._fall_back(failed, failure))
         return {doi: results[doi] for doi in dict.fromkeys(dois)}
 
-    def search(self, queries: Mapping[str, str]) -> dict[str, SearchResolution]:
-        """Caller id -> the candidates a query.bibliographic search returned, best first."""
-        by_query: dict[str, SearchResolution] = {}
-        todo: list[str] = []
-        for query in dict.fromkeys(queries.values()):
-            cached = self.cache.get(SEARCH_NAMESPACE, self._search_key(query))
+    def _fall_back(self, dois: list[str], failure: str) -> dict[str, DoiResolution]:
+        """Single look-ups for the DOIs of failed batches, behind a circuit breaker.
+
+        A few probes go first; when every probe fails too, Crossref is down or refusing us, and the rest
+        stay unverified with the batch's reason rather than costing a retried request each.
+        """
+        results: dict[str, DoiResolution] = {}
+        probes, rest = dois[:FALLBACK_PROBES], dois[FALLBACK_PROBES:]
+        for doi, resolution in zip(probes, self._map(self._single, probes), strict=True):
+            results[doi] = self._store(resolution)
+        if rest and all(r.status is Lookup.UNVERIFIED for r in results.values()):
+            for doi in rest:
+                results[doi] = DoiResolution(doi, Lookup.UNVERIFIED, reason=failure)
+            return results
+        for doi, resolution in zip(rest, self._map(self._single, rest), strict=True):
+            results[doi] = self._store(resolution)
+        return results
+
+    def search(
+        self, queries: Mapping[str, str], container_titles: Mapping[str, str] | None = None
+    ) -> dict[str, SearchResolution]:
+        """Caller id -> the candidates a query.bibliographic search returned, best first.
+
+        container_titles: caller id -> a journal that narrows that caller's search (query.container-title).
+        """
+        containers = container_titles or {}
+        wanted = {ident: (query, containers.get(ident)) for ident, query in queries.items()}
+        by_query: dict[tuple[str, str | None], SearchResolution] = {}
+        todo: list[tuple[str, str | None]] = []
+        for search in dict.fromkeys(wanted.values()):
+            query, container = search
+            cached = self.cache.get(SEARCH_NAMESPACE, self._search_key(query, container))
             if isinstance(cached, list):
                 self.stats.add(cache_hits=1)
-                by_query[query] = SearchResolution(query, Lookup.FOUND, tuple(cached), from_cache=True)
+                by_query[search] = SearchResolution(query, Lookup.FOUND, tuple(cached), from_cache=True)
             elif self.options.offline:
-                by_query[query] = SearchResolution(query, Lookup.UNVERIFIED, reason="offline")
+                by_query[search] = SearchResolution(query, Lookup.UNVERIFIED, reason="offline")
             else:
-                todo.append(query)
+                todo.append(search)
         if todo:
             with self._session():
-                for query, resolution in zip(todo, self._map(self._search_one, todo), strict=True):
-                    by_query[query] = resolution
+                for search, resolution in zip(todo, self._map(self._search_one, todo), strict=True):
+                    by_query[search] = resolution
                     if resolution.status is Lookup.FOUND:
                         ttl = self.options.ttl_found if resolution.candidates else self.options.ttl_not_found
-                        self.cache.put(SEARCH_NAMESPACE, self._search_key(query), list(resolution.candidates), ttl)
-        return {ident: by_query[query] for ident, query in queries.items()}
+                        self.cache.put(SEARCH_NAMESPACE, self._search_key(*search), list(resolution.candidates), ttl)
+        return {ident: by_query[search] for ident, search in wanted.items()}
 
     # --- plumbing -------------------------------------------------------------------------------------
 
@@ -257,7 +288,9 @@ class CrossrefService:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crossref") as pool:
             return list(pool.map(fn, items))
 
-    def _search_key(self, query: str) -> str:
+    def _search_key(self, query: str, container: str | None = None) -> str:
+        if container:
+            return f"rows={SEARCH_ROWS}:container={container}:{query}"
         return f"rows={SEARCH_ROWS}:{query}"
 
     def _store(self, resolution: DoiResolution) -> DoiResolution:
@@ -311,7 +344,7 @@ class CrossrefService:
                 hint = f", Retry-After {retry_after:g} s" if retry_after is not None else ""
                 reason = f"rate-limited by Crossref (HTTP 429{hint})"
                 if retry_after is not None and retry_after > MAX_RETRY_AFTER:
-                    return _Answer(error=reason)
+                    return _Answer(error=reason, status=429)
                 self.limiter.too_many(kind, retry_after)
                 continue
             if status == 404:
@@ -372,8 +405,12 @@ class CrossrefService:
         reasons = [r for r in (handle.reason, agency.error) if r]
         return DoiResolution(doi, Lookup.UNVERIFIED, reason="; ".join(reasons) or "registration unknown")
 
-    def _search_one(self, query: str) -> SearchResolution:
-        answer = self._call("list", lambda: self.client.works(query_bibliographic=query, limit=SEARCH_ROWS))
+    def _search_one(self, search: tuple[str, str | None]) -> SearchResolution:
+        query, container = search
+        fields = {"query_bibliographic": query}
+        if container:
+            fields["query_container_title"] = container
+        answer = self._call("list", lambda: self.client.works(limit=SEARCH_ROWS, **fields))
         if answer.error is not None:
             return SearchResolution(query, Lookup.UNVERIFIED, reason=answer.error)
         if answer.not_found:

@@ -169,13 +169,6 @@ class Case:
     bug: str | None = None  # a known bug this case exposes (the case is then a strict xfail)
 
 
-# Crossref's filter queries time out and fail under load far more often than single look-ups do.
-BATCH_NO_FALLBACK = (
-    "bug: CrossrefService.resolve_dois marks every DOI of a failed batch unverified instead of falling back "
-    "to single look-ups (it does so only for a 400 or a DOI missing from the items)"
-)
-
-
 CASES: dict[str, Case] = {
     "Crossref and doi.org down (connection refused)": Case(None, ALL),
     "every answer slower than the timeout": Case(on(is_crossref, SLOW_ANSWER), ALL),
@@ -204,10 +197,10 @@ CASES: dict[str, Case] = {
     ),
     "only the bibliographic search answers 500": Case(on(is_search, SERVER_ERROR), frozenset({D})),
     "the batch and one single look-up fail, the others answer": Case(
-        for_dois({B}, SERVER_ERROR), frozenset({B, D}), BATCH_NO_FALLBACK
+        for_dois({B}, SERVER_ERROR), frozenset({B, D})
     ),
     "the batch and one single look-up time out, the others answer": Case(
-        for_dois({C}, SLOW_ANSWER), frozenset({C, D}), BATCH_NO_FALLBACK
+        for_dois({C}, SLOW_ANSWER), frozenset({C, D})
     ),
 }
 CASE_PARAMS = [
