@@ -37,7 +37,7 @@ SEARCH_ROWS = 5  # candidates per bibliographic search; Crossref's own matching 
 # A Retry-After longer than this is not worth waiting for in an interactive run: the look-up stays unverified.
 MAX_RETRY_AFTER = 30.0
 SERVER_ERROR_BACKOFF = 0.5  # seconds before retrying a 5xx or a timeout, doubled each time
-FALLBACK_PROBES = 3  # single look-ups tried after a failed batch before the rest are given up
+FALLBACK_PROBES = 2  # failed single look-ups in a row, after a failed batch, before the rest are given up
 # Fields of a work dropped before it is cached or returned: the cited-reference list can be hundreds of
 # entries and no rule reads it.
 DROPPED_FIELDS = ("reference",)
@@ -226,18 +226,22 @@ class CrossrefService:
     def _fall_back(self, dois: list[str], failure: str) -> dict[str, DoiResolution]:
         """Single look-ups for the DOIs of failed batches, behind a circuit breaker.
 
-        A few probes go first; when every probe fails too, Crossref is down or refusing us, and the rest
-        stay unverified with the batch's reason rather than costing a retried request each.
+        Probes go one at a time until one is answered; when FALLBACK_PROBES fail in a row, Crossref is down
+        or refusing us, and the rest stay unverified with the batch's reason rather than costing a retried
+        request each.
         """
         results: dict[str, DoiResolution] = {}
-        probes, rest = dois[:FALLBACK_PROBES], dois[FALLBACK_PROBES:]
-        for doi, resolution in zip(probes, self._map(self._single, probes), strict=True):
-            results[doi] = self._store(resolution)
-        if rest and all(r.status is Lookup.UNVERIFIED for r in results.values()):
-            for doi in rest:
-                results[doi] = DoiResolution(doi, Lookup.UNVERIFIED, reason=failure)
-            return results
-        for doi, resolution in zip(rest, self._map(self._single, rest), strict=True):
+        pending = list(dois)
+        while pending:
+            doi = pending.pop(0)
+            results[doi] = self._store(self._single(doi))
+            if results[doi].status is not Lookup.UNVERIFIED:
+                break
+            if len(results) >= FALLBACK_PROBES:
+                for doi in pending:
+                    results[doi] = DoiResolution(doi, Lookup.UNVERIFIED, reason=failure)
+                return results
+        for doi, resolution in zip(pending, self._map(self._single, pending), strict=True):
             results[doi] = self._store(resolution)
         return results
 
