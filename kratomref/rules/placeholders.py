@@ -1,7 +1,540 @@
-"""Rule family 'placeholders': filled in by its own change (see the module docstring when it lands)."""
+"""Placeholders left in a draft or a bibliography: citation markers, fake links, stock names, notes to self.
+
+`find_placeholders(text)` is the one detector, reused by the editor rules (placeholder suggestions);
+`judge` runs it on every field of a reference, `judge_document` on every body line of a draft.
+"""
 
 from __future__ import annotations
 
-from kratomref.model import Rule
+import re
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-RULES: tuple[Rule, ...] = ()
+from kratomref.model import Document, Evidence, Finding, Location, Reference, Rule, Severity, TextLine
+from kratomref.urls import find_urls
+
+if TYPE_CHECKING:
+    from kratomref.rules import Context
+
+PLACEHOLDER_TEXT = Rule(
+    "KR101",
+    "placeholder-text",
+    Severity.ERROR,
+    "A placeholder stands where a citation, a date or a fact should be.",
+    """What it does
+  Reports the markers drafts leave where a source is still missing: "(reference needed)",
+  "[citation needed]", "[source?]", TODO/TBD/FIXME/XXX written as markers, LaTeX's "[?]" for an
+  undefined citation, "(Author, Year)", a year written "20XX", "[insert citation]" and template text
+  such as "Journal Name". It looks at every line of a draft's text and every field of every reference.
+
+Why it matters
+  A placeholder that reaches publication tells readers the claim next to it has no source, and is one of
+  the plainest marks of an unfinished or machine-written text.
+
+Example
+  Kratom is used for pain (reference needed).
+  Smith, J. (20XX). Title of the article.
+
+How to fix
+  Find the source and cite it, or remove or soften the claim. "Defined acronyms" are left alone:
+  "tick-borne disease (TBD)" is not a placeholder.""",
+)
+
+PLACEHOLDER_LINK = Rule(
+    "KR102",
+    "placeholder-link",
+    Severity.ERROR,
+    "A description or a dummy address stands where a link should be.",
+    """What it does
+  Reports "[Link to ...]", "[URL]", "(link here)", "[insert link]", Markdown links with an empty or
+  dummy target ("[text]()", "[text](#)", "[text](URL)"), and addresses on hosts reserved for examples
+  or for one's own machine (example.com, example.org, *.test, localhost, 127.0.0.1). A real address that
+  merely has "example" in its path is fine.
+
+Why it matters
+  Readers cannot follow a link that is not there; a link to example.com or localhost goes nowhere for
+  anybody but the writer.
+
+Example
+  The FDA has warned against it [Link to FDA statement].
+  url = {https://example.com/kratom-study}
+
+How to fix
+  Put in the address of the page you mean (the specific document, not the site's home page).""",
+)
+
+PLACEHOLDER_NAME = Rule(
+    "KR103",
+    "placeholder-name",
+    Severity.WARNING,
+    "A stock or invented name stands for a source, an author or an expert.",
+    """What it does
+  Reports names that stand in for a real one: John Doe, Jane Doe (and "Doe, J." in an author list),
+  "Dr. X", "Professor Y", "A. N. Other", "Author Name", "Firstname Lastname", "[Name]", and Lorem ipsum
+  filler text. Real names that merely begin the same way (Jane Austen, Dr. Xavier) are not reported.
+
+Why it matters
+  A quote from "Dr. X" or a study by "Jane Doe" cannot be checked: it is a template nobody filled in, or
+  an invented source.
+
+Example
+  "Kratom is safe," says Dr. X, a leading pharmacologist.
+  author = {Doe, Jane}
+
+How to fix
+  Name the real person or organisation and cite where they said it, or remove the passage.""",
+)
+
+DRAFTING_NOTE = Rule(
+    "KR104",
+    "drafting-note",
+    Severity.WARNING,
+    "An instruction to the writer was left in the text.",
+    """What it does
+  Reports notes written for the author rather than the reader: "remember to update the statistics",
+  "[for illustrative purposes only]", "(hypothetical example)", "replace with actual data", "note to
+  self", "verify these links", "[add source here]", "do not publish". Ordinary advice to readers
+  ("remember to update your software", "consider a hypothetical example") is left alone.
+
+Why it matters
+  A note to self that reaches readers is embarrassing; one that says the example is hypothetical or
+  the data is to be replaced means the passage is not true as it stands.
+
+Example
+  A 2019 survey found that 40% of users... [hypothetical example - replace with actual data]
+
+How to fix
+  Do what the note asks, then delete it.""",
+)
+
+RULES = (PLACEHOLDER_TEXT, PLACEHOLDER_LINK, PLACEHOLDER_NAME, DRAFTING_NOTE)
+
+SUGGESTIONS = {  # by Placeholder.kind
+    "citation": "cite the source here, or remove or soften the claim",
+    "marker": "put in the missing fact or source, then delete the marker",
+    "template": "fill in the real value from the work itself",
+    "link": "replace it with the address of the specific page you mean",
+    "name": "name the real person or organisation and cite where they said it",
+    "note": "do what the note asks, then delete it",
+}
+
+
+class Placeholder(NamedTuple):
+    """One placeholder in a text: what it is, the text as written and where it is in the string."""
+
+    rule: Rule
+    text: str
+    start: int
+    end: int
+    kind: str  # "citation", "marker", "template", "link", "name", "note": what stands in for what
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    rule: Rule
+    kind: str
+    regex: re.Pattern[str]
+    accept: Callable[[str, re.Match[str], frozenset[str]], bool] | None = None
+
+
+# --- helpers deciding a match from its context ------------------------------------------------------
+
+_SMALL_WORDS = frozenset({"of", "and", "the", "for", "in", "on", "to", "a", "an", "&", "with", "by"})
+
+
+def _defines_acronym(text: str, start: int, end: int, acronym: str) -> bool:
+    """True when text[start:end] is "(ABC)" (or "ABC" inside brackets) right after words whose initials
+    spell ABC: "tick-borne disease (TBD)", "uniform resource locator (URL)"."""
+    before = text[:start].rstrip()
+    if not before.endswith("(") and not text[start:end].startswith("("):
+        return False
+    before = before.rstrip("( ")
+    words = [w for w in re.findall(r"[A-Za-z]+", before)[-12:] if w.lower() not in _SMALL_WORDS]
+    letters = acronym.lower()
+    initials = "".join(w[0].lower() for w in words)
+    # Hyphenated words ("tick-borne") give one initial per part: the split above already does that.
+    return initials.endswith(letters)
+
+
+def defined_acronyms(lines: Iterable[str]) -> frozenset[str]:
+    """Acronyms a text defines in brackets after their spelt-out words ("tick-borne disease (TBD)")."""
+    found: set[str] = set()
+    for line in lines:
+        for match in re.finditer(r"\(([A-Z]{2,6})s?\)", line):
+            if _defines_acronym(line, match.start(), match.end(), match.group(1)):
+                found.add(match.group(1))
+    return frozenset(found)
+
+
+def _bracketed(text: str, match: re.Match[str]) -> bool:
+    """True when the match lies inside [...], (...), {...} or <!-- --> on its line, or is all capitals."""
+    before, after = text[: match.start()], text[match.end() :]
+    for opening, closing in (("[", "]"), ("(", ")"), ("{", "}"), ("<!--", "-->")):
+        if before.rfind(opening) > before.rfind(closing) and closing in after:
+            return True
+    letters = [c for c in match.group(0) if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters) and len(letters) > 3
+
+
+def _marker_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    word = match.group("marker")
+    if word.rstrip("X") == "" and len(word) == 3:
+        # "Super Bowl XXX", "Louis XXX": a Roman numeral after a name, not a marker ("Dr. XXX" is a name
+        # placeholder and is found by its own pattern).
+        previous = re.search(r"([A-Za-z]+)(\.?)\s+$", text[: match.start()])
+        if previous and previous.group(1)[0].isupper() and not previous.group(2):
+            sentence_start = re.search(r"(?:^|[.!?:]\s+)" + re.escape(previous.group(1)) + r"\s+$",
+                                       text[: match.start()])
+            if not sentence_start:
+                return False
+    if word in defined or _defines_acronym(text, match.start(), match.end(), word):
+        return False
+    # Spanish and Portuguese headings in capitals: "TODO EL MUNDO".
+    return not (word == "TODO" and re.match(r"\s+(?:EL|LA|LO|LOS|LAS|UN|UNA|O|OS|AS|MUNDO|BIEN)\b",
+                                            text[match.end() :]))
+
+
+def _not_acronym(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    word = re.sub(r"[^A-Za-z]", "", match.group(0))
+    return word.upper() not in defined and not _defines_acronym(text, match.start(), match.end(), word)
+
+
+def _in_brackets(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    return _bracketed(text, match)
+
+
+def _not_a_markdown_link(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    """"[Link to the study]" alone is a placeholder; "[link to the study](https://...)", a reference-style
+    "[link][1]" and a link definition "[url]: https://..." are not."""
+    after = text[match.end() :]
+    if re.match(r"\(\s*[^\s)]", after) and not _EMPTY_TARGET_RE.match(after):
+        return False
+    return not re.match(r"\[[^\]]*\]|:\s*\S", after) and _not_acronym(text, match, defined)
+
+
+# What a note to the writer is about: the text itself. "this/these" point at the draft; "the" only with nouns a
+# reader's own life rarely has (the links, the citations), so "remember to check the label" stays prose.
+_NOTE_CONTEXT_RE = re.compile(
+    r"\b(?:this|these|that|those)\s+(?:\w+\s+){0,2}?(?:links?|urls?|sources?|references?|citations?|refs?|stats?"
+    r"|statistics|numbers|figures?|data|dates?|quotes?|quotations?|sections?|paragraphs?|tables?|captions?|images?"
+    r"|headings?|drafts?|articles?|posts?|facts?|claims?|examples?|footnotes?|dois?)\b"
+    r"|\b(?:the|all\s+the|all)\s+(?:\w+\s+)?(?:links|urls|references|citations|refs|stats|statistics|sections?"
+    r"|paragraphs?|captions?|headings?|draft|bibliography|footnotes|dois)\b"
+    r"|\bbefore\s+(?:we\s+|you\s+)?(?:publish\w*|going\s+live|it\s+goes\s+live)\b",
+    re.IGNORECASE,
+)
+
+
+def _note_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    """A "remember to update..." or "verify the..." phrase is a note to the writer when it is set off
+    (brackets, capitals, a comment) or is about the text itself (this link, the statistics, before
+    publishing), not when it is advice to the reader ("remember to update your software")."""
+    if _bracketed(text, match):
+        return True
+    clause = re.split(r"[.;!?](?:\s|$)", text[match.end() :], maxsplit=1)[0]
+    return bool(_NOTE_CONTEXT_RE.search(clause)) or bool(
+        re.search(r"\b(?:note|n\.?b\.?|todo|editor)\s*:\s*$", text[: match.start()], re.IGNORECASE)
+    )
+
+
+def _illustrative_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    """"Photo for illustrative purposes only" is a usual caption; about data or a study it is a note."""
+    sentence = re.split(r"[.!?]\s", text[: match.start()])[-1]
+    return not re.search(r"\b(?:photo|photograph|image|picture|illustration|stock|graphic|video|footage)s?\b",
+                         sentence, re.IGNORECASE)
+
+
+def _hypothetical_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    """"(hypothetical example)", "This is a hypothetical example" and "Hypothetical example:" are notes;
+    "consider a hypothetical example" or "as a hypothetical example, ..." is how a writer explains."""
+    if _bracketed(text, match):
+        return True
+    before, after = text[: match.start()], text[match.end() :]
+    if re.search(r"\b(?:consider|take|imagine|as|for|in|with|using|use|gives?|offers?|here'?s|here\s+is|let'?s\s+\w+"
+                 r"|let\s+us\s+\w+)\s+(?:a|an|one|another|this|the|our)\s+$", before, re.IGNORECASE):
+        return False
+    if re.match(r"\s*(?:only\b|[:\-–—])", after):
+        return True
+    # "This is a hypothetical example." as a sentence of its own; "... is a hypothetical example of how" is prose.
+    return bool(re.search(r"\b(?:is|was|are|were)\s+(?:a|an|just\s+an?|only\s+an?)?\s*$", before, re.IGNORECASE)
+                and re.match(r"\s*(?:[.!;)\]]|$)", after))
+
+
+def _source_question_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    """"(source?)", "Source?" standing alone, "source??": a query to the writer. "What is the source?" and
+    "a good protein source?" are questions in prose."""
+    if _bracketed(text, match) or match.group(0).endswith("??") or match.group(0)[0] in "[(":
+        return True
+    before = text[: match.start()]
+    return bool(re.search(r"(?:^|[.!?:;\-–—]\s*|\s[-–—]\s*)$", before))
+
+
+# --- the patterns ---------------------------------------------------------------------------------
+
+_CITE_NOUN = r"(?:citations?|references?|refs?|sources?|cites?|cit\.)"
+_LINK_NOUN = r"(?:links?|urls?|hyperlinks?|web\s?links?|web\s?address|address)"
+_OPEN, _CLOSE = r"[\[({]", r"[\])}]"
+_EMPTY_TARGET_RE = re.compile(
+    r"\(\s*(?:<\s*>|#|url|link|https?://|https?:|www|xxx|todo|tbd|tk|\.\.\.|…)?\s*\)", re.IGNORECASE
+)
+
+_P = _Pattern
+PATTERNS: tuple[_Pattern, ...] = (
+    # --- KR102: links ---
+    _P(PLACEHOLDER_LINK, "link", re.compile(r"(?<!!)\[[^\[\]\n]{1,200}\]" + _EMPTY_TARGET_RE.pattern, re.IGNORECASE)),
+    _P(PLACEHOLDER_LINK, "link", re.compile(
+        r"\[\s*(?:insert\s+|add\s+|paste\s+|include\s+)?(?:the\s+|a\s+)?" + _LINK_NOUN
+        + r"(?:\s+(?:to|for|of|here|needed|missing|tbd|tbc|tk|to\s+come|goes\s+here)\b[^\[\]\n]{0,120})?\s*\]",
+        re.IGNORECASE), _not_a_markdown_link),
+    _P(PLACEHOLDER_LINK, "link", re.compile(
+        r"\(\s*(?:insert\s+|add\s+|paste\s+)?(?:the\s+|a\s+)?" + _LINK_NOUN
+        + r"\s+(?:here|needed|missing|tbd|tbc|tk|to\s+come|goes\s+here|to\s+follow)\s*\)"
+        r"|\(\s*(?:insert\s+|add\s+)?(?:the\s+|a\s+)?link\s+to\s+[^()\n]{1,80}\)",
+        re.IGNORECASE)),
+    _P(PLACEHOLDER_LINK, "link", re.compile(
+        r"<\s*(?:url|link|insert\s+(?:link|url))\s*>|\b(?:insert|add|paste)\s+(?:the\s+|a\s+)?(?:link|url)\s+here\b"
+        r"|\b(?:link|url)\s+(?:goes\s+here|to\s+come|tbd)\b|\blink\s+here\b(?!\s+(?:to|for)\b)", re.IGNORECASE)),
+    _P(PLACEHOLDER_LINK, "link", re.compile(r'href\s*=\s*["\'](?:#?|https?://)["\']', re.IGNORECASE)),
+    # --- KR101: citation markers ---
+    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+        _OPEN + r"\s*" + _CITE_NOUN + r"\s+(?:needed|required|missing|here|to\s+come|to\s+follow|tbd|tbc|tk|pending)"
+        + r"\s*[.!?]*\s*" + _CLOSE, re.IGNORECASE)),
+    _P(PLACEHOLDER_TEXT, "citation", re.compile(r"(?<![\w-])(?:citation|cite)\s+needed\b", re.IGNORECASE)),
+    _P(PLACEHOLDER_TEXT, "citation", re.compile(r"\b(?:REFERENCE|SOURCE|REF)S?\s+NEEDED\b")),
+    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+        r"\[\s*(?:" + _CITE_NOUN + r"|cite\s+this|cite\s+source|add\s+(?:a\s+)?" + _CITE_NOUN + r"|ref#?|\d*\?+)\s*\]"
+        r"|\[\s*(?:citation|reference|ref|cite)[:\s]+(?:tbd|tbc|tk|todo|xxx|\?+)\s*\]", re.IGNORECASE)),
+    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+        r"[\[(]\s*" + _CITE_NOUN + r"\s*\?+\s*[\])]|\b(?:source|citation|reference)s?\s*\?+(?![\w?])",
+        re.IGNORECASE), _source_question_ok),
+    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+        r"[\[(]\s*(?:Authors?|AUTHORS?|Author\s+et\s+al\.?|Surname|Last\s?name|Name)(?:\s+et\s+al\.?)?,?\s+"
+        r"(?:Year|YEAR|YYYY|XXXX|n\.d\.|Date|date|year)\s*[\])]"
+        r"|\b(?:Author|Authors|Surname)\s+(?:et\s+al\.\s+)?\((?:Year|YYYY|XXXX)\)")),
+    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+        r"\b(?:insert|add)\s+(?:a\s+|the\s+)?(?:citation|reference|source|ref)s?\s+here\b"
+        r"|\binsert\s+(?:a\s+|the\s+)?(?:citation|reference|ref)s?\b"
+        r"|\[\s*(?:insert|add|include|cite|need|needs)\b[^\[\]\n]{0,60}\b" + _CITE_NOUN + r"[^\[\]\n]{0,60}\]",
+        re.IGNORECASE)),
+    _P(PLACEHOLDER_TEXT, "marker", re.compile(r"(?<![\w./#-])(?:19|20)(?:XX|xx|\?\?)(?![\w-])|\bYYYY\b")),
+    _P(PLACEHOLDER_TEXT, "marker", re.compile(
+        r"(?<![\w/#.@-])(?P<marker>TODO|TBD|TBC|TBA|FIXME|XXX+)(?![\w/-])(?!\s+(?:list|lists|app|apps)\b)"),
+        _marker_ok),
+    _P(PLACEHOLDER_TEXT, "marker", re.compile(r"(?<![\w.])X{2,3}(?:\.X+)?\s?%|\[\s*\?{2,}\s*\]|\(\s*\?{2,}\s*\)")),
+    _P(PLACEHOLDER_TEXT, "template", re.compile(
+        r"\b(?:Journal\s+Name|Name\s+of\s+(?:the\s+)?Journal|Article\s+Title|Title\s+of\s+(?:the\s+)?(?:Article|Work"
+        r"|Page|Book|Paper|Report)|Publisher\s+Name|Website\s+Name|Site\s+Name|Page\s+Title|Book\s+Title)\b"
+        r"|\[\s*(?:title|journal|publisher|year|date|volume|pages?|doi)\s*\]")),
+    # --- KR103: names ---
+    _P(PLACEHOLDER_NAME, "name", re.compile(
+        r"\b(?:John|Jane|J\.|Baby|Richard|Mary)\s+(?:Q\.\s+)?Doe\b|\bDoe,\s*(?:John|Jane|J\.?)(?![\w])"
+        r"|\bDoe\s+J\b|\bJo(?:e|hn)\s+Bloggs\b|\bJohn\s+Q\.?\s+Public\b|\bA\.\s?N\.\s?Other\b")),
+    _P(PLACEHOLDER_NAME, "name", re.compile(
+        r"\b(?:Dr|Mr|Mrs|Ms|Prof|Professor|Doctor)\.?\s+(?:X{1,3}|Y|Z|XYZ|ABC|So-and-So|\[[^\]\n]{1,30}\])"
+        r"(?![\w'’-])(?!\.?\s+[A-Z][a-z])")),
+    _P(PLACEHOLDER_NAME, "name", re.compile(
+        r"\b(?:Author(?:'s)?\s+Name|AUTHOR\s+NAME|Firstname\s+Lastname|First\s?[Nn]ame\s+Last\s?[Nn]ame|First\s+Last"
+        r"|Name\s+Surname|Your\s+Name|Expert\s+Name|Lastname,\s*(?:Firstname|F\.)|Surname,\s*(?:Initials|Forename|F\.))\b")),
+    _P(PLACEHOLDER_NAME, "name", re.compile(
+        r"\[\s*(?:name|author|author\s+name|expert|expert\s+name|surname|first\s+name|last\s+name)\s*\]",
+        re.IGNORECASE), _not_a_markdown_link),
+    _P(PLACEHOLDER_NAME, "name", re.compile(r"\blorem\s+ipsum\b|\bdolor\s+sit\s+amet\b", re.IGNORECASE)),
+    # --- KR104: notes to the writer ---
+    _P(DRAFTING_NOTE, "note", re.compile(
+        r"\bremember\s+to\s+(?:update|check|verify|add|replace|fix|insert|cite|confirm|double[- ]check|change"
+        r"|remove|delete|link|include|rewrite|revise|expand|find)\b", re.IGNORECASE), _note_ok),
+    _P(DRAFTING_NOTE, "note", re.compile(
+        r"\b(?:verify|double[- ]check|fact[- ]check|confirm)\s+(?:these|this|those|that|all\s+(?:the\s+)?)"
+        r"\s*(?:\w+\s+)?(?:links?|urls?|sources?|references?|citations?|stats?|statistics|numbers|figures|data|dates?"
+        r"|quotes?|claims?|facts?|dois?)\b", re.IGNORECASE)),
+    _P(DRAFTING_NOTE, "note", re.compile(
+        r"\b(?:verify|check|double[- ]check|fact[- ]check|confirm)\s+(?:the|all)\s+(?:\w+\s+)?"
+        r"(?:links?|urls?|sources?|references?|citations?|stats?|statistics|numbers|figures|data|dates?|quotes?|dois?)\b",
+        re.IGNORECASE), _in_brackets),
+    _P(DRAFTING_NOTE, "note", re.compile(r"\bfor\s+illustrat(?:ive|ion)\s+purposes\s+only\b", re.IGNORECASE),
+       _illustrative_ok),
+    _P(DRAFTING_NOTE, "note", re.compile(
+        r"\bhypothetical\s+(?:example|study|data|figures?|quote|scenario|statistics?)\b", re.IGNORECASE),
+       _hypothetical_ok),
+    _P(DRAFTING_NOTE, "note", re.compile(
+        r"\breplace\s+(?:this\s+|these\s+|it\s+)?with\s+(?:the\s+|an?\s+)?(?:actual|real|correct|proper|accurate"
+        r"|current|updated|final|genuine|verified)\b"
+        r"|\bnote\s+to\s+(?:self|editor|writer|author)\b(?!s)|\bdo\s+not\s+publish\b|\bnot\s+for\s+publication\b"
+        r"|\b(?:this\s+is\s+(?:a|just\s+a)\s+)?placeholder\s+(?:text|link|url|quote|statistic|stats?|data|image"
+        r"|reference|citation|source|number|name|figure)s?\b|\bthis\s+is\s+(?:a|just\s+a)\s+placeholder\b"
+        r"|\[\s*placeholder[^\]\n]{0,60}\]|\bdummy\s+(?:text|data|link|url|reference|citation)\b", re.IGNORECASE)),
+    _P(DRAFTING_NOTE, "note", re.compile(
+        r"\[\s*(?:add|insert|include|expand|write|fill\s+in|rewrite|update|check|verify|confirm|double[- ]check"
+        r"|fact[- ]check|replace|find|tk|to\s+be\s+(?:confirmed|added|updated|verified|determined|written))\b"
+        r"[^\[\]\n]{0,100}\]"
+        r"|\(\s*(?:to\s+be\s+(?:confirmed|added|updated|verified|determined|written)|tk|more\s+to\s+come"
+        r"|add\s+(?:more\s+)?(?:details|data|stats|statistics|numbers)\s+here)\s*\)",
+        re.IGNORECASE), _not_a_markdown_link),
+)
+
+# URL hosts reserved for documentation and tests (RFC 2606, RFC 6761) or one's own machine, and the
+# "your site" stand-ins of templates.
+_EXAMPLE_HOST_RE = re.compile(
+    r"(?:^|\.)(?:example\.(?:com|org|net|edu)|example|test|invalid|localhost|local|"
+    r"yourwebsite\.com|yoursite\.com|yourdomain\.com|your-website\.com|website\.com|domain\.com|url\.com"
+    r"|xxx|xxx\.com|link|url)$",
+    re.IGNORECASE,
+)
+_LOOPBACK_RE = re.compile(r"^(?:127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?)$")
+_BARE_EXAMPLE_RE = re.compile(
+    r"(?<![\w@/.:-])(?:www\.)?example\.(?:com|org|net|edu)\b(?!\.?[\w-])|(?<![\w@/.:-])localhost:\d+\b", re.IGNORECASE
+)
+
+
+def placeholder_host(url: str) -> bool:
+    """True for a URL on a host reserved for examples or for one's own machine (example.com, *.test,
+    localhost, 127.0.0.1), whatever its path says."""
+    try:
+        host = urllib.parse.urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    host = host.rstrip(".")
+    return bool(host) and (_EXAMPLE_HOST_RE.search(host) is not None or _LOOPBACK_RE.match(host) is not None)
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    # NUL rather than spaces: "[text](https://...)" must still read as a link with a target, not "[text]( )".
+    return text[:start] + "\0" * (end - start) + text[end:]
+
+
+def find_placeholders(text: str, defined: frozenset[str] = frozenset()) -> list[Placeholder]:
+    """Every placeholder in text, in order, without overlaps (the longest match at a place wins).
+
+    `defined` holds acronyms the surrounding document defines ("TBD" for tick-borne disease), which are
+    then not taken for markers.
+    """
+    defined = defined | defined_acronyms([text])
+    found: list[Placeholder] = []
+    # Links first: a dummy host is a KR102 whatever its path, and a real URL's path ("/example/XXX-2")
+    # is not prose, so URLs are blanked before the text patterns run.
+    prose_text = text
+    for offset, url in find_urls(text):
+        if placeholder_host(url):
+            found.append(Placeholder(PLACEHOLDER_LINK, url, offset, offset + len(url), "link"))
+        prose_text = _blank(prose_text, offset, offset + len(url))
+    for match in _BARE_EXAMPLE_RE.finditer(prose_text):
+        found.append(Placeholder(PLACEHOLDER_LINK, match.group(0), match.start(), match.end(), "link"))
+    candidates: list[Placeholder] = []
+    for pattern in PATTERNS:
+        source = text if pattern.kind == "link" else prose_text
+        for match in pattern.regex.finditer(source):
+            if pattern.accept is not None and not pattern.accept(source, match, defined):
+                continue
+            candidates.append(Placeholder(pattern.rule, text[match.start() : match.end()], match.start(),
+                                          match.end(), pattern.kind))
+    # Longest first, then earliest; a match overlapping one already taken is the same placeholder.
+    taken: list[Placeholder] = []
+    for candidate in sorted(found + candidates, key=lambda p: (-(p.end - p.start), p.start)):
+        if all(candidate.end <= t.start or candidate.start >= t.end for t in taken):
+            taken.append(candidate)
+    return sorted(taken, key=lambda p: p.start)
+
+
+def citation_placeholders(text: str) -> list[Placeholder]:
+    """The placeholders in text that stand where a citation should be ("(reference needed)", "[?]",
+    "(Author, Year)", "[insert citation]"): what the editor rules search Crossref for."""
+    return [p for p in find_placeholders(text) if p.kind == "citation"]
+
+
+# --- judging ------------------------------------------------------------------------------------
+
+# Fields that are never printed in a bibliography or that hold machine data, not the writer's text.
+SKIPPED_FIELDS = frozenset(
+    {"file", "id", "type", "ty", "urldate", "timestamp", "owner", "groups", "keywords", "mendeley-tags",
+     "abstract", "annote", "annotation", "comment", "kratomref-ignore", "citation-key", "accessed"}
+)
+_LIST_ITEM_KEY = re.compile(r"ref-\d+'*")
+_URL_FIELDS = frozenset({"url", "ur", "link", "l1", "l2", "howpublished"})
+_URL_STAND_INS = frozenset({"url", "link", "tbd", "tba", "todo", "xxx", "#", "http://", "https://", "www", "..."})
+_CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
+_DIRECTIVE_RE = re.compile(r"<!--\s*kratomref:.*?-->|%\s*kratomref:.*$", re.IGNORECASE)
+
+
+def _message(placeholder: Placeholder, where: str) -> str:
+    what = {
+        "citation": "citation placeholder",
+        "marker": "placeholder",
+        "template": "template text",
+        "link": "placeholder link",
+        "name": "placeholder name",
+        "note": "drafting note",
+    }[placeholder.kind]
+    return f'{what} "{" ".join(placeholder.text.split())}" {where}'
+
+
+def is_free_text_item(ref: Reference) -> bool:
+    """True for an item of a draft's reference list, parsed from free text (its fields derive from raw)."""
+    return bool(_LIST_ITEM_KEY.fullmatch(ref.location.key or "")) and not ref.raw.lstrip().startswith("@")
+
+
+def _field_line(ref: Reference, name: str, text: str) -> int | None:
+    """The line of the field's raw value that holds text, for placeholders in a multi-line field."""
+    first = ref.line_of(name)
+    raw = ref.raw_fields.get(name, "")
+    if first is None or "\n" not in raw:
+        return first
+    needle = text.split()[0].lower() if text.split() else ""
+    for index, line in enumerate(raw.splitlines()):
+        if needle and needle in line.lower():
+            return first + index
+    return first
+
+
+def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]:
+    seen: set[tuple[str, str, int | None]] = set()
+    if is_free_text_item(ref):
+        sources: list[tuple[str | None, str]] = [(None, ref.raw)]
+    else:
+        sources = [(name, value) for name, value in ref.fields.items()
+                   if name.lower() not in SKIPPED_FIELDS and isinstance(value, str)]
+        if ref.authors and not any(name in ref.fields for name in ("author", "au", "a1", "editor")):
+            # CSL-JSON keeps names as structured data, not as a field's text.
+            sources.append(("author", "; ".join(f"{a.given} {a.family}".strip() for a in ref.authors)))
+    for name, value in sources:
+        hits = find_placeholders(value)
+        if name is not None and name.lower() in _URL_FIELDS and value.strip().lower() in _URL_STAND_INS and not hits:
+            hits = [Placeholder(PLACEHOLDER_LINK, value.strip(), 0, len(value), "link")]
+        for hit in hits:
+            line = _field_line(ref, name, hit.text) if name else ref.location.line
+            identity = (hit.rule.code, " ".join(hit.text.lower().split()), line)
+            if identity in seen:  # RIS and CSL keep a field under two names ("ti" and "title")
+                continue
+            seen.add(identity)
+            where = f"in the {name} field" if name else "in the reference"
+            yield Finding(hit.rule, Location(ref.location.file, line, ref.location.key), _message(hit, where),
+                          SUGGESTIONS[hit.kind])
+
+
+def _prose_lines(body: Sequence[TextLine]) -> Iterator[tuple[TextLine, str]]:
+    """Body lines outside fenced code blocks, with code spans and kratomref directives blanked out."""
+    fence: str | None = None
+    for line in body:
+        opening = re.match(r"^ {0,3}(`{3,}|~{3,})", line.text)
+        if fence is not None:
+            if opening and opening.group(1)[0] == fence[0]:
+                fence = None
+            continue
+        if opening:
+            fence = opening.group(1)
+            continue
+        text = _CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), line.text)
+        text = _DIRECTIVE_RE.sub(lambda m: " " * len(m.group(0)), text)
+        yield line, text
+
+
+def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
+    if not doc.body:
+        return
+    lines = list(_prose_lines(doc.body))
+    defined = defined_acronyms(text for _, text in lines)
+    for line, text in lines:
+        for hit in find_placeholders(text, defined):
+            yield Finding(hit.rule, Location(line.file, line.line, None, hit.start + 1),
+                          _message(hit, "in the text"), SUGGESTIONS[hit.kind])
