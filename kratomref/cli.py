@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -160,26 +161,51 @@ _STAGE_LABELS = {"crossref": "resolving DOIs", "search": "searching Crossref", "
 
 
 class _Progress:
-    """Remembers how far a run got (for an interrupted run) and, on a terminal, shows it on stderr."""
+    """Remembers how far a run got (for an interrupted run) and, on a terminal, shows a rich progress bar
+    on stderr: one line per stage (resolving DOIs, searching Crossref, checking links)."""
 
     def __init__(self, show: bool) -> None:
         self.done: list[str] = []
         self.current: tuple[str, int] | None = None
-        self.console: Any = None
+        self.bar: Any = None
+        self._tasks: dict[str, Any] = {}
         if show:
             from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-            self.console = Console(stderr=True)
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,  # the report follows on stdout; a finished bar would only be noise
+            )
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         label = _STAGE_LABELS.get(stage, stage)
+        if self.bar is not None:
+            if stage not in self._tasks:
+                self.bar.start()
+                self._tasks[stage] = self.bar.add_task(label, total=total or None)
+            self.bar.update(self._tasks[stage], completed=done)
         if done == 0:
             self.current = (label, total)
-            if self.console is not None:
-                self.console.print(f"[dim]{label}: {total}...[/]")
         elif done >= total:
             self.done.append(f"{label} ({total})")
             self.current = None
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
     def interrupted_message(self) -> str:
         parts = ["interrupted"]
@@ -215,6 +241,7 @@ def _interruptible(progress: _Progress) -> Iterator[None]:
 
 def _stop_now(progress: _Progress, code: int) -> None:
     """Exit at once: sys.exit would wait for worker threads blocked on a slow server for up to --timeout."""
+    progress.close()
     click.echo(progress.interrupted_message(), err=True)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -245,22 +272,30 @@ def main() -> None:
 
 
 def _formats_and_outputs(fmt: str | None, outputs: tuple[str, ...]) -> list[tuple[str, str | None]]:
-    """--format F with --output FILE, plus any number of --output FORMAT=FILE."""
+    """(format, file or None for stdout): --format F to stdout or to the one plain --output FILE, plus a
+    file for each --output FORMAT=FILE. Without --format: github under GitHub Actions, else text."""
     plain: list[str] = []
     pairs: list[tuple[str, str | None]] = []
     for value in outputs:
         name, sep, path = value.partition("=")
         if sep and name in FORMATS:
+            if not path:
+                raise click.BadParameter(f"{value!r} names no file after {name}=", param_hint="--output")
             pairs.append((name, path))
+        elif sep and name.isalpha():
+            raise click.BadParameter(
+                f"unknown format {name!r} in {value!r} (formats: {', '.join(FORMATS)}); "
+                f"write ./{value} for a file whose name contains '='",
+                param_hint="--output",
+            )
         else:
             plain.append(value)
     if len(plain) > 1:
         raise click.UsageError("give one --output FILE, and FORMAT=FILE for the others")
     if fmt is None:
-        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" and not pairs and not plain else "text"
-    if plain or not pairs:
-        pairs.insert(0, (fmt, plain[0] if plain else None))
-    return pairs
+        # annotations only make sense in the job log, not in a file the user named
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" and not plain else "text"
+    return [(fmt, plain[0] if plain else None), *pairs]
 
 
 @main.command()
@@ -310,18 +345,18 @@ def check(**params: Any) -> None:
     if params["show_config"]:
         from kratomref.config import describe
 
-        click.echo(describe(options, provenance))
+        click.echo(describe(options, provenance), nl=False)
         return
     targets = _formats_and_outputs(params["fmt"], params["outputs"])
+    if params["write_baseline"]:
+        # a baseline records every current finding, including those an older baseline already holds
+        options = dataclasses.replace(options, baseline=None)
     progress = _Progress(show=not options.quiet and sys.stderr.isatty())
     with _input_errors(), _interruptible(progress):
-        report = run_check(options, progress=progress)
-
-    if params["write_baseline"]:
-        from kratomref.baseline import write_baseline
-
-        write_baseline(params["write_baseline"], report.findings)
-        click.echo(f"wrote {len(report.findings)} findings to {params['write_baseline']}", err=True)
+        try:
+            report = run_check(options, progress=progress)
+        finally:
+            progress.close()
 
     registry = renderers()
     for fmt, path in targets:
@@ -331,14 +366,36 @@ def check(**params: Any) -> None:
                 color = path is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
             from kratomref.reports.text import render as render_text
 
-            out = render_text(report, color=bool(color))
+            out = render_text(report, color=bool(color), quiet=options.quiet)
         else:
             out = registry[fmt](report)
         if path is None:
             click.echo(out, nl=False)
         else:
-            Path(path).write_text(out, encoding="utf-8")
+            with _writing(path):
+                Path(path).write_text(out, encoding="utf-8")
+
+    if params["write_baseline"]:
+        from kratomref.baseline import write_baseline
+
+        with _writing(params["write_baseline"]):
+            write_baseline(params["write_baseline"], report.findings)
+        click.echo(
+            f"wrote {len(report.findings)} findings to {params['write_baseline']}; "
+            f"runs with --baseline {params['write_baseline']} fail only on new ones",
+            err=True,
+        )
+        sys.exit(0)  # recording the findings was the job; the next run gates
     sys.exit(exit_code(report, options))
+
+
+@contextmanager
+def _writing(path: str) -> Iterator[None]:
+    """A report or baseline file that cannot be written is exit 2 with the reason, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 @main.command("rules")
@@ -403,6 +460,88 @@ def cache_clear(cache_dir: str | None) -> None:
 
     removed = Cache(cache_dir).clear()
     click.echo(f"removed {removed} entries")
+
+
+@main.command("export")
+@network_options
+@click.option("--style", default="apa", show_default=True, metavar="STYLE",
+              help="CSL style id, alias (apa, mla, chicago, vancouver, harvard, ieee) or path to a .csl file.")
+@click.option("--list-styles", "list_styles", is_flag=False, flag_value="", default=None, metavar="[FILTER]",
+              help="List the installed styles (whose id or title contains FILTER) and exit.")
+@click.option("--to", "to", type=click.Choice(["text", "html", "markdown", "csl-json", "ris", "bibtex"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@click.option("--enrich", is_flag=True, help="Fill missing fields from the verified Crossref records.")
+@click.option("--prefer-crossref", is_flag=True, help="With --enrich: Crossref's values replace yours.")
+@click.option("--mark-problems", is_flag=True, help="Mark unverified entries and entries with problems.")
+@click.option("--verified-only", is_flag=True, help="Export only the verified entries.")
+def export_command(**params: Any) -> None:
+    """Export the references in PATHS as a formatted bibliography, CSL-JSON, RIS or BibTeX."""
+    from kratomref import export as exporting
+
+    if params["list_styles"] is not None:
+        for style_id, title in exporting.list_styles(params["list_styles"]):
+            click.echo(f"{style_id:<50} {title}")
+        return
+    if params["prefer_crossref"] and not params["enrich"]:
+        raise click.UsageError("--prefer-crossref only makes sense with --enrich")
+    options, _ = build_options(params)
+    export_options = exporting.ExportOptions(
+        style=params["style"], to=params["to"], enrich=params["enrich"], prefer_crossref=params["prefer_crossref"],
+        mark_problems=params["mark_problems"], verified_only=params["verified_only"],
+    )
+    progress = _Progress(show=not options.quiet and sys.stderr.isatty())
+    try:
+        with _input_errors(), _interruptible(progress):
+            result = exporting.export(options, export_options)
+    except (exporting.StyleError, exporting.RenderError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for note in result.notes:
+        click.echo(note, err=True)
+    if params["output"]:
+        Path(params["output"]).write_text(result.text, encoding="utf-8")
+    else:
+        click.echo(result.text, nl=False)
+
+
+@main.command("fix")
+@network_options
+@click.option("--write", is_flag=True, help="Apply the fixes (default: print them as a diff).")
+@click.option("--enrich", is_flag=True, help="Also add fields a verified entry lacks, from its Crossref record.")
+@click.option("--no-backup", is_flag=True, help="With --write: do not keep FILE.bak.")
+def fix_command(**params: Any) -> None:
+    """Fix what can be fixed mechanically in the BibTeX files in PATHS (a dry run unless --write)."""
+    from kratomref import fix as fixing
+
+    options, _ = build_options(params)
+    progress = _Progress(show=not options.quiet and sys.stderr.isatty())
+    try:
+        with _input_errors(), _interruptible(progress):
+            run = fixing.fix(options, enrich=params["enrich"])
+    except fixing.FixError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for message in run.not_fixed:
+        click.echo(message, err=True)
+    for plan in run.plans:
+        for skipped in plan.skipped:
+            click.echo(f"{plan.path}: {skipped.key}: not fixing {skipped.field} ({skipped.source}): {skipped.reason}",
+                       err=True)
+        if not plan.changed:
+            continue
+        if not params["write"]:
+            click.echo(plan.diff(), nl=False)
+            continue
+        try:
+            backup = fixing.apply(plan, backup=not params["no_backup"])
+        except fixing.FixError as exc:
+            raise click.ClickException(str(exc)) from exc
+        kept = f" (backup: {backup})" if backup else ""
+        click.echo(f"{plan.path}: applied {len(plan.fixes)} fixes{kept}", err=True)
+    total = sum(len(p.fixes) for p in run.plans)
+    if total == 0:
+        click.echo("nothing to fix", err=True)
+    elif not params["write"]:
+        click.echo(f"{total} fixes; run with --write to apply them", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

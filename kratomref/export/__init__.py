@@ -1,0 +1,86 @@
+"""Formatted bibliographies (CSL styles through citeproc-py) and CSL-JSON, RIS and BibTeX exports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kratomref.export.csl import enrich, from_crossref, from_reference, unique_ids
+from kratomref.export.model import FORMATS, ExportEntry, ExportOptions, ExportResult
+from kratomref.export.render import RenderError
+from kratomref.export.styles import ALIASES, Style, StyleError, list_styles, resolve
+from kratomref.export.writers import FORMATTED, WRITERS
+from kratomref.model import Reference, ReferenceResult, Verdict
+from kratomref.options import Options
+from kratomref.services.cache import Cache
+
+__all__ = [
+    "ALIASES", "FORMATS", "ExportEntry", "ExportOptions", "ExportResult", "RenderError", "Style", "StyleError",
+    "entries_from", "export", "from_crossref", "from_reference", "list_styles", "resolve", "write",
+]
+
+MARKERS = {Verdict.PROBLEM: "[problem]", Verdict.UNVERIFIED: "[unverified]"}
+
+
+def entries_from(
+    references: Sequence[Reference],
+    results: Sequence[ReferenceResult] | None,
+    export_options: ExportOptions,
+) -> tuple[list[ExportEntry], list[tuple[Reference, str]], list[str]]:
+    """Export entries for references (with their check results when the export needed a check)."""
+    by_ref = {id(r.reference): r for r in results or ()}
+    entries: list[ExportEntry] = []
+    skipped: list[tuple[Reference, str]] = []
+    notes: list[str] = []
+    items = unique_ids(from_reference(ref) for ref in references)
+    for ref, item in zip(references, items, strict=True):
+        result = by_ref.get(id(ref))
+        verdict = result.verdict if result is not None else None
+        if export_options.verified_only and verdict is not Verdict.VERIFIED:
+            skipped.append((ref, verdict.value if verdict else "not checked"))
+            continue
+        enriched: tuple[str, ...] = ()
+        if export_options.enrich and result is not None and result.record and verdict is Verdict.VERIFIED:
+            item, enriched = enrich(
+                item, from_crossref(result.record), et_al=ref.et_al, prefer_crossref=export_options.prefer_crossref
+            )
+        marker = reason = ""
+        if export_options.mark_problems and verdict in MARKERS:
+            marker = MARKERS[verdict]
+            reason = "; ".join(result.reasons) if result is not None else ""
+        et_al = ref.et_al and "author" not in enriched
+        entries.append(ExportEntry(ref, item, et_al, verdict, marker, reason, enriched))
+    if skipped:
+        notes.append(f"left out {len(skipped)} entries that are not verified (--verified-only)")
+    return entries, skipped, notes
+
+
+def write(entries: Sequence[ExportEntry], export_options: ExportOptions) -> str:
+    if export_options.to not in WRITERS:
+        raise ValueError(f"unknown export format {export_options.to!r} (expected {', '.join(FORMATS)})")
+    style = resolve(export_options.style) if export_options.to in FORMATTED else None
+    return WRITERS[export_options.to](entries, style)
+
+
+def export(options: Options, export_options: ExportOptions, *, cache: Cache | None = None) -> ExportResult:
+    """Read (and, for --enrich, --mark-problems and --verified-only, check) the inputs, then write them out.
+
+    Raises StyleError for an unknown style, RenderError when citeproc-py fails, readers.InputError for an
+    input that cannot be opened.
+    """
+    from kratomref.check import check, read_documents
+
+    if export_options.to in FORMATTED:
+        resolve(export_options.style)  # an unknown style fails before any look-up
+    needs_check = export_options.enrich or export_options.mark_problems or export_options.verified_only
+    if needs_check:
+        report = check(options, cache=cache)
+        references = [r.reference for r in report.results]
+        results: list[ReferenceResult] | None = list(report.results)
+    else:
+        references = [ref for doc in read_documents(options) for ref in doc.references]
+        results = None
+    entries, skipped, notes = entries_from(references, results, export_options)
+    enriched = sum(1 for e in entries if e.enriched)
+    if export_options.enrich:
+        notes.append(f"enriched {enriched} of {len(entries)} entries from their Crossref records")
+    return ExportResult(write(entries, export_options), tuple(entries), tuple(skipped), tuple(notes))
