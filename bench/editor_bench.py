@@ -1,7 +1,8 @@
 """Precision and recall of KR504 (unsupported-claim) and KR505 (unsourced-quote) on a labelled set.
 
 Usage: python bench/editor_bench.py [bench/data/claims.jsonl ...] [--show]
-Each line of the set: {"text", "needs_citation", "kind": "claim"|"quote"|"none", "has_citation"}.
+Each line of a set: {"text", "needs_citation", "kind": "claim"|"quote"|"none", "has_citation"} and, in the
+later sets, "draft" (the kind of document the sentence comes from). With several sets, a pooled line follows.
 A sentence should be flagged when it needs a citation and has none; KR504 is scored on kind "claim",
 KR505 on kind "quote", and either rule firing on a "none" sentence counts as a false alarm of that rule.
 """
@@ -48,11 +49,17 @@ def score(rows: list[dict[str, object]], show: bool) -> None:
 def main(argv: list[str]) -> None:
     show = "--show" in argv
     paths = [Path(a) for a in argv if not a.startswith("--")] or [DEFAULT]
+    pooled: list[dict[str, object]] = []
     for path in paths:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         positives = sum(1 for r in rows if r["needs_citation"])
         print(f"{path.name}: {len(rows)} sentences, {positives} needing a citation")
         score(rows, show)
+        pooled.extend(rows)
+    if len(paths) > 1:
+        positives = sum(1 for r in pooled if r["needs_citation"])
+        print(f"all sets: {len(pooled)} sentences, {positives} needing a citation")
+        score(pooled, False)
 
 
 if __name__ == "__main__":

@@ -136,12 +136,16 @@ def _resolve_placeholder_searches(documents: Sequence[Document], crossref: Any) 
     make_queries = getattr(citations, "placeholder_queries", None)
     if make_queries is None:
         return {}
+    make_containers = getattr(citations, "placeholder_container_titles", None)
     queries: dict[str, str] = {}
+    containers: dict[str, str] = {}
     for doc in documents:
         queries.update(make_queries(doc))
+        if make_containers is not None:
+            containers.update(make_containers(doc))
     if not queries:
         return {}
-    return dict(crossref.search(queries))
+    return dict(crossref.search(queries, containers) if containers else crossref.search(queries))
 
 
 def evidence_for(doc: Document, resolved: Resolved) -> dict[str, Evidence]:
@@ -160,8 +164,10 @@ def evidence_for(doc: Document, resolved: Resolved) -> dict[str, Evidence]:
     }
     if body_links:
         evidence["body"] = Evidence(links=body_links)
+    files = {doc.path} | {line.file for line in doc.body}  # a LaTeX document's \input files too
     for key, value in resolved.extra.items():
-        if isinstance(value, SearchResolution) and key.startswith(f"placeholder:{doc.path}:"):
+        if isinstance(value, SearchResolution) and key.startswith("placeholder:") and \
+                key.removeprefix("placeholder:").rsplit(":", 1)[0] in files:
             evidence[key] = Evidence(search=value)
     return evidence
 

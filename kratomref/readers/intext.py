@@ -16,6 +16,8 @@ _PAREN_RE = re.compile(r"(?<=[A-Za-z.,;)\]])\s?\((\d{1,3}(?:\s*[-–,]\s*\d{1,3}
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _UNICODE_SUP_RE = re.compile(r"(?<=[A-Za-z.,;:)])([" + _SUPERSCRIPTS + r"][" + _SUPERSCRIPTS + r"⁻,]*)")
 _MARKDOWN_SUP_RE = re.compile(r"\^(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\^")
+# A unit squared or cubed is not a citation: "5 km²", "12 m³/s", "10 cm²".
+_UNIT_BEFORE_RE = re.compile(r"\d\s*[A-Za-zµ]{1,3}$")
 _HTML_SUP_RE = re.compile(r"<sup>\s*\[?(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\]?\s*</sup>", re.IGNORECASE)
 # A surname: capitalised, possibly with particles/hyphens ("van der Berg", "O'Neil", "Al-Hassan").
 _NAME = r"(?:(?:van|von|de|der|den|la|le|du|da|di|al)\s+)*[A-Z][\w'’\-]+"
@@ -24,6 +26,10 @@ _AUTHORS = (_NAME + r"(?:\s+et\s+al\.?|\s*(?:&|and)\s*" + _NAME
 _YEAR = r"(?:1[5-9]\d\d|20\d\d)[a-z]?"
 # One author-year item inside parentheses: "Smith, 2019", "Smith & Jones 2019a", "see Lee et al., 2020".
 _AY_ITEM_RE = re.compile(r"(?P<authors>" + _AUTHORS + r"),?\s+(?P<year>" + _YEAR + r")(?:,\s*(?:p|pp)\.\s*[\d\-–]+)?")
+# More years of the same author after an item: "(Smith, 2019a, 2019b)", "(Smith 2019, 2021)".
+_MORE_YEARS_RE = re.compile(r",\s*(?P<year>" + _YEAR + r")\b")
+# A part that is only a year continues the previous part's author: "(Smith, 2019; 2020)".
+_YEAR_ONLY_RE = re.compile(r"^\s*(?P<year>" + _YEAR + r")\s*$")
 _PAREN_GROUP_RE = re.compile(r"\(([^()]*?\b" + _YEAR + r"\b[^()]*?)\)")
 # Narrative form: "Smith (2019)", "Smith and Jones (2019)", "Lee et al. (2020a)".
 _NARRATIVE_RE = re.compile(r"(?P<authors>" + _AUTHORS + r")\s+\((?P<year>" + _YEAR + r")\)")
@@ -106,17 +112,36 @@ def _author_year(file: str, line: int, text: str) -> Iterator[tuple[int, Citatio
     for group in _PAREN_GROUP_RE.finditer(text):
         if any(start <= group.start() < end for start, end in spans):
             continue
+        previous: str | None = None  # the surname a year-only part continues: "(Smith, 2019; 2020)"
+        offset = 0
         for part in group.group(1).split(";"):
+            part_start = group.start() + 1 + offset
+            offset += len(part) + 1
+            alone = _YEAR_ONLY_RE.match(part)
+            if alone is not None and previous is not None:
+                column = part_start + alone.start("year")
+                yield column, Citation(Location(file, line, None, column + 1), alone.group("year"),
+                                       f"{previous} {alone.group('year')}", "author-year")
+                continue
             item = _AY_ITEM_RE.search(part)
+            previous = None
             if item is None:
                 continue
             surname = _first_surname(item.group("authors"))
             if surname.split()[-1] in NOT_SURNAMES:
                 continue
+            previous = surname
             written = f"({group.group(1).strip()})" if ";" not in group.group(1) else item.group(0)
-            target = f"{surname} {item.group('year')}"
-            column = group.start() + 1 + group.group(1).find(part) + part.find(item.group(0))
-            yield column, Citation(Location(file, line, None, column + 1), written, target, "author-year")
+            column = part_start + item.start()
+            yield column, Citation(Location(file, line, None, column + 1), written,
+                                   f"{surname} {item.group('year')}", "author-year")
+            # "(Smith, 2019a, 2019b)": each further year is a citation of the same author
+            rest = part[item.end():]
+            while (more := _MORE_YEARS_RE.match(rest)) is not None:
+                column = part_start + item.end() + (len(part) - item.end() - len(rest)) + more.start("year")
+                yield column, Citation(Location(file, line, None, column + 1), more.group("year"),
+                                       f"{surname} {more.group('year')}", "author-year")
+                rest = rest[more.end():]
 
 
 def _numeric(file: str, line: int, text: str) -> Iterator[tuple[int, Citation]]:
@@ -126,6 +151,8 @@ def _numeric(file: str, line: int, text: str) -> Iterator[tuple[int, Citation]]:
                 yield match.start(), Citation(Location(file, line, None, match.start() + 1),
                                               match.group(0).strip(), str(number), "numeric")
     for match in _UNICODE_SUP_RE.finditer(text):
+        if _UNIT_BEFORE_RE.search(text[: match.start()]):
+            continue
         for number in numbers(_superscript_number(match.group(1))):
             yield match.start(), Citation(Location(file, line, None, match.start() + 1), match.group(1),
                                           str(number), "numeric")

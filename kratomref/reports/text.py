@@ -25,7 +25,8 @@ def _finding_lines(f: Finding) -> Text:
     text.append(f.message)
     if f.suggestion:
         text.append("\n      suggestion: ", style="green")
-        text.append(f.suggestion)
+        # a multi-line suggestion stays indented under its finding
+        text.append(f.suggestion.replace("\r\n", "\n").replace("\n", "\n                  "))
     return text
 
 
@@ -47,7 +48,42 @@ def summary_line(report: Report) -> str:
     return " ".join(parts)
 
 
-def render(report: Report, *, color: bool = False, width: int = 100) -> str:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def document_lines(report: Report) -> list[str]:
+    """Per document with a body: citations, undefined citations, uncited entries, claims and quotes."""
+    lines: list[str] = []
+    for doc in report.documents:
+        if not doc.body and not doc.citations:
+            continue
+        files = {doc.path} | {line.file for line in doc.body} | {r.location.file for r in doc.references}
+        counts: dict[str, int] = defaultdict(int)
+        for f in report.findings:
+            if f.location.file in files:
+                # KR502 on the list's heading (no key) stands for every entry of the list
+                weight = len(doc.references) if f.rule.code == "KR502" and f.location.key is None else 1
+                counts[f.rule.code] += weight
+        lines.append(
+            f"{doc.path}: {_plural(len(doc.citations), 'in-text citation')}, {counts['KR501']} undefined,"
+            f" {_plural(counts['KR502'], 'uncited entry').replace('entrys', 'entries')},"
+            f" {_plural(counts['KR504'], 'unsupported claim')}, {_plural(counts['KR505'], 'unsourced quote')}."
+        )
+    return lines
+
+
+def _print_loose(console: Console, file: str, findings: list[Finding]) -> None:
+    """Findings about a file rather than one of its entries, under the file's name so that they do not
+    read as belonging to the entry printed just before."""
+    if findings:
+        console.print(Text(file, style="bold"))
+        for f in findings:
+            console.print(_finding_lines(f))
+
+
+def render(report: Report, *, color: bool = False, width: int = 100, quiet: bool = False) -> str:
+    """The report; `quiet` keeps only the findings (under their reference) and the summary line."""
     buffer = io.StringIO()
     console = Console(
         file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False, soft_wrap=True
@@ -63,12 +99,13 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
             loose[f.location.file].append(f)
 
     for doc in report.documents:
-        for f in loose.pop(doc.path, []):
-            console.print(_finding_lines(f))
-        for result in (r for r in report.results if r.reference.location.file == doc.path):
+        _print_loose(console, doc.path, loose.pop(doc.path, []))
+        # a LaTeX or pandoc document's entries live in the .bib files it names
+        own = {(r.location.file, r.key) for r in doc.references}
+        for result in (r for r in report.results if (r.reference.location.file, r.reference.key) in own):
             ref = result.reference
             findings = by_ref.get((ref.location.file, ref.key), [])
-            if not findings and result.verdict is Verdict.VERIFIED:
+            if not findings and (quiet or result.verdict is Verdict.VERIFIED):
                 continue
             header = Text()
             header.append(ref.key, style="bold")
@@ -80,14 +117,15 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
             console.print(header)
             for f in findings:
                 console.print(_finding_lines(f))
-            if result.verdict is Verdict.UNVERIFIED:
+            if result.verdict is Verdict.UNVERIFIED and not quiet:
                 for reason in result.reasons:
                     console.print(f"  [magenta]unverified:[/] {escape(reason)}")
-    for findings in loose.values():
-        for f in findings:
-            console.print(_finding_lines(f))
+    for file, findings in loose.items():
+        _print_loose(console, file, findings)
     verified = [r for r in report.results if r.verdict is Verdict.VERIFIED]
-    if verified:
+    if verified and not quiet:
         console.print(f"[green]verified:[/] {', '.join(escape(r.reference.key) for r in verified)}")
+    for line in document_lines(report):
+        console.print(Text(line))
     console.print(Text(summary_line(report), style="bold"))
     return buffer.getvalue()

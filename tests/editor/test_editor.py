@@ -159,11 +159,14 @@ def test_a_body_that_cites_nothing_gets_one_finding_on_the_heading() -> None:
         ("The method has two steps: (1) extract, (2) filter.", []),
         ("In the summer (2019) it rained.", []),
         ("See `arr[1]` in the code.", []),
+        ("An area of 5 km² was cleared.", []),
+        ("(Smith, 2019a, 2019b; Lee, 2020; 2021)", ["Smith 2019a", "Smith 2019b", "Lee 2020", "Lee 2021"]),
     ],
     ids=["one bracketed number", "a list", "a range", "parenthesised number", "unicode superscript",
          "markdown and html superscripts", "two author-year items", "narrative author-year",
          "an enumeration is not a citation", "a year after a season is not a citation",
-         "an index in a code span is not a citation"],
+         "an index in a code span is not a citation", "a unit squared is not a superscript citation",
+         "further years of one author are citations of that author"],
 )
 def test_intext_forms(line: str, targets: list[str]) -> None:
     assert [c.target for c in find_citations([TextLine("d.md", 1, line)])] == targets
@@ -221,6 +224,12 @@ NOT_FLAGGED = [
     "“Are you coming?” she asked.",
     "Contact press@example.com for the 2023 figures.",
     "Run `grep 'studies show' notes.txt` to find them.",
+    "“Look at that one,” said Anna, pointing at the lavender.",
+    "Martha stated flatly, “I am not going back to that house, not ever.”",
+    "The data show a clear drop in pace after kilometre 30 (Figure 3).",
+    "Our clinic's records show that most visits happen on Mondays.",
+    "Tourists say the view from the tower is worth the climb.",
+    "Water makes up about 60% of the human body.",
 ]
 
 
@@ -232,6 +241,30 @@ def test_flags_claims_and_quotes(sentence: str, code: str) -> None:
 @pytest.mark.parametrize("sentence", NOT_FLAGGED, ids=[s[:40] for s in NOT_FLAGGED])
 def test_does_not_flag_controls(sentence: str) -> None:
     assert [f.rule.code for f in judge(draft(sentence + "\n"))] == []
+
+
+MORE_FLAGGED = [
+    ("There is strong evidence that stretching does not prevent running injuries.", "KR504"),
+    ("Sleep deprivation is associated with a higher risk of anxiety disorders.", "KR504"),
+    ("Evidence from Denmark suggests that flexicurity keeps unemployment low.", "KR504"),
+    ("The Federal Reserve estimates that inflation will fall to 2.5% next year.", "KR504"),
+    ("Dog owners are 31% less likely to die of heart disease.", "KR504"),
+    ("“Patch now, this is being actively exploited,” CISA Director Jen Easterly warned on Tuesday.", "KR505"),
+    ("“Healthy soil is the foundation of food security,” the agriculture minister told reporters.", "KR505"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "code"), MORE_FLAGGED, ids=[s[:40] for s, _ in MORE_FLAGGED])
+def test_flags_claims_and_quotes_in_other_words(sentence: str, code: str) -> None:
+    assert [f.rule.code for f in judge(draft(sentence + "\n"))] == [code]
+
+
+def test_quotations_in_a_story_are_its_characters_words() -> None:
+    story = ("“Where are you going, little fox?” asked the owl.\n\n“To find the moon,” she whispered.\n\n"
+             "Professor Hoot declared, “Nobody has ever caught the moon, not once.”\n\n"
+             "“Then I will be the first,” he replied.\n")
+    assert judge(draft(story)) == []
+    assert [f.rule.code for f in judge(draft(story.split("\n\n")[2]))] == ["KR505"]  # alone, it reads as a quote
 
 
 def test_a_citation_closing_the_paragraph_covers_its_claims() -> None:

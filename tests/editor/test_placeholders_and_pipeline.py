@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 import kratomref.readers as readers
-from kratomref.model import Lookup, SearchResolution
+from kratomref.model import Document, Evidence, Lookup, SearchResolution
 from kratomref.options import Options
 from kratomref.readers.text import read_draft
 from kratomref.rules import citations
@@ -24,13 +24,32 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 RECORDED = json.loads((FIXTURES / "crossref" / "works-query-ecology-rows2.json").read_text())
 
 
+def _records() -> dict[str, dict[str, Any]]:
+    records = {}
+    for path in sorted((FIXTURES / "crossref").glob("work-10.*.json")):
+        message = json.loads(path.read_text(encoding="utf-8"))["message"]
+        records[message["DOI"].lower()] = message
+    return records
+
+
+RECORDS = _records()
+# A search about the canine remobilization study finds it first, then three weaker hits.
+SECRETAGOGUE = ["10.1002/jor.1100150407", "10.1371/journal.pone.0033693", "10.1038/srep16696",
+                "10.3892/ijo_00000353"]
+
+
 class _Handler(BaseHTTPRequestHandler):
-    queries: ClassVar[list[str]] = []
+    seen: ClassVar[list[dict[str, list[str]]]] = []
 
     def do_GET(self) -> None:
         params = parse_qs(urlparse(self.path).query)
-        _Handler.queries.append(params.get("query.bibliographic", [""])[0])
-        body = json.dumps(RECORDED).encode()
+        _Handler.seen.append(params)
+        query = params.get("query.bibliographic", [""])[0]
+        if "secretagogue" in query:
+            message = {"items": [RECORDS[d] for d in SECRETAGOGUE], "total-results": 4}
+            body = json.dumps({"status": "ok", "message-type": "work-list", "message": message}).encode()
+        else:
+            body = json.dumps(RECORDED).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -40,13 +59,17 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    @classmethod
+    def queries(cls) -> list[str]:
+        return [p.get("query.bibliographic", [""])[0] for p in cls.seen]
+
 
 @pytest.fixture
 def crossref_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    _Handler.queries = []
+    _Handler.seen = []
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
@@ -58,11 +81,32 @@ SENTENCE = ("A study published in the Journal of Ethnopharmacology (reference ne
             "analgesic properties in mice.\n")
 
 
-def test_placeholder_sentence_becomes_a_query_with_its_journal_and_content() -> None:
-    queries = citations.placeholder_queries(read_draft("d.md", SENTENCE, "markdown"))
+def test_placeholder_sentence_becomes_a_query_of_its_content_and_its_journal() -> None:
+    doc = read_draft("d.md", SENTENCE, "markdown")
+    queries = citations.placeholder_queries(doc)
     assert list(queries) == ["placeholder:d.md:1"]
     query = queries["placeholder:d.md:1"]
-    assert query.startswith("Journal of Ethnopharmacology") and "mitragynine" in query and "needed" not in query
+    assert "mitragynine" in query and "analgesic" in query
+    assert "needed" not in query and "Ethnopharmacology" not in query and "study" not in query
+    assert citations.placeholder_container_titles(doc) == {"placeholder:d.md:1": "Journal of Ethnopharmacology"}
+
+
+def test_a_sentence_over_two_lines_is_keyed_on_both_lines() -> None:
+    text = ("Mice given mitragynine showed less pain in the hot-plate test\n"
+            "than controls (reference needed). Water is wet.\n")
+    queries = citations.placeholder_queries(read_draft("d.md", text, "markdown"))
+    assert set(queries) == {"placeholder:d.md:1", "placeholder:d.md:2"}
+    assert "hot-plate" in queries["placeholder:d.md:2"]
+
+
+def test_placeholders_the_placeholder_rules_find_are_searched_and_stripped() -> None:
+    text = ("The FDA has warned consumers against kratom [Link to FDA statement].\n"
+            "A 2021 survey found that XX% of users (Author, Year) reduced their opioid use.\n"
+            "The numbers come from the survey. TODO check them.\n")
+    queries = citations.placeholder_queries(read_draft("d.md", text, "markdown"))
+    assert set(queries) == {"placeholder:d.md:1", "placeholder:d.md:2"}
+    assert "Link" not in queries["placeholder:d.md:1"] and "kratom" in queries["placeholder:d.md:1"]
+    assert "XX" not in queries["placeholder:d.md:2"] and "Author" not in queries["placeholder:d.md:2"]
 
 
 @pytest.mark.parametrize(
@@ -74,16 +118,66 @@ def test_no_query_without_something_to_search(text: str) -> None:
     assert citations.placeholder_queries(read_draft("d.md", text, "markdown")) == {}
 
 
+REMOBILIZATION = ("A study in the Journal of Orthopaedic Research (reference needed) found that a growth hormone "
+                  "secretagogue increases muscle strength during remobilization in dogs.\n")
+
+
 def test_suggestion_lists_up_to_three_candidates_from_a_local_crossref(crossref_url: str, tmp_path: Path) -> None:
     options = Options(crossref_url=crossref_url, mailto="test@example.org", timeout=2.0, max_retries=1)
     service = CrossrefService(options, Cache(tmp_path / "cache"))
-    queries = citations.placeholder_queries(read_draft("d.md", SENTENCE, "markdown"))
-    resolution = service.search(queries)["placeholder:d.md:1"]
+    doc = read_draft("d.md", REMOBILIZATION, "markdown")
+    queries = citations.placeholder_queries(doc)
+    resolution = service.search(queries, citations.placeholder_container_titles(doc))["placeholder:d.md:1"]
+    [params] = _Handler.seen
+    assert "secretagogue" in params["query.bibliographic"][0]
+    assert params["query.container-title"] == ["Journal of Orthopaedic Research"]
     suggestion = citations.placeholder_suggestion(resolution)
-    assert _Handler.queries and "mitragynine" in _Handler.queries[0]
     assert suggestion is not None and suggestion.startswith("candidate works to verify")
-    assert "https://doi.org/10.1093/obo/9780199830060-0238" in suggestion
-    assert suggestion.count("https://doi.org/") <= citations.MAX_SUGGESTIONS
+    assert suggestion.count("https://doi.org/") == citations.MAX_SUGGESTIONS
+    first = suggestion.split("; 2) ")[0]
+    assert "Lieber et al. (1997)" in first and "Growth hormone secretagogue" in first
+    assert "Journal of Orthopaedic Research" in first and "https://doi.org/10.1002/jor.1100150407" in first
+    assert "10.3892/ijo_00000353" not in suggestion  # the fourth hit is left out
+
+
+def _evidence(doc: Document, options: Options) -> Mapping[str, Evidence]:
+    """What check() hands the rules of one document: resolve (network, cache), then the evidence map."""
+    from kratomref.check import evidence_for, resolve
+
+    cache = Cache(Path(options.cache_dir or "."))
+    try:
+        return evidence_for(doc, resolve([doc], options, cache))
+    finally:
+        cache.close()
+
+
+def test_the_pipeline_hands_candidates_to_the_placeholder_finding(crossref_url: str, tmp_path: Path) -> None:
+    """What the placeholder rules (KR101/KR102) call for their finding's suggestion, after a real resolve."""
+    draft = tmp_path / "draft.md"
+    draft.write_text("# Growth hormone\n\n" + REMOBILIZATION, encoding="utf-8")
+    options = Options(paths=(str(draft),), crossref_url=crossref_url, mailto="t@example.org", timeout=2.0,
+                      max_retries=1, cache_dir=str(tmp_path / "cache"))
+    doc = readers.read(str(draft))
+    evidence = _evidence(doc, options)
+    suggestion = citations.placeholder_candidates(doc, 3, evidence)
+    assert suggestion is not None and "https://doi.org/10.1002/jor.1100150407" in suggestion
+    assert citations.placeholder_candidates(doc, 1, evidence) is None  # the heading: no placeholder
+
+    searches = len(_Handler.seen)
+    again = _evidence(doc, options)  # a second run is answered from the cache
+    assert len(_Handler.seen) == searches
+    assert citations.placeholder_candidates(doc, 3, again) == suggestion
+
+
+def test_offline_makes_no_placeholder_search(crossref_url: str, tmp_path: Path) -> None:
+    draft = tmp_path / "draft.md"
+    draft.write_text(REMOBILIZATION, encoding="utf-8")
+    options = Options(paths=(str(draft),), crossref_url=crossref_url, offline=True,
+                      cache_dir=str(tmp_path / "cache"))
+    doc = readers.read(str(draft))
+    evidence = _evidence(doc, options)
+    assert _Handler.seen == []
+    assert citations.placeholder_candidates(doc, 1, evidence) is None
 
 
 def test_offline_search_gives_no_suggestion() -> None:
@@ -114,3 +208,19 @@ def test_check_reports_latex_findings_offline(tmp_path: Path) -> None:
     found = {(f.rule.code, Path(f.location.file).name, f.location.line) for f in report.findings}
     assert ("KR501", "paper.tex", 6) in found
     assert ("KR502", "refs.bib", 15) in found
+
+
+def test_candidates_are_formatted_from_evidence_even_when_fields_are_missing() -> None:
+    doc = read_draft("d.md", SENTENCE, "markdown")
+    works = ({"DOI": "10.1/a", "title": ["Analgesic effects of mitragynine"], "container-title": ["J Ethnopharmacol"],
+              "author": [{"family": "Kruegel"}, {"family": "Grundmann"}], "issued": {"date-parts": [[2019]]}},
+             {"DOI": "10.1/b", "title": [], "author": [{"name": "Kratom Study Group"}]})
+    evidence = {"placeholder:d.md:1": Evidence(search=SearchResolution("q", Lookup.FOUND, works))}
+    suggestion = citations.placeholder_candidates(doc, 1, evidence)
+    assert suggestion == (
+        "candidate works to verify before citing (Crossref search on this sentence, best first): "
+        "1) Kruegel et al. (2019), “Analgesic effects of mitragynine”, J Ethnopharmacol, https://doi.org/10.1/a; "
+        "2) Kratom Study Group, https://doi.org/10.1/b")
+    assert citations.placeholder_candidates(doc, 2, evidence) is None
+    empty = {"placeholder:d.md:1": Evidence(search=SearchResolution("q", Lookup.FOUND, ()))}
+    assert citations.placeholder_candidates(doc, 1, empty) is None
