@@ -534,7 +534,13 @@ def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context
         return
     lines = list(_prose_lines(doc.body))
     defined = defined_acronyms(text for _, text in lines)
+    from kratomref.rules import citations  # imported here: citations imports this module
+
     for line, text in lines:
         for hit in find_placeholders(text, defined):
+            suggestion = SUGGESTIONS[hit.kind]
+            if hit.rule in (PLACEHOLDER_TEXT, PLACEHOLDER_LINK):
+                # works that Crossref found for what the sentence describes, when the check searched
+                suggestion = citations.placeholder_candidates(doc, line.line, evidence, file=line.file) or suggestion
             yield Finding(hit.rule, Location(line.file, line.line, None, hit.start + 1),
-                          _message(hit, "in the text"), SUGGESTIONS[hit.kind])
+                          _message(hit, "in the text"), suggestion)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -167,6 +168,25 @@ def test_the_pipeline_hands_candidates_to_the_placeholder_finding(crossref_url: 
     again = _evidence(doc, options)  # a second run is answered from the cache
     assert len(_Handler.seen) == searches
     assert citations.placeholder_candidates(doc, 3, again) == suggestion
+
+
+def test_the_placeholder_finding_names_the_candidate_works(crossref_url: str, tmp_path: Path) -> None:
+    """End to end: the KR101 finding a user reads carries the works Crossref found, best first."""
+    from kratomref.check import check
+
+    draft = tmp_path / "draft.md"
+    draft.write_text("# Growth hormone\n\n" + REMOBILIZATION, encoding="utf-8")
+    options = Options(paths=(str(draft),), crossref_url=crossref_url, mailto="t@example.org", timeout=2.0,
+                      max_retries=1, cache_dir=str(tmp_path / "cache"), archive=False)
+    report = check(options)
+    placeholders = [f for f in report.findings if f.rule.code == "KR101" and f.location.line == 3]
+    assert placeholders, [(f.rule.code, f.location.line) for f in report.findings]
+    assert "https://doi.org/10.1002/jor.1100150407" in (placeholders[0].suggestion or "")
+    assert "verify" in (placeholders[0].suggestion or "")
+
+    offline = check(dataclasses.replace(options, offline=True, use_cache=False))
+    suggestion = next(f.suggestion for f in offline.findings if f.rule.code == "KR101" and f.location.line == 3)
+    assert "10.1002/jor.1100150407" not in (suggestion or "")
 
 
 def test_offline_makes_no_placeholder_search(crossref_url: str, tmp_path: Path) -> None:
