@@ -211,7 +211,6 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "max_age_web": _integer(0),
     "today": _date,
     "quiet": _bool,
-    "progress": _bool,
 }
 
 
@@ -367,6 +366,8 @@ def describe(options: Options, provenance: Mapping[str, str]) -> str:
     """The effective configuration as TOML keys, each with where it came from (for --show-config)."""
     lines = []
     for f in dataclasses.fields(Options):
+        if f.name not in PARSERS:  # not a setting (e.g. `progress`: the CLI shows it when stderr is a terminal)
+            continue
         value = getattr(options, f.name)
         source = provenance.get(f.name, DEFAULT)
         key = key_of(f.name)

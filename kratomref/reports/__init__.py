@@ -11,8 +11,8 @@ Renderer = Callable[[Report], str]
 
 def renderers() -> dict[str, Renderer]:
     """Format name -> renderer. Imported lazily so a format's dependencies load only when used."""
-    from kratomref.reports import json as json_report
     from kratomref.reports import github as github_report
+    from kratomref.reports import json as json_report
     from kratomref.reports import junit as junit_report
     from kratomref.reports import markdown as markdown_report
     from kratomref.reports import sarif as sarif_report

@@ -43,11 +43,25 @@ def artifact_uri(path: str) -> dict[str, str]:
 
 
 def _message(finding: Finding) -> str:
-    # SARIF "fixes" require byte-exact artifact changes, which a field-level suggestion cannot give;
-    # the suggestion goes into the message GitHub shows, and into properties for other consumers.
+    # GitHub shows the message and ignores "fixes", so the suggestion goes here too.
     if finding.suggestion:
         return f"{finding.message}\nSuggestion: {finding.suggestion}"
     return finding.message
+
+
+def _described_fix(finding: Finding, line: int) -> dict[str, Any]:
+    """The suggestion as a SARIF fix description. A fix must list artifact changes, and a field-level
+    suggestion has no byte-exact edit, so its one replacement is empty: an insertion point at the start of
+    the finding's line with nothing inserted, which changes nothing if a tool applies it."""
+    return {
+        "description": {"text": finding.suggestion},
+        "artifactChanges": [
+            {
+                "artifactLocation": artifact_uri(finding.location.file),
+                "replacements": [{"deletedRegion": {"startLine": line, "startColumn": 1, "endColumn": 1}}],
+            }
+        ],
+    }
 
 
 def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
@@ -67,6 +81,8 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
         result["ruleIndex"] = rule_index[finding.rule.code]
     if finding.location.key is not None:
         result["locations"][0]["logicalLocations"] = [{"name": finding.location.key, "kind": "object"}]
+    if finding.suggestion and finding.location.line is not None and finding.location.line >= 1:
+        result["fixes"] = [_described_fix(finding, finding.location.line)]
     if finding.fingerprint:
         result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
     properties: dict[str, Any] = {"name": finding.rule.name}

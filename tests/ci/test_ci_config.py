@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from kratomref.config import ConfigError, build_options, describe, load_config
+from kratomref.config import FIELD_OF, ConfigError, build_options, describe, load_config, tomllib
 from kratomref.model import Severity
 from kratomref.options import Options
 
@@ -189,3 +189,16 @@ def test_show_config_and_a_bad_config_through_the_cli(tmp_path: Path, monkeypatc
     result = CliRunner().invoke(main, ["check", "--show-config"])
     assert result.exit_code == 2
     assert "max-age-webb" in result.output and "kratomref.toml" in result.output
+
+
+def test_show_config_output_is_a_configuration_that_gives_the_same_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = 'max-age-web = 3\nexclude = ["^https://a\\\\.org/"]\n[severity]\nKR304 = "error"\n'
+    write(tmp_path / "kratomref.toml", config)
+    options, provenance = build_options({"fail_on": "never"}, load_config(tmp_path), {})
+    shown = describe(options, provenance)
+    assert set(tomllib.loads(shown)) <= set(FIELD_OF)
+    again, _ = build_options({}, load_config(tmp_path, write(tmp_path / "shown.toml", shown)), {})
+    assert again == options

@@ -1,4 +1,4 @@
-"""The CI output formats (sarif, junit, github, markdown) rendered from one fixed report."""
+"""Every output format (text, json, sarif, junit, github, markdown) rendered from one fixed report."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ GOLDEN_DIR = Path(__file__).parent.parent / "golden" / "ci"
 SCHEMA = Path(__file__).parent.parent / "schemas" / "sarif-2.1.0.json"
 UPDATE = os.environ.get("KRATOMREF_UPDATE_GOLDEN") == "1"
 GOLDEN_FILES = {"sarif": "report.sarif", "junit": "report.junit.xml", "github": "report.github.txt",
-                "markdown": "report.md"}
+                "markdown": "report.md", "json": "report.json", "text": "report.txt"}
 
 
 @pytest.mark.parametrize("fmt", sorted(GOLDEN_FILES))
@@ -75,6 +75,11 @@ def test_sarif_results_carry_level_location_fingerprint_and_suggestion(
     assert location["region"] == {"startLine": 4}
     assert mismatch["partialFingerprints"]["kratomref/v1"] == report.findings[0].fingerprint
     assert "use DOI 10.1000/abc456" in mismatch["message"]["text"]
+    fix = mismatch["fixes"][0]
+    assert fix["description"]["text"] == "use DOI 10.1000/abc456"
+    empty = fix["artifactChanges"][0]["replacements"][0]
+    assert empty == {"deletedRegion": {"startLine": 4, "startColumn": 1, "endColumn": 1}}, "changes nothing"
+    assert "fixes" not in by_rule["KR002"], "no line, so no place to hang a fix"
     assert by_rule["KR501"]["level"] == "note"
     assert by_rule["KR304"]["level"] == "warning"
     unreadable = by_rule["KR002"]["locations"][0]["physicalLocation"]
