@@ -48,14 +48,22 @@ def extract_urls(text: str) -> list[str]:
     return urls
 
 
+_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+# host:port, where the host is a bracketed IPv6 literal or has no colon: "a:80:80" is not split at all
+# (splitting at the last colon would leave "a:80" to be split again on the next pass).
+_HOST_PORT = re.compile(r"(\[[^\]]*\]|[^:\[\]]*):(\d*)")
+
+
 def _host(host: str) -> str:
+    """Lower-case, IDN labels in punycode; percent escapes upper-case (RFC 3986 6.2.2.1), so that a second
+    pass finds nothing to change."""
     host = host.lower()
-    if host.startswith("[") or host.isascii():
-        return host
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:  # a label too long or empty: leave it for the link checker to report
-        return _quote(host).lower()
+    if not (host.startswith("[") or host.isascii()):
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:  # a label too long or empty: leave it for the link checker to report
+            host = _quote(host)
+    return _ESCAPE.sub(lambda m: m.group(0).upper(), host)
 
 
 def normalise_url(url: str) -> str:
@@ -71,8 +79,8 @@ def normalise_url(url: str) -> str:
     netloc, tail = split.group(1), split.group(2)
     userinfo, at, hostport = netloc.rpartition("@")
     host, port = hostport, ""
-    port_match = re.fullmatch(r"(.*):(\d*)", hostport)
-    if port_match and not hostport.endswith("]"):
+    port_match = _HOST_PORT.fullmatch(hostport)
+    if port_match:
         host, port = port_match.group(1), port_match.group(2)
     if port in ("", _DEFAULT_PORTS.get(scheme)):
         port = ""

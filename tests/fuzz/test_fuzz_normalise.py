@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import quote
-
 import pytest
-from hypothesis import assume, example, given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kratomref.doi import DOI_RE, find_dois, normalise_doi
@@ -60,11 +57,6 @@ TAIL = st.text(
 )
 
 
-def _host_needs_escaping(url: str) -> bool:
-    netloc = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0]
-    return quote(netloc, safe="/:@!$&'()*+,;=-._~%?#[]") != netloc and bool(url.partition("://")[1])
-
-
 URL_LIKE = st.tuples(SCHEME, st.sampled_from(["://", ":", ":/", ":///"]), HOST, PORT, TAIL).map("".join)
 
 
@@ -76,9 +68,6 @@ URL_LIKE = st.tuples(SCHEME, st.sampled_from(["://", ":", ":/", ":///"]), HOST, 
 @example(url="http://[::1]:80/")
 @example(url="http://a@b@c:80/")
 def test_normalise_url_is_idempotent(url: str) -> None:
-    # While the escape-case bug stands (test_normalise_url_is_idempotent_on_odd_hosts, xfail below), a host
-    # that needs percent-escaping is left to that test. Remove this line once it is fixed.
-    assume(not _host_needs_escaping(url))
     once = normalise_url(url)
     assert normalise_url(once) == once
 
@@ -105,6 +94,7 @@ def test_normalise_doi_is_idempotent_on_escapes(text: str) -> None:
     assert normalise_doi(once) == once
 
 
+# Fixed: escapes in a host stay upper-case, and only a bracketed or colon-free host is split from its port.
 KNOWN_NOT_IDEMPOTENT_URLS = {
     "a template placeholder in the host keeps the case of its escapes": "http://{domain}/path",
     "a second port is taken for the first on the next pass": "http://host:80:80/",
@@ -112,7 +102,6 @@ KNOWN_NOT_IDEMPOTENT_URLS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="bug: normalise_url lower-cases escapes and splits host:port greedily")
 @pytest.mark.parametrize("url", list(KNOWN_NOT_IDEMPOTENT_URLS.values()), ids=list(KNOWN_NOT_IDEMPOTENT_URLS))
 def test_normalise_url_is_idempotent_on_odd_hosts(url: str) -> None:
     once = normalise_url(url)

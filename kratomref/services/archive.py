@@ -1,0 +1,46 @@
+"""The Wayback Machine availability API: the closest archived copy of a broken link."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+# The API answers in well under a second; a slow archive must not hold up the whole run.
+ARCHIVE_TIMEOUT_CAP = 10.0  # seconds
+MAX_ANSWER_BYTES = 64 * 1024  # the JSON answer is a few hundred bytes
+
+
+def availability_url(archive_url: str) -> str:
+    return f"{archive_url.rstrip('/')}/wayback/available"
+
+
+def closest_snapshot(
+    session: requests.Session, archive_url: str, url: str, year: str | None, *, timeout: float
+) -> str | None:
+    """The URL of the snapshot closest to `year` (or the newest), or None when there is none or the
+    archive could not be asked. Never raises for a network failure or a malformed answer."""
+    params = {"url": url}
+    if year and year[:4].isdigit():
+        params["timestamp"] = year[:4]
+    try:
+        response = session.get(
+            availability_url(archive_url),
+            params=params,
+            timeout=min(timeout, ARCHIVE_TIMEOUT_CAP),
+            allow_redirects=False,
+            stream=True,
+        )
+        with response:
+            if response.status_code != 200:
+                return None
+            body = response.raw.read(MAX_ANSWER_BYTES, decode_content=True)
+        data: Any = json.loads(body)
+    except (requests.RequestException, ValueError, OSError):
+        return None
+    snapshots = data.get("archived_snapshots") if isinstance(data, dict) else None
+    closest = snapshots.get("closest") if isinstance(snapshots, dict) else None
+    if isinstance(closest, dict) and closest.get("available") and isinstance(closest.get("url"), str):
+        return str(closest["url"])
+    return None

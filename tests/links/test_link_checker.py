@@ -1,0 +1,232 @@
+"""The link checker against a farm of real local servers: every class of answer gets its status, politely
+(per-host limit), with the cache, the archive and the address policy doing what a user expects."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from link_farm import HTML, Farm, html
+from servers import HttpServer, RawServer, Reply, Request, reset_immediately
+
+from kratomref.model import LinkResult, LinkStatus
+from kratomref.options import Options
+from kratomref.services.cache import Cache
+from kratomref.services.links import LinkChecker
+
+TIMEOUT = 0.5
+
+
+@pytest.fixture(scope="module")
+def farm() -> Iterator[Farm]:
+    running = Farm().start()
+    yield running
+    running.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_and_no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy from the machine, and names under .invalid fail at once without asking any DNS server."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name.endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def options(tmp_path: Path, **changes: Any) -> Options:
+    settings: dict[str, Any] = {
+        "timeout": TIMEOUT, "max_retries": 2, "allow_private": True, "archive": False,
+        "host_interval": 0.0, "cache_dir": str(tmp_path / "cache"),
+    }
+    settings.update(changes)
+    return Options(**settings)
+
+
+def check(urls: list[str], tmp_path: Path, **changes: Any) -> dict[str, LinkResult]:
+    opts = options(tmp_path, **changes)
+    cache = Cache(opts.cache_dir, enabled=opts.use_cache)
+    try:
+        return LinkChecker(opts, cache).check(urls, years={u: 2019 for u in urls})
+    finally:
+        cache.close()
+
+
+CASES = {
+    "a working page is ok and its title is read": ("/ok", LinkStatus.OK, None),
+    "a 301 then 308 chain to another host is ok, permanent, and ends there": ("/moved", LinkStatus.OK, None),
+    "a temporary redirect is ok and not permanent": ("/temporary", LinkStatus.OK, None),
+    "a 404 is broken": ("/missing", LinkStatus.BROKEN, "404"),
+    "a 410 is broken": ("/gone", LinkStatus.BROKEN, "410"),
+    "a 500 that recovers on retry is ok": ("/flaky", LinkStatus.OK, None),
+    "a 503 that persists after retries is broken": ("/down", LinkStatus.BROKEN, "503"),
+    "a 429 with a short Retry-After is waited for": ("/busy", LinkStatus.OK, None),
+    "a 429 asking for an hour is blocked, not broken": ("/busy-for-an-hour", LinkStatus.BLOCKED, "429"),
+    "a 403 challenge page is blocked, not broken": ("/challenge", LinkStatus.BLOCKED, "challenge"),
+    "a PDF whose server refuses HEAD is checked with GET": ("/report.pdf", LinkStatus.OK, None),
+    "a 200 page that says not found is a soft 404": ("/soft", LinkStatus.OK, "not found"),
+    "a redirect loop is unreachable": ("/loop", LinkStatus.UNREACHABLE, "loop"),
+    "a server slower than the timeout is unreachable": ("/slow", LinkStatus.UNREACHABLE, "timeout"),
+    "a large page is read only as far as its title": ("/big", LinkStatus.OK, None),
+}
+
+
+@pytest.fixture(scope="module")
+def farm_results(farm: Farm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, LinkResult]:
+    """Every case in one run, as a user's bibliography would be checked."""
+    tmp = tmp_path_factory.mktemp("farm")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+            mp.delenv(name, raising=False)
+        return check([farm.url(path) for path, _, _ in CASES.values()], tmp, use_cache=False)
+
+
+@pytest.mark.parametrize("name", list(CASES), ids=list(CASES))
+def test_each_class_of_answer(name: str, farm: Farm, farm_results: dict[str, LinkResult]) -> None:
+    path, status, words = CASES[name]
+    result = farm_results[farm.url(path)]
+    assert result.status is status, result
+    if words:
+        text = f"{result.reason} {result.title}".lower()
+        assert words in text, result
+
+
+def test_details_of_redirects_titles_and_soft_404s(farm: Farm, farm_results: dict[str, LinkResult]) -> None:
+    moved = farm_results[farm.url("/moved")]
+    assert moved.permanent_redirect and [h.status for h in moved.chain] == [301, 308, 200]
+    assert moved.final_url == farm.other.url + "/reports/kratom"
+    temporary = farm_results[farm.url("/temporary")]
+    assert not temporary.permanent_redirect and temporary.final_url == farm.url("/ok")
+    assert farm_results[farm.url("/ok")].title == "Kratom: a specific statement"
+    assert farm_results[farm.url("/soft")].soft_404
+    assert not farm_results[farm.url("/ok")].soft_404
+    assert farm_results[farm.url("/big")].title == "A big page"
+    assert farm.counts["GET /report.pdf"] >= 1 and farm.counts["HEAD /report.pdf"] >= 1
+
+
+def test_a_connection_reset_is_unreachable(tmp_path: Path) -> None:
+    with RawServer(reset_immediately) as server:
+        url = server.url + "/paper"
+        result = check([url], tmp_path, max_retries=0)[url]
+    assert result.status is LinkStatus.UNREACHABLE and "reset" in (result.reason or ""), result
+
+
+def test_an_unresolvable_name_is_unreachable_and_says_dns(tmp_path: Path) -> None:
+    url = "https://kratom-study.invalid/report"
+    result = check([url], tmp_path, allow_private=False)[url]
+    assert result.status is LinkStatus.UNREACHABLE and "DNS" in (result.reason or ""), result
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("ftp://ftp.example.org/pub/kratom.txt", "ftp"),
+        ("mailto:editor@example.org", "mailto"),
+        ("www.fda.gov", "not a url"),
+    ],
+    ids=["an ftp link is not fetched", "a mailto link is not fetched", "a URL without a scheme is not a URL"],
+)
+def test_only_http_and_https_are_fetched(url: str, words: str, tmp_path: Path) -> None:
+    result = check([url], tmp_path)[url]
+    assert result.status is LinkStatus.UNSUPPORTED and words in (result.reason or "").lower(), result
+
+
+def test_no_more_than_the_per_host_limit_is_in_flight(farm: Farm, tmp_path: Path) -> None:
+    urls = [farm.url(f"/paced/{i}") for i in range(12)]
+    started = time.monotonic()
+    results = check(urls, tmp_path, use_cache=False, max_per_host=2, max_concurrency=8)
+    elapsed = time.monotonic() - started
+    assert all(r.status is LinkStatus.OK for r in results.values())
+    assert farm.max_in_flight == 2
+    assert elapsed >= 12 / 2 * 0.15 * 0.9  # six rounds of two
+
+
+def test_results_are_cached_but_could_not_check_is_not(farm: Farm, tmp_path: Path) -> None:
+    urls = [farm.url("/missing"), farm.url("/busy-for-an-hour")]
+    check(urls, tmp_path)
+    before = dict(farm.counts)
+    again = check(urls, tmp_path)
+    assert again[urls[0]].from_cache and again[urls[0]].status is LinkStatus.BROKEN
+    assert not again[urls[1]].from_cache, "a blocked answer is asked again next time"
+    assert farm.counts["GET /missing"] == before["GET /missing"]
+    offline = check(urls, tmp_path, offline=True)
+    assert offline[urls[0]].status is LinkStatus.BROKEN
+    assert offline[urls[1]].status is LinkStatus.UNVERIFIED and "offline" in (offline[urls[1]].reason or "")
+
+
+def test_accept_and_exclude(farm: Farm, tmp_path: Path) -> None:
+    missing, ok = farm.url("/missing"), farm.url("/ok")
+    accepted = check([missing], tmp_path, accept=(404,), use_cache=False)[missing]
+    assert accepted.status is LinkStatus.OK
+    before = farm.counts["GET /ok"]
+    excluded = check([ok], tmp_path, exclude=(r"/ok$",), use_cache=False)[ok]
+    assert excluded.status is LinkStatus.UNVERIFIED and "exclude" in (excluded.reason or "")
+    assert farm.counts["GET /ok"] == before, "an excluded URL is not fetched"
+
+
+def test_a_broken_link_gets_the_closest_archived_copy(farm: Farm, tmp_path: Path) -> None:
+    def wayback(request: Request) -> Reply:
+        snapshot = f"https://web.archive.org/web/{request.query['timestamp'][0]}0101000000/{request.query['url'][0]}"
+        body = {"archived_snapshots": {"closest": {"available": True, "url": snapshot, "status": "200"}}}
+        return Reply(200, json.dumps(body), {"Content-Type": "application/json"})
+
+    with HttpServer(wayback) as archive:
+        url = farm.url("/gone")
+        result = check([url], tmp_path, archive=True, archive_url=archive.url)[url]
+        assert archive.requests and archive.requests[0].path == "/wayback/available"
+    assert result.status is LinkStatus.BROKEN
+    assert result.archived == f"https://web.archive.org/web/20190101000000/{url}"
+
+
+# --- safety -----------------------------------------------------------------------------------------
+
+
+def test_a_name_resolving_to_loopback_is_refused_without_allow_private(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with HttpServer(lambda r: Reply(200, html("Intranet"), HTML)) as server:
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+            return real("127.0.0.1" if host == "intranet.example.org" else host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+        url = f"http://intranet.example.org:{server.port}/wiki"
+        refused = check([url], tmp_path, allow_private=False)[url]
+        assert refused.status is LinkStatus.UNVERIFIED and "private" in (refused.reason or ""), refused
+        assert server.requests == []
+        allowed = check([url], tmp_path, allow_private=True)[url]
+        assert allowed.status is LinkStatus.OK and server.requests
+
+
+def test_a_redirect_from_a_public_name_to_the_metadata_address_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The public site is reached through the environment's proxy (which resolves its name); its redirect
+    to 169.254.169.254 is refused before anything is asked for it."""
+
+    def proxy(request: Request) -> Reply:
+        if "169.254.169.254" in request.target:
+            return Reply(200, "AKIA-secret", {"Content-Type": "text/plain"})
+        return Reply(301, "", {"Location": "http://169.254.169.254/latest/meta-data/"})
+
+    with HttpServer(proxy) as server:
+        monkeypatch.setenv("HTTP_PROXY", server.url)
+        monkeypatch.setenv("http_proxy", server.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        url = "http://www.public-site.example.com/kratom"
+        result = check([url], tmp_path, allow_private=False)[url]
+    assert [r.target for r in server.requests] == [url]
+    assert result.status is LinkStatus.UNVERIFIED and "169.254.169.254" in (result.reason or ""), result

@@ -1,0 +1,143 @@
+"""The link rules as pure functions: a reference and what its links answered in, findings out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kratomref.check import body_link_key
+from kratomref.model import Author, Document, Evidence, FieldFix, Hop, LinkResult, LinkStatus, Location, Reference
+from kratomref.options import Options
+from kratomref.rules import Context, links
+
+CTX = Context(Options())
+
+
+def online(url: str, title: str | None = "FDA and Kratom", field: str = "url", **extra: Any) -> Reference:
+    fields = {"title": title or "", field: url, **extra}
+    return Reference(
+        location=Location("refs.bib", 10, "fda2020"), type="online", title=title,
+        authors=(Author("Food and Drug Administration", literal=True),), year="2020",
+        container=extra.get("organization"), urls=(url,), fields=fields, raw_fields=fields,
+        field_lines={"url": 15, "note": 14, "title": 12},
+    )
+
+
+def codes(ref: Reference, link: LinkResult | None = None) -> list[str]:
+    evidence = Evidence(links={ref.urls[0]: link} if link else {})
+    return [f.rule.code for f in links.judge(ref, evidence, CTX)]
+
+
+def ok(url: str, final: str | None = None, codes_: tuple[int, ...] = (200,), **kw: Any) -> LinkResult:
+    chain = [Hop(url, codes_[0])] + [Hop(final or url, c) for c in codes_[1:]]
+    return LinkResult(url, LinkStatus.OK, codes_[-1], final or url, tuple(chain), **kw)
+
+
+GENERIC = {
+    "a bare domain cited for a specific statement": ("https://www.fda.gov", "FDA and Kratom", True),
+    "a root slash": ("https://www.fda.gov/", "FDA and Kratom", True),
+    "a root index page": ("https://www.dea.gov/index.html", "Kratom", True),
+    "an IIS default page": ("http://example.org/Default.aspx", "Kratom report", True),
+    "a deep page is specific": ("https://www.fda.gov/news-events/kratom", "FDA and Kratom", False),
+    "a home page with a query selects a document": ("https://jaoa.org/?articleid=2094342", "Pharmacology", False),
+    "an index page in a folder is a section, not the home page": ("https://x.org/kratom/index.html", "K", False),
+    "a home page cited as the organisation itself": ("https://www.fda.gov", "U.S. Food and Drug Administration", False),
+    "a home page whose title is the site's name": ("https://www.drugabuse.gov", "DrugAbuse.gov", False),
+}
+
+
+@pytest.mark.parametrize("name", list(GENERIC), ids=list(GENERIC))
+def test_link_generic_offline(name: str) -> None:
+    url, title, expected = GENERIC[name]
+    ref = online(url, title, organization="U.S. Food and Drug Administration")
+    found = list(links.judge(ref, Evidence(), CTX))
+    assert ("KR304" in [f.rule.code for f in found]) is expected, found
+    if expected:
+        finding = found[0]
+        assert finding.location.line == 15, "points at the url field"
+        assert finding.suggestion and "search the site" in finding.suggestion
+
+
+STATUS_CASES = {
+    "a 404 is link-broken": (LinkResult("https://x.org/a", LinkStatus.BROKEN, 404, reason="HTTP 404"), ["KR301"]),
+    "a DNS failure is link-unreachable": (
+        LinkResult("https://x.org/a", LinkStatus.UNREACHABLE, reason="DNS failure: the host name does not resolve"),
+        ["KR302"]),
+    "a bot wall is link-unverified, never broken": (
+        LinkResult("https://x.org/a", LinkStatus.BLOCKED, 403, reason="HTTP 403: a bot challenge page"), ["KR306"]),
+    "an ftp link is link-unverified": (
+        LinkResult("ftp://x.org/a", LinkStatus.UNSUPPORTED, reason="ftp:// links are not checked"), ["KR306"]),
+    "text that is not a URL is link-broken": (
+        LinkResult("www.x.org", LinkStatus.UNSUPPORTED, reason="not a URL: no scheme (write https://...)"), ["KR301"]),
+    "offline says nothing (the verdict says unverified)": (
+        LinkResult("https://x.org/a", LinkStatus.UNVERIFIED, reason="offline"), []),
+    "a working page says nothing": (ok("https://x.org/a"), []),
+    "a soft 404 is link-soft-404": (ok("https://x.org/a", soft_404=True, title="Page not found"), ["KR307"]),
+    "a deep link sent to its own home page is a soft 404": (
+        ok("https://x.org/a/b", "https://www.x.org/", (301, 200)), ["KR307"]),
+    "a short link to another site's home page is generic": (
+        ok("https://sho.rt/xyz", "https://www.other.org/", (302, 200)), ["KR304"]),
+    "a permanent redirect is link-moved": (
+        ok("https://x.org/a", "https://x.org/b", (301, 200), permanent_redirect=True), ["KR303"]),
+    "a temporary redirect to the same path is not moved": (
+        ok("https://x.org/a", "https://x.org/a/", (302, 200)), []),
+    "plain http where https works is link-insecure": (ok("http://x.org/a", https_works=True), ["KR305"]),
+}
+
+
+@pytest.mark.parametrize("name", list(STATUS_CASES), ids=list(STATUS_CASES))
+def test_each_status_gets_its_rule(name: str) -> None:
+    link, expected = STATUS_CASES[name]
+    assert codes(online(link.url), link) == expected
+
+
+def test_a_moved_link_in_a_url_field_gets_a_fix_and_an_archive_in_the_suggestion() -> None:
+    link = ok("http://x.org/a", "https://x.org/b", (301, 200), permanent_redirect=True)
+    [finding] = links.judge(online(link.url), Evidence(links={link.url: link}), CTX)
+    assert finding.fix == FieldFix("url", "http://x.org/a", "https://x.org/b")
+    in_note = online(link.url, field="note")
+    [finding] = links.judge(in_note, Evidence(links={link.url: link}), CTX)
+    assert finding.fix is None and finding.location.line == 14
+    gone = LinkResult("https://x.org/a", LinkStatus.BROKEN, 404, reason="HTTP 404",
+                      archived="https://web.archive.org/web/2020/https://x.org/a")
+    [finding] = links.judge(online(gone.url), Evidence(links={gone.url: gone}), CTX)
+    assert finding.suggestion and "web.archive.org" in finding.suggestion
+
+
+def test_https_fix() -> None:
+    link = ok("http://x.org/a", https_works=True)
+    [finding] = links.judge(online(link.url), Evidence(links={link.url: link}), CTX)
+    assert finding.fix == FieldFix("url", "http://x.org/a", "https://x.org/a")
+
+
+def test_body_links_of_a_draft_are_judged_where_they_are() -> None:
+    where = Location("draft.md", 5, None, 20)
+    dead = LinkResult("https://x.org/dead", LinkStatus.BROKEN, 404, reason="HTTP 404")
+    doc = Document("draft.md", "markdown", body_links=((where, dead.url),))
+    evidence = {"body": Evidence(links={body_link_key(dead.url): dead})}
+    [finding] = links.judge_document(doc, evidence, CTX)
+    assert finding.rule.code == "KR301" and finding.location == where
+
+
+CONFIRMS = {
+    "a working specific page verifies a reference without a DOI": (ok("https://x.org/a", title="FDA and Kratom"), True),
+    "a soft 404 does not": (ok("https://x.org/a", soft_404=True), False),
+    "a redirect to a home page does not": (ok("https://x.org/a", "https://x.org/", (301, 200)), False),
+    "a broken link does not": (LinkResult("https://x.org/a", LinkStatus.BROKEN, 404), False),
+    "a blocked link does not": (LinkResult("https://x.org/a", LinkStatus.BLOCKED, 403), False),
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIRMS), ids=list(CONFIRMS))
+def test_confirms(name: str) -> None:
+    link, expected = CONFIRMS[name]
+    found = links.confirms(online(link.url), Evidence(links={link.url: link}), CTX)
+    assert (found is not None) is expected
+    if found:
+        assert found == {"source": "link", "url": link.final_url, "title": "FDA and Kratom"}
+
+
+def test_a_home_page_never_verifies() -> None:
+    link = ok("https://www.fda.gov")
+    assert links.confirms(online(link.url), Evidence(links={link.url: link}), CTX) is None
