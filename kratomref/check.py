@@ -56,7 +56,7 @@ def read_documents(options: Options) -> list[Document]:
     from kratomref import readers
 
     documents = [readers.read(path, options.input_format) for path in options.paths]
-    return readers.expand(documents) if hasattr(readers, "expand") else documents
+    return readers.expand(documents)
 
 
 def checkable_urls(ref: Reference) -> list[str]:
@@ -116,36 +116,25 @@ def resolve(
 
 
 def _check_links(urls: Mapping[str, str | None], options: Options, cache: Cache) -> dict[str, LinkResult]:
-    """Live link checks; where this build has no link checker yet, every URL is "could not check"."""
-    try:
-        from kratomref.services.links import LinkChecker  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        reason = "link checking is not available in this version of kratomref"
-        return {u: LinkResult(u, LinkStatus.UNVERIFIED, reason=reason) for u in urls}
+    from kratomref.services.links import LinkChecker
+
     checker = LinkChecker(options, cache)
     years = {u: y for u, y in urls.items() if y}
     return dict(checker.check(list(urls), years=years))
 
 
 def _resolve_placeholder_searches(documents: Sequence[Document], crossref: Any) -> dict[str, Any]:
-    """Searches for the works that placeholder sentences describe (issue 9), when that rule exists."""
-    try:
-        from kratomref.rules import citations
-    except ImportError:  # pragma: no cover - the editor rules are optional in a partial install
-        return {}
-    make_queries = getattr(citations, "placeholder_queries", None)
-    if make_queries is None:
-        return {}
-    make_containers = getattr(citations, "placeholder_container_titles", None)
+    """Searches for the works that placeholder sentences describe (issue 9), with the journal they name."""
+    from kratomref.rules import citations
+
     queries: dict[str, str] = {}
     containers: dict[str, str] = {}
     for doc in documents:
-        queries.update(make_queries(doc))
-        if make_containers is not None:
-            containers.update(make_containers(doc))
+        queries.update(citations.placeholder_queries(doc))
+        containers.update(citations.placeholder_container_titles(doc))
     if not queries:
         return {}
-    return dict(crossref.search(queries, containers) if containers else crossref.search(queries))
+    return dict(crossref.search(queries, containers))
 
 
 def evidence_for(doc: Document, resolved: Resolved) -> dict[str, Evidence]:

@@ -11,7 +11,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import habanero
@@ -24,6 +24,7 @@ from kratomref.options import Options
 from kratomref.services.cache import Cache
 from kratomref.services.doiorg import lookup_handle
 from kratomref.services.ratelimit import CrossrefLimiter, parse_retry_after
+from kratomref.services.stats import Counters
 
 DOI_NAMESPACE = "crossref-doi"
 SEARCH_NAMESPACE = "crossref-search"
@@ -74,7 +75,7 @@ for _name in HABANERO_MODULES:
 
 
 @dataclass
-class CrossrefStats:
+class CrossrefStats(Counters):
     """What a service did, for --verbose and the benchmark."""
 
     requests: int = 0  # to Crossref, retries included
@@ -85,15 +86,6 @@ class CrossrefStats:
     retries: int = 0
     cache_hits: int = 0
     pool: str = ""  # as announced by X-Api-Pool, else as assumed from mailto
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from kratomref.options import Options
 from kratomref.services.archive import closest_snapshot
 from kratomref.services.cache import Cache
 from kratomref.services.netpolicy import PRIVATE_REFUSED, AddressRefused, GuardedAdapter, check_literal
+from kratomref.services.stats import Counters
 from kratomref.urls import normalise_url
 
 LINKS_NAMESPACE = "links"
@@ -97,7 +98,7 @@ class Answer:
 
 
 @dataclass
-class LinkStats:
+class LinkStats(Counters):
     """What a checker did, for --verbose and the benchmark."""
 
     requests: int = 0
@@ -105,15 +106,6 @@ class LinkStats:
     cache_hits: int = 0
     archive_lookups: int = 0
     max_in_flight_per_host: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, n in counts.items():
-                setattr(self, name, getattr(self, name) + n)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
 
 class HostGate:
