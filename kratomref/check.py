@@ -257,7 +257,7 @@ def check(
         for ref in doc.references:
             raw.extend(judge_reference(ref, ev_map.get(ref.key, Evidence()), ctx))
 
-    findings = selection.select(raw, docs, options)
+    findings = selection.select(raw, docs, options, evidence_by_doc)
     if options.baseline:
         from kratomref.baseline import filter_new
 

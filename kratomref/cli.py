@@ -26,6 +26,11 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
+def _count(n: int, one: str, many: str) -> str:
+    """"1 fix", "2 fixes": a number with the word that agrees with it."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def network_options(func: F) -> F:
     """Input, network and cache options shared by check, export and fix."""
     decorators = [
@@ -155,6 +160,29 @@ def _input_errors() -> Iterator[None]:
         yield
     except InputError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@contextmanager
+def _cache_notices() -> Iterator[None]:
+    """A cache that cannot be used never stops a run: say so in one line on stderr and go on without it."""
+    import warnings
+
+    from kratomref.services.cache import CacheWarning
+
+    shown: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CacheWarning)
+        previous = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if not issubclass(category, CacheWarning):
+                previous(message, category, *args, **kwargs)
+            elif str(message) not in shown:
+                shown.add(str(message))
+                click.echo(f"kratomref: {message}", err=True)
+
+        warnings.showwarning = show
+        yield
 
 
 _STAGE_LABELS = {"crossref": "resolving DOIs", "search": "searching Crossref", "links": "checking links"}
@@ -352,7 +380,7 @@ def check(**params: Any) -> None:
         # a baseline records every current finding, including those an older baseline already holds
         options = dataclasses.replace(options, baseline=None)
     progress = _Progress(show=not options.quiet and sys.stderr.isatty())
-    with _input_errors(), _interruptible(progress):
+    with _input_errors(), _cache_notices(), _interruptible(progress):
         try:
             report = run_check(options, progress=progress)
         finally:
@@ -360,6 +388,7 @@ def check(**params: Any) -> None:
 
     registry = renderers()
     for fmt, path in targets:
+        keep_ansi: bool | None = None  # None: click strips ANSI codes when stdout is not a terminal
         if fmt == "text":
             color = params["color"]
             if color is None:
@@ -367,10 +396,11 @@ def check(**params: Any) -> None:
             from kratomref.reports.text import render as render_text
 
             out = render_text(report, color=bool(color), quiet=options.quiet)
+            keep_ansi = True if color else None  # --color asked for them, also into a pipe
         else:
             out = registry[fmt](report)
         if path is None:
-            click.echo(out, nl=False)
+            click.echo(out, nl=False, color=keep_ansi)
         else:
             with _writing(path):
                 Path(path).write_text(out, encoding="utf-8")
@@ -381,7 +411,7 @@ def check(**params: Any) -> None:
         with _writing(params["write_baseline"]):
             write_baseline(params["write_baseline"], report.findings)
         click.echo(
-            f"wrote {len(report.findings)} findings to {params['write_baseline']}; "
+            f"wrote {_count(len(report.findings), 'finding', 'findings')} to {params['write_baseline']}; "
             f"runs with --baseline {params['write_baseline']} fail only on new ones",
             err=True,
         )
@@ -440,26 +470,37 @@ def cache() -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (env KRATOMREF_CACHE_DIR).")
 def cache_info(cache_dir: str | None) -> None:
     """Where the cache is and what it holds."""
-    from kratomref.services.cache import Cache
+    from kratomref.services.cache import Cache, CacheError
 
-    info = Cache(cache_dir).info()
+    try:
+        info = Cache(cache_dir).info()
+    except CacheError as exc:
+        raise click.ClickException(f"{exc}; `kratomref cache clear` starts a new one") from exc
     click.echo(f"path: {info['path']}")
     if not info["exists"]:
         click.echo("empty (no cache file yet)")
         return
     click.echo(f"size: {info.get('bytes', 0)} bytes")
     for ns, counts in sorted(info["namespaces"].items()):
-        click.echo(f"{ns}: {counts['entries']} entries ({counts['expired']} expired)")
+        click.echo(f"{ns}: {_count(counts['entries'], 'entry', 'entries')} ({counts['expired']} expired)")
 
 
 @cache.command("clear")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (env KRATOMREF_CACHE_DIR).")
 def cache_clear(cache_dir: str | None) -> None:
-    """Remove every cached look-up."""
-    from kratomref.services.cache import Cache
+    """Remove every cached look-up (a file that is not a kratomref cache is deleted, to start a new one)."""
+    from kratomref.services.cache import Cache, CacheError
 
-    removed = Cache(cache_dir).clear()
-    click.echo(f"removed {removed} entries")
+    store = Cache(cache_dir)
+    unreadable = store.path.exists()
+    try:
+        removed = store.clear()
+    except CacheError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if unreadable and not store.path.exists():
+        click.echo(f"removed {store.path}: it was not a kratomref cache; the next run starts a new one")
+    else:
+        click.echo(f"removed {_count(removed, 'entry', 'entries')}")
 
 
 @main.command("export")
@@ -492,16 +533,27 @@ def export_command(**params: Any) -> None:
     )
     progress = _Progress(show=not options.quiet and sys.stderr.isatty())
     try:
-        with _input_errors(), _interruptible(progress):
+        with _input_errors(), _cache_notices(), _interruptible(progress):
             result = exporting.export(options, export_options)
     except (exporting.StyleError, exporting.RenderError) as exc:
         raise click.ClickException(str(exc)) from exc
     for note in result.notes:
         click.echo(note, err=True)
+    for problem in result.input_problems:
+        click.echo(problem, err=True)
     if params["output"]:
-        Path(params["output"]).write_text(result.text, encoding="utf-8")
+        with _writing(params["output"]):
+            Path(params["output"]).write_text(result.text, encoding="utf-8")
     else:
         click.echo(result.text, nl=False)
+    if result.input_problems:
+        # what could be read is exported, but an export with a part missing must not look successful
+        click.echo(
+            f"export incomplete: {_count(len(result.input_problems), 'input problem', 'input problems')} "
+            "(see above; `kratomref check` reports them too)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @main.command("fix")
@@ -516,7 +568,7 @@ def fix_command(**params: Any) -> None:
     options, _ = build_options(params)
     progress = _Progress(show=not options.quiet and sys.stderr.isatty())
     try:
-        with _input_errors(), _interruptible(progress):
+        with _input_errors(), _cache_notices(), _interruptible(progress):
             run = fixing.fix(options, enrich=params["enrich"])
     except fixing.FixError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -536,12 +588,13 @@ def fix_command(**params: Any) -> None:
         except fixing.FixError as exc:
             raise click.ClickException(str(exc)) from exc
         kept = f" (backup: {backup})" if backup else ""
-        click.echo(f"{plan.path}: applied {len(plan.fixes)} fixes{kept}", err=True)
+        click.echo(f"{plan.path}: applied {_count(len(plan.fixes), 'fix', 'fixes')}{kept}", err=True)
     total = sum(len(p.fixes) for p in run.plans)
     if total == 0:
         click.echo("nothing to fix", err=True)
     elif not params["write"]:
-        click.echo(f"{total} fixes; run with --write to apply them", err=True)
+        click.echo(f"{_count(total, 'fix', 'fixes')}; run with --write to apply {'it' if total == 1 else 'them'}",
+                   err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

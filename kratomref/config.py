@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import re
 import sys
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,15 @@ def _string(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected a string, got {value!r}")
     return value
+
+
+def _http_url(value: Any) -> str:
+    """A service base URL: kratomref speaks HTTP to Crossref, doi.org and the Wayback Machine only."""
+    text = _string(value).strip()
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http:// or https:// URL, got {text!r}")
+    return text
 
 
 def _bool(value: Any) -> bool:
@@ -188,9 +198,9 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "allow_unverified": _bool,
     "baseline": _optional_string,
     "offline": _bool,
-    "crossref_url": _string,
-    "doi_url": _string,
-    "archive_url": _string,
+    "crossref_url": _http_url,
+    "doi_url": _http_url,
+    "archive_url": _http_url,
     "archive": _bool,
     "mailto": _optional_string,
     "timeout": _number(0.1),
@@ -260,8 +270,11 @@ def load_config(start_dir: Path, explicit_file: Path | None = None) -> ConfigFil
     start_dir upward (kratomref.toml wins in the same directory). None when there is none."""
     start_dir = start_dir.resolve()
     if explicit_file is not None:
-        if not explicit_file.is_file():
+        if not explicit_file.exists():
             raise ConfigError(f"{explicit_file}: configuration file not found")
+        if not explicit_file.is_file():
+            kind = "is a directory" if explicit_file.is_dir() else "exists but is not a regular file"
+            raise ConfigError(f"{explicit_file}: {kind}; the configuration is a kratomref.toml or pyproject.toml")
         found = _from_file(explicit_file.resolve(), start_dir)
         return found if found is not None else ConfigFile(explicit_file.resolve(), {}, str(explicit_file))
     for directory in (start_dir, *start_dir.parents):
@@ -327,7 +340,10 @@ def build_options(
 
     for variable, name in ENVIRONMENT.items():
         if env.get(variable):
-            values[name] = env[variable]
+            try:
+                values[name] = PARSERS[name](env[variable])
+            except ValueError as exc:
+                raise ConfigError(f"environment: bad value for {variable}: {exc}") from None
             provenance[name] = f"env {variable}"
 
     for name, raw in cli_values.items():

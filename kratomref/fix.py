@@ -453,9 +453,11 @@ def apply(fix_plan: FixPlan, *, backup: bool = True) -> Path | None:
 
     Raises FixError when the file changed since it was read: nothing is written then.
     """
-    target = Path(fix_plan.path)
     if not fix_plan.changed:
         return None
+    # a symlinked bibliography: fix the file it points to and keep the link (os.replace on the link's
+    # own path would put a regular file in its place and leave the real file unfixed)
+    target = Path(os.path.realpath(fix_plan.path))
     try:
         current = target.read_bytes()
     except OSError as exc:
@@ -466,9 +468,16 @@ def apply(fix_plan: FixPlan, *, backup: bool = True) -> Path | None:
     backup_path = None
     if backup:
         backup_path = target.with_name(target.name + ".bak")
-        _atomic_write(backup_path, fix_plan.original, target)
-    _atomic_write(target, data, target)
+        _write_or_fail(backup_path, fix_plan.original, target, f"{fix_plan.path} is unchanged")
+    _write_or_fail(target, data, target, f"{fix_plan.path} is unchanged")
     return backup_path
+
+
+def _write_or_fail(path: Path, data: bytes, like: Path, consequence: str) -> None:
+    try:
+        _atomic_write(path, data, like)
+    except OSError as exc:
+        raise FixError(f"cannot write {path}: {exc.strerror or exc}; {consequence}") from exc
 
 
 def _atomic_write(path: Path, data: bytes, like: Path) -> None:
@@ -499,9 +508,10 @@ def plan_report(report: Report, snapshots: Mapping[str, bytes], *, enrich: bool 
         fixable = [f for f in report.findings if f.fix is not None and f.location.file == doc.path]
         if doc.format != "bibtex":
             if fixable:
+                one = len(fixable) == 1
                 not_fixed.append(
-                    f"{doc.path}: {len(fixable)} fixable findings not applied: kratomref fix edits BibTeX files "
-                    f"only ({doc.format} is not fixed; apply them by hand)"
+                    f"{doc.path}: {len(fixable)} fixable {'finding' if one else 'findings'} not applied: kratomref "
+                    f"fix edits BibTeX files only ({doc.format} is not fixed; apply {'it' if one else 'them'} by hand)"
                 )
             continue
         data = snapshots.get(doc.path)

@@ -7,11 +7,12 @@ import dataclasses
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kratomref.model import Document, Finding, Location, Rule
+from kratomref.model import Document, Evidence, Finding, LinkStatus, Location, Lookup, Rule
 from kratomref.options import Options
+from kratomref.readers import suppressions
 from kratomref.rules.suppressions import UNUSED_SUPPRESSION
 
 # Line numbers in a message ("line 12", "refs.bib:12:3") change whenever the file is edited above the
@@ -48,9 +49,34 @@ def override(finding: Finding, options: Options) -> Finding:
     return finding
 
 
-def sort_key(finding: Finding) -> tuple[str, int, str, str, str]:
+def sort_key(finding: Finding) -> tuple[str, int, int, str, str, str]:
+    """File, line, column, then code: findings read in the order of the text they are about."""
     loc = finding.location
-    return (loc.file, loc.line if loc.line is not None else 0, finding.rule.code, loc.key or "", finding.message)
+    return (
+        loc.file,
+        loc.line if loc.line is not None else 0,
+        loc.column if loc.column is not None else 0,
+        finding.rule.code,
+        loc.key or "",
+        finding.message,
+    )
+
+
+# Rules judged from look-ups (Crossref, live links). Where a look-up could not be made (an offline run, a
+# timeout, a 429) such a rule did not really run, so a suppression of it cannot be called unused. KR304
+# also judges a home-page URL as written, offline, but a link that redirects to a home page only online.
+NETWORK_RULES = frozenset({f"KR{n}" for n in range(202, 210)} | {f"KR{n}" for n in range(301, 308)})
+
+
+def _lookups_failed(evidence: Evidence | None) -> bool:
+    """True when a look-up of the entry could not be made: its network rules could not judge it."""
+    if evidence is None:
+        return False
+    if evidence.doi is not None and evidence.doi.status is Lookup.UNVERIFIED:
+        return True
+    if evidence.search is not None and evidence.search.status is Lookup.UNVERIFIED:
+        return True
+    return any(link.status in (LinkStatus.UNVERIFIED, LinkStatus.BLOCKED) for link in evidence.links.values())
 
 
 @dataclass
@@ -114,17 +140,38 @@ class _Suppressions:
                 hit = True
         return hit
 
-    def unused(self) -> list[Finding]:
-        from kratomref.rules import find_rule
+    def unused(
+        self, options: Options, evidence_by_doc: Mapping[str, Mapping[str, Evidence]] | None = None
+    ) -> list[Finding]:
+        """KR901 for each site that is malformed, names an unknown rule, or suppressed nothing although a
+        rule it names ran there. A rule ran unless --select/--ignore left it out, or it needs a look-up and
+        the run was offline or the look-up of that entry could not be made (evidence_by_doc, when given)."""
+        from kratomref.rules import RULES, find_rule
 
         findings = []
         for site in self.sites:
             if site.used:
                 continue
+            problem = suppressions.malformed(site.selector)
+            if problem is not None:
+                findings.append(Finding(UNUSED_SUPPRESSION, site.location, f"malformed suppression: {problem}",
+                                        suggestion=suppressions.MALFORMED_FIX))
+                continue
             named = find_rule(site.selector)
-            if named is None and not _is_prefix_of_a_rule(site.selector):
+            covered = [named] if named is not None else [r for r in RULES if r.matches(site.selector)]
+            if not covered:
                 message = f"suppression names an unknown rule {site.selector!r}"
             else:
+                evidence = None
+                if evidence_by_doc is not None and site.location.key is not None:
+                    evidence = evidence_by_doc.get(site.location.file, {}).get(site.location.key)
+                could_not_look_up = options.offline or _lookups_failed(evidence)
+                if not any(
+                    is_selected(rule, options.select, options.ignore)
+                    and not (rule.code in NETWORK_RULES and could_not_look_up)
+                    for rule in covered
+                ):
+                    continue  # nothing it names ran here, so nothing can be said about it
                 label = f"{named.code} ({named.name})" if named else site.selector
                 message = f"unused suppression: {label} reported nothing here"
             findings.append(
@@ -138,22 +185,23 @@ class _Suppressions:
         return findings
 
 
-def _is_prefix_of_a_rule(selector: str) -> bool:
-    from kratomref.rules import RULES
+def select(
+    findings: Sequence[Finding],
+    documents: Sequence[Document],
+    options: Options,
+    evidence_by_doc: Mapping[str, Mapping[str, Evidence]] | None = None,
+) -> list[Finding]:
+    """The findings a user should see, in (file, line, column, code) order.
 
-    return any(rule.matches(selector) for rule in RULES)
-
-
-def select(findings: Sequence[Finding], documents: Sequence[Document], options: Options) -> list[Finding]:
-    """The findings a user should see, in (file, line, code) order.
-
-    Order: fingerprint -> inline suppression (reporting unused ones as KR901) -> select/ignore ->
-    severity overrides -> sort. Suppression comes before select/ignore so that a suppression of a rule
-    the configuration also ignores is not reported as unused.
+    Order: fingerprint -> inline suppression (reporting unused and malformed ones as KR901) ->
+    select/ignore -> severity overrides -> sort. A suppression counts as unused only when a rule it names
+    ran on that entry or line and reported nothing: not for a rule --select/--ignore leaves out, and not
+    for a rule that needs a look-up (NETWORK_RULES) in an offline run or where the entry's look-up could
+    not be made (pass the run's evidence, document path -> key -> Evidence, for the latter).
     """
-    suppressions = _Suppressions(documents)
-    kept = [f for f in (with_fingerprint(f) for f in findings) if not suppressions.suppress(f)]
-    kept += [with_fingerprint(f) for f in suppressions.unused()]
+    sites = _Suppressions(documents)
+    kept = [f for f in (with_fingerprint(f) for f in findings) if not sites.suppress(f)]
+    kept += [with_fingerprint(f) for f in sites.unused(options, evidence_by_doc)]
     kept = [f for f in kept if is_selected(f.rule, options.select, options.ignore)]
     kept = [override(f, options) for f in kept]
     return sorted(kept, key=sort_key)

@@ -9,13 +9,13 @@ from kratomref.export.model import FORMATS, ExportEntry, ExportOptions, ExportRe
 from kratomref.export.render import RenderError
 from kratomref.export.styles import ALIASES, Style, StyleError, list_styles, resolve
 from kratomref.export.writers import FORMATTED, WRITERS
-from kratomref.model import Reference, ReferenceResult, Verdict
+from kratomref.model import Document, Reference, ReferenceResult, Verdict
 from kratomref.options import Options
 from kratomref.services.cache import Cache
 
 __all__ = [
     "ALIASES", "FORMATS", "ExportEntry", "ExportOptions", "ExportResult", "RenderError", "Style", "StyleError",
-    "entries_from", "export", "from_crossref", "from_reference", "list_styles", "resolve", "write",
+    "entries_from", "export", "from_crossref", "from_reference", "input_problems", "list_styles", "resolve", "write",
 ]
 
 MARKERS = {Verdict.PROBLEM: "[problem]", Verdict.UNVERIFIED: "[unverified]"}
@@ -50,7 +50,8 @@ def entries_from(
         et_al = ref.et_al and "author" not in enriched
         entries.append(ExportEntry(ref, item, et_al, verdict, marker, reason, enriched))
     if skipped:
-        notes.append(f"left out {len(skipped)} entries that are not verified (--verified-only)")
+        notes.append(f"left out {_count(len(skipped), 'entry that is', 'entries that are')} not verified "
+                     "(--verified-only)")
     return entries, skipped, notes
 
 
@@ -72,15 +73,39 @@ def export(options: Options, export_options: ExportOptions, *, cache: Cache | No
     if export_options.to in FORMATTED:
         resolve(export_options.style)  # an unknown style fails before any look-up
     needs_check = export_options.enrich or export_options.mark_problems or export_options.verified_only
+    documents: list[Document]
     if needs_check:
         report = check(options, cache=cache)
+        documents = list(report.documents)
         references = [r.reference for r in report.results]
         results: list[ReferenceResult] | None = list(report.results)
     else:
-        references = [ref for doc in read_documents(options) for ref in doc.references]
+        documents = read_documents(options)
+        references = [ref for doc in documents for ref in doc.references]
         results = None
     entries, skipped, notes = entries_from(references, results, export_options)
     enriched = sum(1 for e in entries if e.enriched)
     if export_options.enrich:
-        notes.append(f"enriched {enriched} of {len(entries)} entries from their Crossref records")
-    return ExportResult(write(entries, export_options), tuple(entries), tuple(skipped), tuple(notes))
+        notes.append(f"enriched {enriched} of {_count(len(entries), 'entry', 'entries')} from their Crossref records")
+    return ExportResult(
+        write(entries, export_options), tuple(entries), tuple(skipped), tuple(notes), input_problems(documents)
+    )
+
+
+def input_problems(documents: Sequence[Document]) -> tuple[str, ...]:
+    """The reading problems (KR001 parse-error, KR002 unreadable-input) of the inputs, one line each."""
+    from kratomref.rules import find_rule
+
+    lines = []
+    for doc in documents:
+        for problem in doc.problems:
+            rule = find_rule(problem.code)
+            name = f" {rule.name}" if rule is not None else ""
+            where = problem.location.file + (f":{problem.location.line}" if problem.location.line else "")
+            hint = f" ({problem.suggestion})" if problem.suggestion else ""
+            lines.append(f"{where}: {problem.code}{name}: {problem.message}{hint}")
+    return tuple(lines)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

@@ -37,3 +37,6 @@ class ExportResult:
     entries: tuple[ExportEntry, ...]
     skipped: tuple[tuple[Reference, str], ...] = ()  # left out, and why (--verified-only)
     notes: tuple[str, ...] = field(default_factory=tuple)  # messages for the user (stderr)
+    # KR001/KR002 problems of the inputs, one line each ("refs.bib:3: KR001 parse-error: ..."): the export
+    # is incomplete when there is one, so the CLI prints them on stderr and exits 1
+    input_problems: tuple[str, ...] = ()

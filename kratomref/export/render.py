@@ -142,16 +142,44 @@ def _group_author(item: Mapping[str, Any]) -> str | None:
     return None
 
 
+# Words that name the country of an agency rather than the agency: "U.S. Food and Drug Administration"
+# is the site of the author "Food and Drug Administration".
+_COUNTRY_PREFIX = re.compile(r"^(?:the\s+)?(?:u\.?\s?s\.?(?:\s?a\.?)?|united states|u\.?\s?k\.?|united kingdom)\s+")
+_NOT_WORD = re.compile(r"[^\w\s]+")
+
+
+def _organisation_name(name: str) -> str:
+    """"The U.S. Food and Drug Administration (FDA)" -> "food and drug administration"."""
+    text = " ".join(_without_abbreviation(name).lower().split())
+    text = _COUNTRY_PREFIX.sub("", text)
+    text = re.sub(r"^the\s+", "", text)
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def same_organisation(author: str, site: str) -> bool:
+    """APA 7 (9.8) omits a site name that is the same as the group author. The same means the same name
+    once a leading "The", a country prefix ("U.S."), an abbreviation in parentheses, punctuation and case
+    are set aside, or the site given as the author's abbreviation. Not mere containment: "Department of
+    Health" and "Department of Health and Human Services" are two organisations."""
+    site_name = _organisation_name(site)
+    if not site_name:
+        return False
+    if site_name == _organisation_name(author):
+        return True
+    abbreviation = _ABBREVIATION.search(author)
+    return abbreviation is not None and site_name == _NOT_WORD.sub("", abbreviation.group(0)).strip().lower()
+
+
 def _apa_group_authors(item: dict[str, Any]) -> dict[str, Any]:
     """APA 7 (9.11, 9.8): a group author is spelled out without its abbreviation, and a site name that
-    repeats the author is omitted. CSL has no way to compare two variables, so this is done here."""
+    is the author is omitted. CSL has no way to compare two variables, so this is done here."""
     author = _group_author(item)
     if author is None:
         return item
     out = dict(item)
     full = _without_abbreviation(author)
     out["author"] = [{"literal": full}]
-    if out.get("type") == "webpage" and str(out.get("container-title", "")).strip() == full:
+    if out.get("type") == "webpage" and same_organisation(author, str(out.get("container-title", ""))):
         del out["container-title"]
     return out
 

@@ -308,10 +308,27 @@ def _failure_message(block: bib.ParsingFailedBlock, key_lines: dict[str, int]) -
         where = f" (first used on line {first})" if first else ""
         return f"duplicate key {block.key!r}{where}: only the first entry with this key is used"
     if isinstance(block, bib.DuplicateFieldKeyBlock):
-        keys = ", ".join(sorted(block.duplicate_keys))
-        return f"entry repeats the field(s) {keys}: only one value of each is used"
+        keys = sorted(block.duplicate_keys)
+        if len(keys) == 1:
+            return f"entry repeats the field {keys[0]}: only one of its values is used"
+        return f"entry repeats the fields {', '.join(keys)}: only one value of each is used"
     reason = getattr(error, "abort_reason", None) or str(error) or type(error).__name__
     return f"entry could not be parsed: {' '.join(str(reason).split())}"
+
+
+def _failure_fix(block: bib.ParsingFailedBlock) -> str:
+    if isinstance(block, bib.DuplicateBlockKeyBlock):
+        return "give each entry a unique key"
+    if isinstance(block, bib.DuplicateFieldKeyBlock):
+        fields = sorted(block.duplicate_keys)
+        if len(fields) == 1:
+            name = fields[0]
+            times = len(re.findall(rf"[,{{(]\s*{re.escape(name)}\s*=", block.raw or "", re.IGNORECASE))
+            if times > 2:
+                return f"keep one of the {times} {name} fields and remove the others"
+            return f"remove one of the two {name} fields"
+        return f"keep one of each repeated field ({', '.join(fields)}) and remove the others"
+    return "balance the braces and quotes and separate the fields with commas"
 
 
 _KEY_RE = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()]+)\s*,")
@@ -340,14 +357,7 @@ def read(path: str, text: str) -> Document:
             ):
                 references.append(_reference(usable, path, lines, line_suppressions))
             problems.append(
-                Problem(
-                    Location(path, line, key),
-                    "KR001",
-                    _failure_message(block, key_lines),
-                    "give each entry a unique key"
-                    if isinstance(block, bib.DuplicateBlockKeyBlock)
-                    else "balance the braces and quotes and separate the fields with commas",
-                )
+                Problem(Location(path, line, key), "KR001", _failure_message(block, key_lines), _failure_fix(block))
             )
     return Document(
         path=path,

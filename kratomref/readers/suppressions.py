@@ -7,23 +7,55 @@ from collections.abc import Iterable, Mapping
 
 # The directive itself; each reader finds it inside its own comment syntax (%, <!-- -->).
 DIRECTIVE_RE = re.compile(r"kratomref:\s*ignore\[([^\]]*)\]", re.IGNORECASE)
+# What looks like a directive but is not one: `kratomref: ignore` without a list, an unclosed list, or
+# another word before the brackets (`kratomref: ingore[KR304]`).
+_LOOSE_RE = re.compile(r"kratomref:\s*(?:(ignore)\b\s*(\[?)|([\w-]+)\s*\[)", re.IGNORECASE)
 _CODE_RE = re.compile(r"[A-Za-z]+\d+")
+
+# A malformed directive is kept as one selector that no rule matches, so that it reaches selection.py
+# with its location and is reported (KR901) instead of silently suppressing nothing.
+MALFORMED_PREFIX = "!malformed:"
+MALFORMED_FIX = "write it as kratomref: ignore[CODE,...], e.g. kratomref: ignore[KR304], or delete it"
+_MALFORMED = {
+    "empty": "the list names no rule (kratomref: ignore[])",
+    "bare": "kratomref: ignore names no rule (write the codes in brackets)",
+    "unclosed": "the list of kratomref: ignore[ is not closed with ]",
+}
 
 
 def parse_selectors(text: str) -> frozenset[str]:
-    """The codes and names of a list such as "KR304, link-generic": codes upper-case, names lower-case."""
+    """The codes and names of a list such as "KR304, link-generic": codes upper-case, names lower-case.
+    An empty list is malformed (see `malformed`)."""
     selectors = set()
     for token in re.split(r"[\s,;]+", text):
         token = token.strip()
         if token:
             selectors.add(token.upper() if _CODE_RE.fullmatch(token) else token.lower())
-    return frozenset(selectors)
+    return frozenset(selectors) or frozenset({MALFORMED_PREFIX + "empty"})
 
 
 def directive(text: str) -> frozenset[str] | None:
-    """The selectors of the first suppression directive in text, or None when there is none."""
+    """The selectors of the first suppression directive in text, or None when there is none. A directive
+    that is malformed gives one selector that says how (see `malformed`)."""
     match = DIRECTIVE_RE.search(text)
-    return parse_selectors(match.group(1)) if match else None
+    if match:
+        return parse_selectors(match.group(1))
+    loose = _LOOSE_RE.search(text)
+    if loose is None:
+        return None
+    if loose.group(1):
+        return frozenset({MALFORMED_PREFIX + ("unclosed" if loose.group(2) else "bare")})
+    return frozenset({MALFORMED_PREFIX + "word:" + loose.group(3).lower()})
+
+
+def malformed(selector: str) -> str | None:
+    """What is wrong with a malformed directive's selector, in words; None for an ordinary selector."""
+    if not selector.startswith(MALFORMED_PREFIX):
+        return None
+    kind = selector.removeprefix(MALFORMED_PREFIX)
+    if kind.startswith("word:"):
+        return f"kratomref: {kind.removeprefix('word:')}[...] is not a directive (did you mean kratomref: ignore[...]?)"
+    return _MALFORMED.get(kind, kind)
 
 
 def merge(target: dict[int, frozenset[str]], line: int, selectors: Iterable[str]) -> None:

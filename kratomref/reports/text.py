@@ -38,13 +38,13 @@ def summary_line(report: Report) -> str:
         f"{len(report.results)} reference{'s' if len(report.results) != 1 else ''}:",
         f"{verdicts[Verdict.VERIFIED]} verified, {verdicts[Verdict.UNVERIFIED]} unverified,"
         f" {verdicts[Verdict.PROBLEM]} with problems.",
-        f"{report.count(Severity.ERROR)} errors, {report.count(Severity.WARNING)} warnings,"
+        f"{_plural(report.count(Severity.ERROR), 'error')}, {_plural(report.count(Severity.WARNING), 'warning')},"
         f" {report.count(Severity.INFO)} info.",
     ]
     citations = sum(len(d.citations) for d in report.documents)
     if citations:
         undefined = sum(1 for d in report.documents for c in d.citations if c.resolved_key is None)
-        parts.append(f"{citations} in-text citations, {undefined} undefined.")
+        parts.append(f"{_plural(citations, 'in-text citation')}, {undefined} undefined.")
     return " ".join(parts)
 
 

@@ -202,3 +202,49 @@ def test_show_config_output_is_a_configuration_that_gives_the_same_options(
     assert set(tomllib.loads(shown)) <= set(FIELD_OF)
     again, _ = build_options({}, load_config(tmp_path, write(tmp_path / "shown.toml", shown)), {})
     assert again == options
+
+
+@pytest.mark.parametrize("key", ["crossref-url", "doi-url", "archive-url"])
+@pytest.mark.parametrize("value", ["ftp://x", "api.crossref.org", "file:///etc"], ids=["ftp", "no scheme", "file"])
+def test_a_service_url_that_is_not_http_is_an_error_naming_the_key_and_the_file(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    write(tmp_path / "kratomref.toml", f'{key} = "{value}"\n')
+    with pytest.raises(ConfigError, match=f"bad value for '{key}'.*http") as caught:
+        build_options({}, load_config(tmp_path), {})
+    assert "kratomref.toml" in str(caught.value)
+
+
+def test_a_service_url_that_is_not_http_on_the_command_line_or_in_the_environment_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kratomref.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "refs.bib", "@misc{a, title = {A}}\n")
+    result = CliRunner().invoke(main, ["check", "--offline", "--crossref-url", "ftp://x", "refs.bib"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "--crossref-url" in result.stderr and "http" in result.stderr
+    result = CliRunner().invoke(main, ["check", "--offline", "refs.bib"], env={"KRATOMREF_CROSSREF_URL": "ftp://x"})
+    assert result.exit_code == 2 and "KRATOMREF_CROSSREF_URL" in result.stderr
+
+
+def test_http_and_https_service_urls_are_accepted(tmp_path: Path) -> None:
+    write(tmp_path / "kratomref.toml", 'crossref-url = "http://127.0.0.1:8080"\ndoi-url = "https://doi.org"\n')
+    options, _ = build_options({}, load_config(tmp_path), {})
+    assert options.crossref_url == "http://127.0.0.1:8080" and options.doi_url == "https://doi.org"
+
+
+def test_a_config_path_that_exists_but_is_not_a_file_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from kratomref.cli import main
+
+    if not os.path.exists(os.devnull) or os.path.isfile(os.devnull):
+        pytest.skip("no device file to point --config at")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--offline", "--config", os.devnull])
+    assert result.exit_code == 2
+    assert "not a regular file" in result.stderr and "not found" not in result.stderr
+    missing = CliRunner().invoke(main, ["check", "--offline", "--config", "missing.toml"])
+    assert missing.exit_code == 2 and "configuration file not found" in missing.stderr

@@ -91,7 +91,7 @@ def test_quiet_keeps_the_findings_and_the_summary_only(workdir: Path) -> None:
     loud, quiet = run("refs.bib", "bad.bib"), run("refs.bib", "bad.bib", "--quiet")
     assert "unverified: DOI 10.1000/xyz could not be checked" in loud.stdout
     assert "unverified:" not in quiet.stdout and "a (refs.bib:1)" not in quiet.stdout
-    assert "KR001 parse-error" in quiet.stdout and "1 errors" in quiet.stdout
+    assert "KR001 parse-error" in quiet.stdout and "1 error," in quiet.stdout
     assert quiet.exit_code == loud.exit_code == 1
 
 
@@ -144,7 +144,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(workdir: Path) -> None:
 def test_writing_a_baseline_records_the_findings_and_exits_0(workdir: Path) -> None:
     result = run("web.bib", "--fail-on", "warning", "--write-baseline", "baseline.json")
     assert result.exit_code == 0, result.output
-    assert "wrote 1 findings to baseline.json" in result.stderr
+    assert "wrote 1 finding to baseline.json" in result.stderr
     recorded = json.loads((workdir / "baseline.json").read_text(encoding="utf-8"))["findings"]
     assert [(e["code"], e["key"]) for e in recorded] == [("KR304", "fda2020")]
 

@@ -188,3 +188,92 @@ def test_fingerprint_changes_with_what_the_finding_is_about(change: dict[str, ob
 def test_an_existing_fingerprint_is_kept() -> None:
     finding = Finding(LINK_GENERIC, Location("refs.bib", 11, "who2023"), "x", fingerprint="given")
     assert select([finding], [], Options())[0].fingerprint == "given"
+
+
+# --- which suppressions count as unused --------------------------------------------------------------
+
+
+def test_an_offline_run_reports_no_unused_suppression_of_a_rule_that_needs_the_network(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "refs.bib", BIB)
+    assert select([], [doc], Options(offline=True)) == [], "KR304 and doi-mismatch could not run offline"
+
+
+def test_an_offline_run_still_reports_an_unused_suppression_of_an_offline_rule(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "refs.bib", "% kratomref: ignore[KR501]\n@misc{a, title = {A}}\n")
+    kept = select([], [doc], Options(offline=True))
+    assert codes(kept) == ["KR901"] and "KR501" in kept[0].message
+
+
+@pytest.mark.parametrize(
+    "ignore",
+    [
+        pytest.param(("KR304", "doi-mismatch"), id="ignored by code and name"),
+        pytest.param(("KR2", "KR3"), id="ignored by prefix"),
+    ],
+)
+def test_a_suppression_of_a_rule_the_configuration_ignores_is_never_unused(
+    tmp_path: Path, ignore: tuple[str, ...]
+) -> None:
+    doc = _read(tmp_path, "refs.bib", BIB)
+    assert select([], [doc], Options(ignore=ignore)) == []
+
+
+def test_a_suppression_of_a_rule_outside_the_selection_is_never_unused(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "refs.bib", BIB)
+    kept = select([], [doc], Options(select=("KR9", "KR3")))
+    assert [(f.rule.code, f.location.key) for f in kept] == [("KR901", "who2023")], "doi-mismatch was not selected"
+
+
+def test_an_entry_whose_look_up_could_not_be_made_has_no_unused_network_suppression(tmp_path: Path) -> None:
+    from kratomref.model import DoiResolution, Evidence, Lookup
+
+    doc = _read(tmp_path, "refs.bib", BIB)
+    timed_out = Evidence(doi=DoiResolution("10.1000/xyz", Lookup.UNVERIFIED, reason="timeout"))
+    kept = select([], [doc], Options(), {doc.path: {"smith2019": timed_out}})
+    assert [(f.rule.code, f.location.key) for f in kept] == [("KR901", "who2023")], (
+        "who2023 was looked up (no evidence says otherwise); smith2019's DOI could not be"
+    )
+
+
+# --- malformed suppressions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        pytest.param("refs.bib", "% kratomref: ignore[]\n@misc{a, title = {A}}\n", "names no rule",
+                     id="an empty list in BibTeX"),
+        pytest.param("refs.bib", "% kratomref: ignore\n@misc{a, title = {A}}\n", "names no rule",
+                     id="no list at all in BibTeX"),
+        pytest.param("refs.bib", "% kratomref: ignore[KR304\n@misc{a, title = {A}}\n", "not closed",
+                     id="an unclosed list"),
+        pytest.param("refs.bib", "% kratomref: ingore[KR304]\n@misc{a, title = {A}}\n", "not a directive",
+                     id="a misspelt directive"),
+        pytest.param("refs.bib", "@misc{a, title = {A}, kratomref-ignore = {}}\n", "names no rule",
+                     id="an empty kratomref-ignore field"),
+        pytest.param("draft.md", "Claim. <!-- kratomref: ignore -->\n", "names no rule",
+                     id="no list in a Markdown comment"),
+    ],
+)
+def test_a_malformed_suppression_is_reported(tmp_path: Path, name: str, text: str, words: str) -> None:
+    doc = _read(tmp_path, name, text)
+    kept = select([], [doc], Options(offline=True))
+    assert codes(kept) == ["KR901"]
+    assert kept[0].message.startswith("malformed suppression") and words in kept[0].message
+    assert kept[0].suggestion is not None and "kratomref: ignore[KR304]" in kept[0].suggestion
+
+
+def test_an_unknown_rule_in_a_markdown_suppression_is_reported(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "draft.md", "Claim. <!-- kratomref: ignore[KR999] -->\n")
+    kept = select([], [doc], Options(offline=True))
+    assert codes(kept) == ["KR901"] and "unknown rule 'KR999'" in kept[0].message
+
+
+# --- order --------------------------------------------------------------------------------------------
+
+
+def test_findings_on_one_line_are_in_column_order_not_code_order() -> None:
+    later = Finding(DOI_MISMATCH, Location("refs.bib", 4, "smith2019", column=30), "second on the line")
+    earlier = Finding(LINK_GENERIC, Location("refs.bib", 4, "smith2019", column=3), "first on the line")
+    kept = select([later, earlier], [], Options())
+    assert [f.message for f in kept] == ["first on the line", "second on the line"]

@@ -211,4 +211,72 @@ def test_enrich_does_not_touch_an_unverified_entry(tmp_path: Path) -> None:
     bib.write_text(LIEBER, encoding="utf-8")
     result = export(Options(paths=(str(bib),), offline=True), ExportOptions(to="csl-json", enrich=True))
     assert "volume" not in json.loads(result.text)[0]
-    assert result.notes[-1] == "enriched 0 of 1 entries from their Crossref records"
+    assert result.notes[-1] == "enriched 0 of 1 entry from their Crossref records"
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        pytest.param(b"", "the file is empty", id="an empty file"),
+        pytest.param(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00" * 8, "binary", id="a binary file"),
+    ],
+)
+def test_export_of_an_unreadable_input_says_why_and_exits_1(tmp_path: Path, content: bytes, said: str) -> None:
+    path = tmp_path / "refs.bib"
+    path.write_bytes(content)
+    result = CliRunner().invoke(main, ["export", "--offline", str(path)])
+    assert result.exit_code == 1, "an export with nothing in it must not look successful"
+    assert "KR002 unreadable-input" in result.stderr and said in result.stderr
+    assert "export incomplete" in result.stderr
+
+
+def test_export_of_a_file_with_a_broken_entry_exports_the_rest_and_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "refs.bib"
+    path.write_text("@misc{good, title = {Kratom}, author = {Smith, J.}, year = {2020}}\n\n@article{bad,\n"
+                    " title = {Broken\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["export", "--offline", "--to", "bibtex", str(path)])
+    assert result.exit_code == 1
+    assert "@misc{good" in result.stdout
+    assert "KR001 parse-error" in result.stderr
+
+
+def test_export_of_a_readable_file_exits_0_with_nothing_on_stderr(bundled_bib: Path) -> None:
+    result = CliRunner().invoke(main, ["export", "--offline", str(bundled_bib)])
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_bibtex_export_moves_others_to_the_end_as_documented(bundled_bib: Path) -> None:
+    """BibTeX styles honour `others` only as the last name (mid-list it would print as a person called
+    "others"), so a list truncated in the middle keeps every name and ends with "and others"."""
+    out = run("--to", "bibtex", str(bundled_bib)).stdout
+    hassan = next(line for line in out.splitlines() if "Hassan, Z." in line)
+    assert hassan.rstrip(",").endswith("Vadivelu, R. and Jayabalan, N. and others}")
+
+
+@pytest.mark.parametrize(
+    ("author", "site", "same"),
+    [
+        pytest.param("Food and Drug Administration (FDA)", "U.S. Food and Drug Administration", True,
+                     id="a country prefix on the site is the same organisation"),
+        pytest.param("Food and Drug Administration (FDA)", "FDA", True, id="the site as the author's abbreviation"),
+        pytest.param("National Institute on Drug Abuse", "The National Institute on Drug Abuse", True,
+                     id="a leading The is ignored"),
+        pytest.param("World Health Organization", "world health organization.", True, id="case and punctuation"),
+        pytest.param("Department of Health", "Department of Health and Human Services", False,
+                     id="a longer name is another organisation"),
+        pytest.param("Food and Drug Administration", "European Medicines Agency", False, id="another name"),
+    ],
+)
+def test_apa_site_name_that_is_the_author(author: str, site: str, same: bool) -> None:
+    from kratomref.export.render import same_organisation
+
+    assert same_organisation(author, site) is same
+
+
+def test_apa_omits_a_site_name_that_is_the_author_with_a_country_prefix(tmp_path: Path) -> None:
+    path = tmp_path / "refs.bib"
+    path.write_text("@online{fda, author = {{Food and Drug Administration}}, title = {Kratom},\n"
+                    "  organization = {U.S. Food and Drug Administration}, year = {2020}, url = {https://www.fda.gov}}\n",
+                    encoding="utf-8")
+    out = run(str(path)).stdout
+    assert out.strip() == "Food and Drug Administration. (2020). Kratom. https://www.fda.gov"

@@ -32,10 +32,10 @@ APA = {
     "Evolution of an Enhancer from a Traditional Use to Increase Work and Productivity in Southeast Asia to a "
     "Recreational Psychoactive Drug in Western Countries. BioMed Research International, 2015. "
     "https://doi.org/10.1155/2015/968786",
-    # 9.11: a group author is spelled out in the reference list; 9.8: a site name that is the author is omitted.
+    # 9.11: a group author is spelled out in the reference list; 9.8: a site name that is the author is omitted,
+    # also when the site adds the country ("U.S. Food and Drug Administration" is the author's own site).
     "dea2016kratom": "Drug Enforcement Administration. (2016). Kratom. https://www.dea.gov",
-    "fda2020kratom": "Food and Drug Administration. (2020). FDA and Kratom. U.S. Food and Drug Administration. "
-    "https://www.fda.gov",
+    "fda2020kratom": "Food and Drug Administration. (2020). FDA and Kratom. https://www.fda.gov",
     "hassan2013kratom": "Hassan, Z., Muzaimi, M., Navaratnam, V., Yusoff, N. H. M., Suhaimi, F. W., Vadivelu, R., "
     "& Jayabalan, N. (2013). From Kratom to mitragynine and its derivatives: Physiological and behavioural "
     "effects related to use, abuse, and addiction. Neuroscience & Biobehavioral Reviews, 37(2), 138–151. "

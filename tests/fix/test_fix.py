@@ -217,3 +217,68 @@ def test_a_fix_touches_only_the_spans_it_reports(tmp_path: Path, case: Any, data
                 assert after[key].raw_fields[name] == value
     for f in plan.fixes:
         assert after[f.key].raw_fields[f.field].strip() == f.new  # spacing inside the braces is kept
+
+
+# An entry whose only fix is offline and mechanical: the canonical form of its DOI (KR210).
+URL_DOI_BIB = (
+    "@article{s,\n  author = {Smith, J.},\n  title = {Kratom alkaloids},\n  journal = {J},\n  year = {2019},\n"
+    "  doi = {https://doi.org/10.1000/XYZ}\n}\n"
+)
+
+
+def test_write_through_a_symlink_fixes_the_real_file_and_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "library" / "refs.bib"
+    real.parent.mkdir()
+    real.write_text(URL_DOI_BIB, encoding="utf-8")
+    link = tmp_path / "refs.bib"
+    link.symlink_to(real)
+    result = CliRunner().invoke(main, ["fix", "--offline", "--write", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink(), "the link is still a link"
+    assert "doi = {10.1000/xyz}" in real.read_text(encoding="utf-8"), "the file it points to is fixed"
+    assert (real.parent / "refs.bib.bak").read_text(encoding="utf-8") == URL_DOI_BIB, "backup next to the real file"
+    assert not (tmp_path / "refs.bib.bak").exists()
+
+
+def test_write_into_a_read_only_directory_is_exit_2_and_changes_nothing(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    bib = folder / "refs.bib"
+    bib.write_text(URL_DOI_BIB, encoding="utf-8")
+    folder.chmod(0o555)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        result = CliRunner().invoke(main, ["fix", "--offline", "--write", str(bib)])
+    finally:
+        folder.chmod(0o755)
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit), "a message, not a traceback"
+    assert "cannot write" in result.stderr and "is unchanged" in result.stderr
+    assert bib.read_text(encoding="utf-8") == URL_DOI_BIB
+
+
+def test_write_where_the_backup_cannot_go_is_exit_2_not_a_traceback(tmp_path: Path) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(URL_DOI_BIB, encoding="utf-8")
+    (tmp_path / "refs.bib.bak").mkdir()  # a directory where the backup would go: not writable as a file
+    result = CliRunner().invoke(main, ["fix", "--offline", "--write", str(bib)])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)
+    assert "cannot write" in result.stderr and "refs.bib.bak" in result.stderr
+    assert bib.read_text(encoding="utf-8") == URL_DOI_BIB
+
+
+@pytest.mark.parametrize(("write", "expected"), [
+    pytest.param(False, "1 fix; run with --write to apply it", id="a dry run counts one fix in the singular"),
+    pytest.param(True, "applied 1 fix (backup:", id="a write counts one fix in the singular"),
+])
+def test_one_fix_is_one_fix(tmp_path: Path, write: bool, expected: str) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(URL_DOI_BIB, encoding="utf-8")
+    result = CliRunner().invoke(main, ["fix", "--offline", *(["--write"] if write else []), str(bib)])
+    assert result.exit_code == 0
+    assert expected in result.stderr
+    assert "1 fixes" not in result.stderr

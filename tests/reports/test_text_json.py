@@ -88,7 +88,7 @@ def test_text_report_groups_findings_under_their_reference_with_locations() -> N
     assert "refs.bib:31: KR304 link-generic [warning] https://www.fda.gov is a home page" in out
     assert "suggestion: cite the page" in out
     assert "refs.bib:1: KR101 placeholder-text [error]" in out
-    assert out.rstrip().endswith("1 errors, 1 warnings, 1 info. 1 in-text citations, 0 undefined.")
+    assert out.rstrip().endswith("1 error, 1 warning, 1 info. 1 in-text citation, 0 undefined.")
 
 
 def test_text_report_has_no_escape_codes_without_colour() -> None:

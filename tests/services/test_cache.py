@@ -55,3 +55,42 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     cache = Cache(tmp_path)
     assert len(cache.get_many("links", [f"u{i}" for i in range(400)])) == 400
     assert cache.info()["namespaces"]["links"]["entries"] == 400
+
+
+def test_a_corrupt_cache_file_turns_the_cache_off_with_one_warning(tmp_path: Path) -> None:
+    import pytest
+
+    from kratomref.services.cache import CacheWarning
+
+    (tmp_path / "cache.sqlite3").write_bytes(b"garbage\n")
+    cache = Cache(tmp_path)
+    with pytest.warns(CacheWarning, match="not a kratomref cache") as caught:
+        assert cache.get("links", "k") is None
+        cache.put("links", "k", 1, ttl=60)
+        cache.put_many("links", {"a": 1}, ttl=60)
+    assert len(caught) == 1 and cache.problem is not None and not cache.enabled
+
+
+def test_a_cache_directory_that_is_a_file_turns_the_cache_off(tmp_path: Path) -> None:
+    import pytest
+
+    from kratomref.services.cache import CacheWarning
+
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.warns(CacheWarning, match="it is a file"):
+        assert Cache(tmp_path / "file").get("links", "k") is None
+
+
+def test_info_of_a_corrupt_cache_raises_and_clear_removes_it(tmp_path: Path) -> None:
+    import pytest
+
+    from kratomref.services.cache import CacheError
+
+    (tmp_path / "cache.sqlite3").write_bytes(b"garbage\n")
+    with pytest.raises(CacheError, match="not a kratomref cache"):
+        Cache(tmp_path).info()
+    assert Cache(tmp_path).clear() == 0
+    assert not (tmp_path / "cache.sqlite3").exists()
+    fresh = Cache(tmp_path)
+    fresh.put("links", "k", 1, ttl=60)
+    assert fresh.get("links", "k") == 1
