@@ -177,6 +177,70 @@ def decode(data: bytes) -> tuple[str, str | None]:
         return data.decode("latin-1"), "latin-1"
 
 
+def _binary(data: bytes) -> bool:
+    wide = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE))  # NULs expected
+    return b"\x00" in data[:BINARY_SNIFF_BYTES] and not wide
+
+
+def inside(root_dir: str, path: str, name: str = "") -> str | None:
+    """Why a file a document names may not be followed, or None when it may (docs/safety.md).
+
+    path is the file resolved against root_dir, name the path as the document writes it. Only files
+    inside root_dir (the directory of the document named on the command line) are followed, once `..`
+    and symbolic links are resolved, so that a pull request cannot make CI read /etc/passwd or a secret
+    next to the checkout.
+    """
+    if os.path.isabs(name.strip()):
+        return "it is an absolute path"
+    root = os.path.realpath(root_dir or os.curdir)
+    real = os.path.realpath(path)
+    if os.path.commonpath([root, real]) != root:
+        return "it resolves to a file outside the document's directory"
+    return None
+
+
+def read_followed_text(path: str) -> tuple[str, str | None]:
+    """The text of a file a document names (an \\input file) and the encoding guessed when it was not UTF-8.
+
+    The same guards as `read`, and stricter: only a regular file is read (a device such as /dev/zero or
+    a named pipe would never end), its size is checked before any byte is read. Raises InputError with
+    the reason (without the path) when the file is refused or cannot be opened.
+    """
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("it is not a regular file")
+        if info.st_size > MAX_INPUT_BYTES:
+            raise InputError(f"it is too large to read ({info.st_size / 2**20:.0f} MiB; the limit is "
+                             f"{MAX_INPUT_BYTES // 2**20} MiB)")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError("no such file") from None
+    except PermissionError:
+        raise InputError("permission denied") from None
+    except OSError as exc:
+        raise InputError(f"it cannot be opened ({exc.strerror or exc})") from None
+    if len(data) > MAX_INPUT_BYTES:  # it grew after the stat
+        raise InputError(f"it is too large to read (the limit is {MAX_INPUT_BYTES // 2**20} MiB)")
+    if _binary(data):
+        raise InputError("it is binary, not text")
+    return decode(data)
+
+
+def _read_followed(path: str) -> Document:
+    """read() for a bibliography a document names: a regular file only (not a device or a pipe)."""
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be opened ({exc.strerror or exc})") from None
+    if not regular:
+        raise InputError(f"{path}: not a regular file")
+    return read(path)
+
+
 def read(path: str, input_format: str | None = None) -> Document:
     """Read one input file. Raises InputError only when the path cannot be opened."""
     fmt = format_name(input_format) if input_format else None
@@ -193,8 +257,7 @@ def read(path: str, input_format: str | None = None) -> Document:
         return _guarded(FORMATS[fmt], path, "", fmt)
     if not data or data.isspace():
         return _unreadable(path, fmt, "the file is empty", "point kratomref at the bibliography or draft itself")
-    wide = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE))  # NULs expected
-    if b"\x00" in data[:BINARY_SNIFF_BYTES] and not wide:
+    if _binary(data):
         return _unreadable(path, fmt, "the file is binary, not text", "save the document as UTF-8 text")
     decoded, guessed = decode(data)
     document = _guarded(FORMATS[fmt], path, decoded, fmt)
@@ -223,4 +286,4 @@ def _guarded(reader: Reader, path: str, decoded: str, fmt: str) -> Document:
 
 def expand(documents: list[Document]) -> list[Document]:
     """LaTeX and pandoc documents with the bibliographies they name read and linked (issue 9)."""
-    return latex.expand(documents, read)
+    return latex.expand(documents, _read_followed)

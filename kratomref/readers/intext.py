@@ -20,9 +20,11 @@ _MARKDOWN_SUP_RE = re.compile(r"\^(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\^")
 _UNIT_BEFORE_RE = re.compile(r"\d\s*[A-Za-zµ]{1,3}$")
 _HTML_SUP_RE = re.compile(r"<sup>\s*\[?(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\]?\s*</sup>", re.IGNORECASE)
 # A surname: capitalised, possibly with particles/hyphens ("van der Berg", "O'Neil", "Al-Hassan").
-_NAME = r"(?:(?:van|von|de|der|den|la|le|du|da|di|al)\s+)*[A-Z][\w'’\-]+"
-_AUTHORS = (_NAME + r"(?:\s+et\s+al\.?|\s*(?:&|and)\s*" + _NAME
-            + r"|(?:,\s*" + _NAME + r")+,?\s*(?:&|and)\s*" + _NAME + r")?")
+# The counts are bounded and a name starts a word: on a long run of capitals or of "Ab,Ab,..." a pattern
+# that could start anywhere and run to the end would take quadratic time.
+_NAME = r"(?:(?:van|von|de|der|den|la|le|du|da|di|al)\s+){0,3}[A-Z][\w'’\-]+"
+_AUTHORS = (r"(?<![\w'’\-])" + _NAME + r"(?:\s+et\s+al\.?|\s*(?:&|and)\s*" + _NAME
+            + r"|(?:,\s*" + _NAME + r"){1,20},?\s*(?:&|and)\s*" + _NAME + r")?")
 _YEAR = r"(?:1[5-9]\d\d|20\d\d)[a-z]?"
 # One author-year item inside parentheses: "Smith, 2019", "Smith & Jones 2019a", "see Lee et al., 2020".
 _AY_ITEM_RE = re.compile(r"(?P<authors>" + _AUTHORS + r"),?\s+(?P<year>" + _YEAR + r")(?:,\s*(?:p|pp)\.\s*[\d\-–]+)?")
@@ -35,7 +37,10 @@ _PAREN_GROUP_RE = re.compile(r"\(([^()]*?\b" + _YEAR + r"\b[^()]*?)\)")
 _NARRATIVE_RE = re.compile(r"(?P<authors>" + _AUTHORS + r")\s+\((?P<year>" + _YEAR + r")\)")
 _CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_URL_RE = re.compile(r"\S+://\S+")
+# A URL of any scheme (RFC 3986: a letter, then letters, digits, "+", "-", "."). The scheme starts where a
+# run of scheme characters starts, so a long run of non-space characters is scanned once, not once per
+# character (kratomref.urls finds http(s) and ftp links to check; this blanks every URL out of prose).
+URL_RE = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://\S+")
 # Capitalised words that open a parenthesis but are not surnames ("(In 2019 ...", "(See 2020)").
 NOT_SURNAMES = frozenset({
     "In", "See", "Since", "By", "From", "Until", "Before", "After", "During", "Circa", "Around", "As", "Of",
@@ -91,7 +96,7 @@ def code_lines(body: Sequence[TextLine]) -> set[int]:
 def prose(text: str) -> str:
     """A line with code spans and URLs blanked out (same length, so columns still hold)."""
     text = _CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), text)
-    return _URL_RE.sub(lambda m: " " * len(m.group(0)), text)
+    return URL_RE.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _first_surname(authors: str) -> str:

@@ -9,14 +9,16 @@ from collections.abc import Callable, Sequence
 
 from kratomref.model import Citation, Document, Location, Problem, Reference, TextLine
 
-# \cite, \citep, \citet, \parencite, \textcite, \autocite, \footcite, \nocite and their starred and
-# capitalised forms (\Citet, \citeauthor...), with up to two optional arguments: \citep[see][p.~12]{a,b}.
-CITE_RE = re.compile(
-    r"\\(?P<command>[Cc]ite[a-z]*|[Pp]arencite|[Tt]extcite|[Aa]utocite|[Ff]ootcite[a-z]*|[Ss]martcite|nocite"
-    r"|supercite|fullcite)\*?\s*(?:\[[^\]]*\]\s*){0,2}\{(?P<keys>[^}]*)\}"
+# The name of a citation command: \cite, \citep, \citet, \parencite, \textcite, \autocite, \footcite,
+# \nocite, \supercite, \fullcite and their capitalised and multi-citation forms (\Citep, \Textcite,
+# \citeauthor, \parencites, \footcitetext). One definition for the reader and the editor rules (KR504).
+CITE_COMMAND = r"[A-Za-z]*[Cc]ite[A-Za-z]*"
+# A citation command with its starred form and up to two optional arguments: \citep[see][p.~12]{a,b}.
+CITE_RE = re.compile(r"\\(?P<command>" + CITE_COMMAND + r")\*?\s*(?:\[[^\]]*\]\s*){0,2}\{(?P<keys>[^}]*)\}")
+INPUT_RE = re.compile(r"\\(?P<command>input|include|subfile)\s*\{(?P<name>[^}]+)\}")
+BIBLIOGRAPHY_RE = re.compile(
+    r"\\(?P<command>bibliography|addbibresource|addglobalbib)\s*(?:\[[^\]]*\])?\s*\{(?P<names>[^}]+)\}"
 )
-INPUT_RE = re.compile(r"\\(?:input|include|subfile)\s*\{(?P<name>[^}]+)\}")
-BIBLIOGRAPHY_RE = re.compile(r"\\(?:bibliography|addbibresource|addglobalbib)\s*(?:\[[^\]]*\])?\s*\{(?P<names>[^}]+)\}")
 VERBATIM_BEGIN_RE = re.compile(r"\\begin\{(?P<env>verbatim\*?|lstlisting|minted|Verbatim|comment|alltt)\}")
 # An unescaped %: one preceded by an even number of backslashes (\% is a percent sign, \\% a comment).
 COMMENT_RE = re.compile(r"(?<!\\)(?:\\\\)*%.*$")
@@ -40,14 +42,6 @@ def _resolve(base_dir: str, name: str, extension: str) -> str:
     return path
 
 
-def _read_file(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 @dataclasses.dataclass
 class _State:
     root_dir: str
@@ -57,6 +51,29 @@ class _State:
     bibliographies: list[str] = dataclasses.field(default_factory=list)
     nocite_all: bool = False
     seen: set[str] = dataclasses.field(default_factory=set)
+
+
+def _refusal(state: _State, name: str, path: str) -> str | None:
+    from kratomref.readers import inside  # the package imports this module first
+
+    return inside(state.root_dir, path, name)
+
+
+def _refused(where: Location, command: str, name: str, why: str) -> Problem:
+    return Problem(where, "KR002", f"the file {name.strip()!r} named by \\{command} was not read: {why}",
+                   "keep the files a document names inside its directory, and name them by relative paths")
+
+
+def _read_file(path: str) -> tuple[str | None, str | None]:
+    """(text, the encoding guessed or None), or (None, why it was not read): the package's guarded reader
+    (size checked before reading, regular files only, binary refused, any encoding decoded)."""
+    from kratomref.readers import InputError, read_followed_text
+
+    try:
+        text, guessed = read_followed_text(path)
+    except InputError as exc:
+        return None, str(exc)
+    return text, guessed
 
 
 def _walk(path: str, text: str, state: _State, depth: int) -> None:
@@ -90,18 +107,31 @@ def _walk(path: str, text: str, state: _State, depth: int) -> None:
                 if name.strip():
                     # bibtex and biber resolve .bib names against the main document's directory
                     bib = _resolve(state.root_dir, name, ".bib")
-                    if bib not in state.bibliographies:
+                    why = _refusal(state, name, bib)
+                    if why is not None:
+                        state.problems.append(_refused(Location(path, number), match.group("command"), name, why))
+                    elif bib not in state.bibliographies:
                         state.bibliographies.append(bib)
         for match in INPUT_RE.finditer(line):
-            child = _resolve(state.root_dir, match.group("name"), ".tex")
+            name = match.group("name")
+            child = _resolve(state.root_dir, name, ".tex")
+            why = _refusal(state, name, child)
+            if why is not None:
+                state.problems.append(_refused(Location(path, number), match.group("command"), name, why))
+                continue
             if os.path.realpath(child) in state.seen or depth >= MAX_INPUT_DEPTH:
                 continue  # \input cycle: read each file once
-            child_text = _read_file(child)
+            child_text, note = _read_file(child)
             if child_text is None:
                 state.problems.append(Problem(Location(path, number), "KR002",
-                                              f"\\input file {match.group('name')!r} could not be read",
-                                              f"check that {os.path.basename(child)} exists next to the document"))
+                                              f"\\{match.group('command')} file {name.strip()!r} could not be "
+                                              f"read: {note}",
+                                              f"check that {os.path.basename(child)} is a text file next to the "
+                                              "document"))
                 continue
+            if note is not None:
+                state.problems.append(Problem(Location(child), "KR002", f"the file is not UTF-8; it was read as "
+                                              f"{note}, so some characters may be wrong", "save the file as UTF-8"))
             _walk(child, child_text, state, depth + 1)
 
 
@@ -138,7 +168,7 @@ def expand(documents: Sequence[Document], read_file: Callable[[str], Document]) 
     rule runs on them once and the citation rules see them; a .bib also given on the command line is
     not read a second time. A bibliography that cannot be read is a KR002 problem of the document.
     """
-    from kratomref.readers import InputError  # the package imports this module first
+    from kratomref.readers import InputError, inside  # the package imports this module first
 
     named = {os.path.realpath(p) for doc in documents for p in related_paths(doc)}
     expanded: list[Document] = []
@@ -152,6 +182,10 @@ def expand(documents: Sequence[Document], read_file: Callable[[str], Document]) 
         references: list[Reference] = []
         problems = list(doc.problems)
         for path in paths:
+            why = inside(os.path.dirname(doc.path), path)
+            if why is not None:  # the readers refuse these already; a Document built by hand is checked too
+                problems.append(Problem(Location(doc.path), "KR002", f"the bibliography {path} was not read: {why}"))
+                continue
             try:
                 bibliography = read_file(path)
             except InputError as exc:  # a missing or unreadable bibliography is a finding, not a crash

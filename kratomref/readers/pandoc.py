@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from kratomref.model import Citation, Document, Location, TextLine
+from kratomref.model import Citation, Document, Location, Problem, TextLine
 from kratomref.readers.intext import code_lines
 
 # A citation key: a letter, digit or _ first, then word characters and internal punctuation (pandoc manual).
@@ -86,10 +86,24 @@ def read(path: str, text: str) -> Document:
     """Read a pandoc Markdown note; its bibliography files go to meta["bibliography"] (resolved paths)."""
     lines = text.splitlines()
     fields, first = front_matter(lines)
+    from kratomref.readers import inside  # the package imports this module first
+
     base = os.path.dirname(path)
-    bibliographies = [os.path.normpath(os.path.join(base, name)) for name in fields.get("bibliography", [])]
+    bibliographies: list[str] = []
+    problems: list[Problem] = []
+    for name in fields.get("bibliography", []):
+        resolved = os.path.normpath(os.path.join(base, name))
+        why = inside(base, resolved, name)
+        if why is None:
+            bibliographies.append(resolved)
+        else:  # docs/safety.md: a document does not make kratomref read files outside its directory
+            line = next((i + 1 for i in range(first) if name in lines[i]), 1)
+            problems.append(Problem(Location(path, line), "KR002",
+                                    f"the bibliography {name!r} named in the front matter was not read: {why}",
+                                    "keep the bibliography inside the note's directory, named by a relative path"))
     body = [TextLine(path, index + 1, lines[index]) for index in range(first, len(lines)) if lines[index].strip()]
     meta = {"bibliography": ",".join(bibliographies)}
     if any(v.strip() in ("'@*'", "@*", '"@*"') for v in fields.get("nocite", [])):
         meta["nocite-all"] = "1"
-    return Document(path, "pandoc", body=tuple(body), citations=tuple(find_citations(body)), meta=meta)
+    return Document(path, "pandoc", body=tuple(body), citations=tuple(find_citations(body)),
+                    problems=tuple(problems), meta=meta)

@@ -67,6 +67,10 @@ def _is_reference_heading(text: str) -> bool:
     return REFERENCE_HEADING_RE.fullmatch(re.sub(r"[*_]", "", text).strip()) is not None
 
 
+def _is_other_section(text: str) -> bool:
+    return SECTION_RE.fullmatch(re.sub(r"[*_]", "", text).strip()) is not None and not _is_reference_heading(text)
+
+
 def _structure(lines: list[str]) -> tuple[list[tuple[int, int, int]], set[int]]:
     """Reference sections as (heading line index, first content index, end index), and code-block lines."""
     headings: list[tuple[int, int, str, int]] = []  # (index, level, text, span)
@@ -105,8 +109,10 @@ def _structure(lines: list[str]) -> tuple[list[tuple[int, int, int]], set[int]]:
         if not _is_reference_heading(text):
             continue
         end = len(lines)
-        for later_index, later_level, _, _ in headings[position + 1 :]:
-            if later_level <= level:
+        for later_index, later_level, later_text, _ in headings[position + 1 :]:
+            # A heading that names another section ends the list at any level: a draft may underline
+            # "Works Cited" (level 1) and write "## Appendix" after it.
+            if later_level <= level or _is_other_section(later_text):
                 end = later_index
                 break
         if not sections or index >= sections[-1][2]:
@@ -160,7 +166,17 @@ def _split_items(lines: list[str], first: int, end: int) -> list[_Item]:
         if paragraph:
             items.extend(_paragraph_items(paragraph))
             paragraph = []
+    # A closing paragraph that names no author, link or DOI ("All links accessed in May 2024.") is a note
+    # about the list, not an item of it.
+    while len(items) > 1 and _is_note(items[-1]) and not all(_is_note(item) for item in items[:-1]):
+        items.pop()
     return items
+
+
+def _is_note(item: _Item) -> bool:
+    raw = " ".join(text.strip() for _, text in item.lines)
+    reference = parse_citation(raw, Location("", item.lines[0][0] + 1))
+    return not (reference.authors or reference.doi or reference.urls)
 
 
 _YEAR_RE = re.compile(r"\b(?:1[5-9]|20)\d\d\b|n\.\s?d\.")

@@ -22,6 +22,8 @@ from kratomref.model import (
     TextLine,
 )
 from kratomref.readers.intext import candidates, code_lines, prose
+from kratomref.readers.latex import CITE_COMMAND
+from kratomref.rules.placeholders import find_placeholders
 
 if TYPE_CHECKING:
     from kratomref.rules import Context
@@ -87,7 +89,8 @@ UNSUPPORTED_CLAIM = Rule(
     such as veterinarians or epidemiologists) + show, suggest, found, indicate, warn, agree, recommend...
     ("studies show", "research suggests", "evidence from Denmark suggests", "studies of X have found");
   - an organisation's estimate or finding: "the Federal Reserve estimates", "the FAO reported";
-  - "has been shown/demonstrated/reported/linked", "is known to cause", "it is widely reported that",
+  - "has been shown to/that", "has been demonstrated to", "has been reported/linked", "is known to
+    cause", "it is widely reported that",
     "there is strong evidence that", "is associated with a higher risk of";
   - "according to" + a capitalised name or organisation ("according to the FDA") or a kind of source
     ("according to a national survey", "according to police");
@@ -153,7 +156,7 @@ _SOURCE_NOUNS = (r"(?:studies|research|researches|evidence|data|trials|surveys|e
                  r"|[a-z]+(?:ologists|icians|arians)|(?:physic|chem|pharmac|psychiatr|therap|special|dent"
                  r"|statistic|scient|econom|agronom|ecolog)ists|advisers|advisors|agronomists"
                  r"|(?:recent|previous|earlier|prior|empirical|archival|experimental|clinical)\s+work)")
-_EVIDENCE_VERBS = (r"(?:show|shows|showed|shown|suggest|suggests|suggested|find|finds|found|indicate|indicates"
+_EVIDENCE_VERBS = (r"(?:show|shows|showed|suggest|suggests|suggested|find|finds|found|indicate|indicates"
                    r"|indicated|demonstrate|demonstrates|demonstrated|confirm|confirms|confirmed|prove|proves"
                    r"|proved|reveal|reveals|revealed|report|reports|reported|link|links|linked|agree|agrees"
                    r"|warn|warns|warned|believe|believes|estimate|estimates|estimated|point\s+to|points\s+to"
@@ -172,7 +175,8 @@ _EVIDENCE_VERBS = (r"(?:show|shows|showed|shown|suggest|suggests|suggested|find|
 _SOURCE_QUALIFIER = (r"(?:\s+(?:of|from|at|in|on|by|with|among|published\s+in|conducted\s+(?:in|at|by))"
                      r"(?:\s+[\w'’.&-]+){1,6}?)?")
 # An organisation as a source: an acronym, or a name with an institution word ("the Federal Reserve").
-_ORGANISATION = (r"(?:the\s+)?(?:[A-Z]{2,}[\w&-]*|(?:[A-Z][\w&.-]*\s+){0,4}(?:Reserve|Bureau|Department|Ministry|Agency"
+_ORGANISATION = (r"(?:the\s+)?(?:[A-Z][A-Z][\w&-]*|(?:[A-Z][\w&.-]*\s+){0,4}(?:Reserve|Bureau|Department|Ministry"
+                 r"|Agency"
                  r"|Institute|Institutes|Organization|Organisation|Office|Bank|Commission|Council|University|Association"
                  r"|Society|Foundation|Centers|Centre|Center|Service|Administration|Fund|Academy|Agency))")
 # Who a statistic is about: "40% of patients", "one in five adults" ("50% of the text" is not a claim).
@@ -185,6 +189,10 @@ POPULATIONS = (r"(?:patients|people|adults|children|kids|teens|teenagers|adolesc
                r"|young\s+people|older\s+adults|farmers|athletes|readers|viewers|renters|homeowners|runners"
                r"|shoppers|travellers|travelers|owners|drinkers|gamers|visitors|buyers|borrowers|investors"
                r"|retirees|pensioners|immigrants|refugees|victims|applicants)")
+# Words after "shown to" that make it a showing, not a finding: "shown to friends", "shown to the board".
+# (A plural noun is told apart from a verb by its final s: "to friends", but "to reduce", "to process".)
+_NOT_A_VERB = (r"(?:the|a|an|me|him|her|us|them|you|his|their|my|our|your|its|this|these|those|each|every|all"
+               r"|many|some|any|no|visitors|family|everyone|everybody|people)")
 CLAIM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "studies show", "recent research suggests", "a growing body of evidence indicates"
     ("evidence reported without its source",
@@ -192,16 +200,21 @@ CLAIM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                 r"|clearly|increasingly|\w+ly)\s+)*" + _EVIDENCE_VERBS + r"\b", re.IGNORECASE)),
     # "The Federal Reserve estimates", "the IMF projects", "NASA reported"
     ("an organisation's estimate or finding",
-     re.compile(r"(?<![\w-])" + _ORGANISATION + r"\s+(?:\w+ly\s+)?(?:estimates|estimated|projects|projected|predicts"
+     re.compile(r"(?<![\w&.-])" + _ORGANISATION + r"\s+(?:\w+ly\s+)?(?:estimates|estimated|projects|projected|predicts"
                 r"|predicted|forecasts|reports|reported|found|finds|warns|warned|recommends|recommended|says)\b")),
     # "it is widely reported that", "it is estimated that"
     ("an impersonal report of findings",
      re.compile(r"\bit\s+is\s+(?:\w+ly\s+)?(?:reported|believed|known|estimated|thought|established|accepted"
                 r"|recognised|recognized|documented|argued)\s+that\b", re.IGNORECASE)),
     # "it has been shown", "has been demonstrated", "have been linked to"
+    # "shown/found/proven" report a finding only with what was found: "has been shown to reduce", "... that";
+    # "the recipe has been shown to friends" and "the keys have been found" report none.
     ("a passive report of findings",
-     re.compile(r"\b(?:has|have|had)\s+been\s+(?:\w+ly\s+)?(?:shown|demonstrated|proven|reported|found|linked|"
-                r"documented|observed|established)\b", re.IGNORECASE)),
+     re.compile(r"\b(?:has|have|had)\s+been\s+(?:\w+ly\s+)?(?:(?:shown|demonstrated|proven|proved|found)"
+                r"(?:\s+(?:in|by|across|among|with|for|at|on|over)(?:\s+[\w'’-]+){1,4}?|\s*,(?:\s*[\w'’-]+){1,3}\s*,)?"
+                r"\s*,?\s+"
+                r"(?:that\b|to\s+(?!" + _NOT_A_VERB + r"\b)(?![a-z]*[^su\W]s\b)[a-z]+)"
+                r"|reported|linked|documented|observed|established)\b", re.IGNORECASE)),
     # "there is strong evidence that", "there is growing evidence of"
     ("evidence invoked without its source",
      re.compile(r"\bthere\s+(?:is|are|has\s+been)\s+(?:\w+\s+){0,2}?(?:evidence|consensus|data|studies|research)"
@@ -234,7 +247,7 @@ CLAIM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
      re.compile(r"(?:\b\d+(?:\.\d+)?\s*(?:\\?%|percent|per\s+cent)|\b(?:one|two|three|four)\s+(?:in|out\s+of)"
                 r"\s+(?:every\s+)?(?:two|three|four|five|six|seven|eight|nine|ten|\d+)"
                 r"|\b(?:nearly|almost|over|more\s+than|about|roughly|around)\s+(?:half|a\s+third|a\s+quarter"
-                r"|two-thirds|three-quarters)|\b\d[\d,.]*\s+(?:million|billion))\s+(?:of\s+)?(?:all\s+|the\s+|the\s+world's\s+|us\s+|u\.s\.\s+)?"
+                r"|two-thirds|three-quarters)|(?<![\w,.])\d[\d,.]*\s+(?:million|billion))\s+(?:of\s+)?(?:all\s+|the\s+|the\s+world's\s+|us\s+|u\.s\.\s+)?"
                 r"(?:[a-z-]+\s+)?" + POPULATIONS + r"\b", re.IGNORECASE)),
     # "a study published in the Journal of X found", "a 2020 survey by Gallup showed"
     ("a study described but not cited",
@@ -253,8 +266,9 @@ OWN_WORK_RE = re.compile(r"\b(?:our|this|the\s+present|the\s+current|the\s+pilot
 OWN_FIGURE_RE = re.compile(r"\((?:see\s+)?(?:Fig(?:ure)?|Table|Supplementary)\.?\s*[A-Z]?\d", re.IGNORECASE)
 # Any citation mark: [1], [1-3], ¹, ^1^, <sup>, (Smith, 2019), Smith (2019), \cite{..}, [@key], [^note], \footnote.
 CITATION_MARK_RE = re.compile(
-    r"\[\d{1,3}(?:\s*[-–,]\s*\d{1,3})*\]|[⁰¹²³⁴⁵⁶⁷⁸⁹]|\^\d+\^|<sup>|\[\^[^\]]+\]|\\\w*cite\w*\*?[\[{]|\\footnote"
-    r"|\[[^\]]*@[\w:.#$%&+?<>~/-]+[^\]]*\]|(?<![\w.])-?@[A-Za-z_][\w:.#$%&+?<>~/-]*"
+    r"\[\d{1,3}(?:\s*[-–,]\s*\d{1,3})*\]|[⁰¹²³⁴⁵⁶⁷⁸⁹]|\^\d+\^|<sup>|\[\^[^\]]+\]"
+    r"|\\" + CITE_COMMAND + r"\*?\s*[\[{]|\\footnote"
+    r"|\[[^\[\]]*@[\w:.#$%&+?<>~/-]+[^\[\]]*\]|(?<![\w.])-?@[A-Za-z_][\w:.#$%&+?<>~/-]*"
     r"|\([^()]*\b(?:1[5-9]\d\d|20\d\d)[a-z]?\b[^()]*\)"
     r"|(?<=[A-Za-z.,;)])\s?\(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*\)(?=[.,;:]|\s*$)"
     r"|\bet\s+al\.?,?\s+(?:1[5-9]\d\d|20\d\d)|\b(?:doi:|https?://)"
@@ -264,8 +278,10 @@ QUOTED_RE = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]{8,}’")
 
 # --- KR505 cues ---------------------------------------------------------------------------------
 QUOTE_MIN_WORDS = 4  # scare quotes and quoted titles of one to three words are not direct quotations
-_PERSON = (r"(?:(?:Dr|Prof|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Sir|Dame)\.?\s+)?"
-           r"[A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|al))*")
+# A name starts a word and has at most six parts: unbounded, a long run of capitals would be scanned once
+# from every letter (quadratic time).
+_PERSON = (r"(?<![\w'’.-])(?:(?:Dr|Prof|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Sir|Dame)\.?\s+)?"
+           r"[A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|al)){0,5}")
 TITLES_RE = re.compile(r"\b(?:Dr|Prof|Professor|Director|Senator|Minister|President|CEO|Chief|Commissioner"
                        r"|Secretary|Secretary-General|Governor|Mayor|Chancellor|Ambassador|Judge|Justice"
                        r"|Spokesperson|Chairman|Chairwoman)\b\.?"
@@ -546,8 +562,10 @@ def _uncited_findings(doc: Document) -> Iterator[Finding]:
             location = Location(doc.path, int(heading))
         else:
             location = Location(first.file, first.line)
-        yield Finding(UNCITED_REFERENCE, location,
-                      f"the text cites none of the {len(doc.references)} entries of the reference list",
+        count = len(doc.references)
+        message = (f"the text cites none of the {count} entries of the reference list" if count != 1
+                   else "the text does not cite the only entry of the reference list")
+        yield Finding(UNCITED_REFERENCE, location, message,
                       "cite each entry where it supports the text, or remove the list")
         return
     for ref in doc.references:
@@ -565,13 +583,6 @@ def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context
 
 
 # --- Placeholder suggestions (online): search Crossref with the sentence around a placeholder ---------
-# The markers drafts leave where a reference should go; the sentence around one says what is missing.
-PLACEHOLDER_RE = re.compile(
-    r"\((?:reference|citation|source|ref|cite)\s+needed\)|\[(?:reference|citation|source|ref|cite)(?:\s+needed)?\]"
-    r"|\[\?\]|\((?:Author|Authors?),?\s+(?:Year|YYYY|n\.d\.)\)|\[(?:REF|CITE|TODO)[^\]]*\]|\bTODO:?\s*cite\b"
-    r"|\bXXX\b|\[insert\s+(?:reference|citation)[^\]]*\]",
-    re.IGNORECASE,
-)
 # Words that say "a study exists" but not what it is about: dropped from the query.
 QUERY_NOISE_RE = re.compile(
     r"\b(?:a|an|the|one|recent|new|study|studies|research|published|in|found|finds|showed|shows|that|has|have"
@@ -594,22 +605,22 @@ def placeholder_id(file: str, line: int) -> str:
 
 # The kinds of placeholder (kratomref.rules.placeholders) that stand where a source should be.
 SEARCHED_KINDS = frozenset({"citation", "link"})
+# What follows a TODO-style marker that stands for a missing source: "TODO: cite", "[TODO add source]".
+_ASKS_FOR_SOURCE_RE = re.compile(r"\s*:?\s*(?:add|insert|find|need|needs)?\s*(?:a\s+|the\s+)?(?:cite|citations?"
+                                 r"|references?|sources?|refs?)\b", re.IGNORECASE)
 
 
 def placeholder_spans(text: str, kinds: frozenset[str] | None = SEARCHED_KINDS) -> list[tuple[int, int]]:
     """Where text holds a placeholder for a source: "(reference needed)", "[?]", "[Link to FDA statement]"...
 
     kinds=None: every kind of placeholder ("XX%", "TODO" too). The placeholder rules (KR101/KR102) own
-    the detector; this module's PLACEHOLDER_RE is the fallback for a build without them.
+    the detector; a marker that asks for a source ("TODO: cite", "[TODO add source]") counts as a citation.
     """
-    from kratomref.rules import placeholders  # imported late: that family may import this one
-
-    find = getattr(placeholders, "find_placeholders", None)
-    spans = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
-    if find is not None:
-        spans += [(hit.start, hit.end) for hit in find(text)
-                  if kinds is None or getattr(hit, "kind", "") in kinds]
-    return sorted(set(spans))
+    spans: list[tuple[int, int]] = []
+    for hit in find_placeholders(text):
+        if kinds is None or hit.kind in kinds or (hit.kind == "marker" and _ASKS_FOR_SOURCE_RE.match(text, hit.end)):
+            spans.append((hit.start, hit.end))
+    return spans
 
 
 def _has_placeholder(text: str) -> bool:

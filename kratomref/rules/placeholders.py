@@ -295,7 +295,8 @@ PATTERNS: tuple[_Pattern, ...] = (
         re.IGNORECASE)),
     _P(PLACEHOLDER_LINK, "link", re.compile(
         r"<\s*(?:url|link|insert\s+(?:link|url))\s*>|\b(?:insert|add|paste)\s+(?:the\s+|a\s+)?(?:link|url)\s+here\b"
-        r"|\b(?:link|url)\s+(?:goes\s+here|to\s+come|tbd)\b|\blink\s+here\b(?!\s+(?:to|for)\b)", re.IGNORECASE)),
+        # "link here" alone is prose ("the link here is broken"); "(link here)" and "[link here]" are above
+        r"|\b(?:link|url)\s+(?:goes\s+here|to\s+come|tbd)\b", re.IGNORECASE)),
     _P(PLACEHOLDER_LINK, "link", re.compile(r'href\s*=\s*["\'](?:#?|https?://)["\']', re.IGNORECASE)),
     # --- KR101: citation markers ---
     _P(PLACEHOLDER_TEXT, "citation", re.compile(
@@ -363,7 +364,11 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"|current|updated|final|genuine|verified)\b"
         r"|\bnote\s+to\s+(?:self|editor|writer|author)\b(?!s)|\bdo\s+not\s+publish\b|\bnot\s+for\s+publication\b"
         r"|\b(?:this\s+is\s+(?:a|just\s+a)\s+)?placeholder\s+(?:text|link|url|quote|statistic|stats?|data|image"
-        r"|reference|citation|source|number|name|figure)s?\b|\bthis\s+is\s+(?:a|just\s+a)\s+placeholder\b"
+        r"|reference|citation|source|number|name|figure)s?\b"
+        # "This is a placeholder." or "... a placeholder for the real figure"; not "a placeholder for the fence"
+        r"|\bthis\s+is\s+(?:a|just\s+a)\s+placeholder\b(?=\s*(?:[.!;:,)\]\-–—]|$)|\s+(?:for|until)\s+(?:the\s+|an?\s+)?"
+        r"(?:real|actual|final|correct|proper|right|missing|link|url|source|reference|citation|quote|statistic|data"
+        r"|figure|number|image|text)\b)"
         r"|\[\s*placeholder[^\]\n]{0,60}\]|\bdummy\s+(?:text|data|link|url|reference|citation)\b", re.IGNORECASE)),
     _P(DRAFTING_NOTE, "note", re.compile(
         r"\[\s*(?:add|insert|include|expand|write|fill\s+in|rewrite|update|check|verify|confirm|double[- ]check"
