@@ -9,7 +9,11 @@ import urllib.parse
 # registrant prefix 10.NNNN(.NNNN)* and a suffix of printable characters without spaces.
 # https://www.crossref.org/blog/dois-and-matching-regular-expressions/
 DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
-_FIND_RE = re.compile(r"\b(10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+)", re.IGNORECASE)
+# Where a DOI found in text may begin: not inside a run of digits and dots ("10.123410.1234...", "1.10.2.10.3")
+# that a match starting earlier in the run already covered. Without it a search tries every "10." of such a
+# run and each try scans to the run's end: quadratic time on a long one.
+DOI_START = r"(?<!\d)(?<!\d\.)"
+_FIND_RE = re.compile(r"\b" + DOI_START + r"(10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+)", re.IGNORECASE)
 _PREFIXES = re.compile(
     r"^(?:https?://(?:dx\.)?doi\.org/|https?://(?:www\.)?doi\.org/|doi\.org/|doi:\s*|doi\s+|urn:doi:)",
     re.IGNORECASE,

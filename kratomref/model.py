@@ -158,6 +158,9 @@ class Document:
     meta: Mapping[str, str] = field(default_factory=dict)
     # line -> codes suppressed by an inline comment on or directly above that line
     suppressions: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    # line -> selector -> line of the comment that names it, where that comment is alone on its own line and
+    # applies to the line (or entry) below: an unused suppression (KR901) is reported on the comment itself
+    suppression_comments: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

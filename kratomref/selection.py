@@ -92,7 +92,8 @@ class _Suppressions:
     """Every suppression of the documents, with reference-level and line-level views onto the same sites.
 
     A BibTeX comment above an entry appears both in Reference.suppressed and in Document.suppressions at
-    the entry's first line; it is one site, so it is reported as unused at most once.
+    the entry's first line; it is one site, so it is reported as unused at most once. A site is located
+    on its comment's own line (Document.suppression_comments), not on the line or entry it applies to.
     """
 
     def __init__(self, documents: Iterable[Document]) -> None:
@@ -102,14 +103,19 @@ class _Suppressions:
         for doc in documents:
             spans: list[tuple[int, int, str, dict[str, _Site]]] = []
             for ref in doc.references:
-                ref_sites = {sel: self._add(ref.location, sel) for sel in sorted(ref.suppressed)}
+                comments = doc.suppression_comments.get(ref.location.line or 0, {})
+                ref_sites = {
+                    sel: self._add(dataclasses.replace(ref.location, line=comments.get(sel, ref.location.line)), sel)
+                    for sel in sorted(ref.suppressed)
+                }
                 self._by_key.setdefault((doc.path, ref.key), []).extend(ref_sites.values())
                 if ref.location.line is not None:
                     last = ref.location.line + ref.raw.count("\n")
                     spans.append((ref.location.line, last, ref.key, ref_sites))
             for line, selectors in sorted(doc.suppressions.items()):
                 for sel in sorted(selectors):
-                    site = self._enclosing(spans, line, sel) or self._add(Location(doc.path, line), sel)
+                    comment_line = doc.suppression_comments.get(line, {}).get(sel, line)
+                    site = self._enclosing(spans, line, sel) or self._add(Location(doc.path, comment_line), sel)
                     self._by_line.setdefault((doc.path, line), []).append(site)
 
     def _add(self, location: Location, selector: str) -> _Site:

@@ -9,7 +9,7 @@ import unicodedata
 import bibtexparser.entrypoint
 from bibtexparser import model as bib
 
-from kratomref.doi import is_doi_url, strip_trailing
+from kratomref.doi import DOI_START, is_doi_url, strip_trailing
 from kratomref.model import Author, Document, Location, Problem, Reference
 from kratomref.readers import suppressions
 from kratomref.urls import extract_urls
@@ -162,7 +162,8 @@ def parse_names(value: str) -> tuple[tuple[Author, ...], bool]:
 
 _YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
 _DOI_IN_TEXT_RE = re.compile(
-    r"(?:https?://(?:dx\.|www\.)?doi\.org/|doi:\s*)?10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+", re.IGNORECASE
+    r"(?:https?://(?:dx\.|www\.)?doi\.org/|doi:\s*)?" + DOI_START + r"10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+",
+    re.IGNORECASE,
 )
 _CONTAINER_FIELDS = ("journal", "journaltitle", "booktitle", "maintitle")
 _SITE_FIELDS = ("organization", "institution", "publisher", "howpublished")
@@ -278,13 +279,16 @@ def _blank_directives(text: str) -> str:
 _DIRECTIVE_COMMENT_RE = re.compile(r"%[ \t]*kratomref:[^\n]*")
 
 
-def _suppressions(lines: list[str]) -> dict[int, frozenset[str]]:
+def _suppressions(lines: list[str]) -> tuple[dict[int, frozenset[str]], dict[int, dict[str, int]]]:
     """line -> selectors of `% kratomref: ignore[...]` comments.
 
     A comment alone on its line applies to the next non-blank line that is not a comment (the entry
     below it); a comment after code applies to its own line.
+    Also line -> selector -> comment line for each comment alone on its line
+    (Document.suppression_comments): where an unused one is reported.
     """
     found: dict[int, frozenset[str]] = {}
+    origins: dict[int, dict[str, int]] = {}
     for index, line in enumerate(lines):
         if "kratomref" not in line or "%" not in line:
             continue
@@ -298,7 +302,8 @@ def _suppressions(lines: list[str]) -> dict[int, frozenset[str]]:
             while target < len(lines) and (not lines[target].strip() or _COMMENT_RE.match(lines[target])):
                 target += 1
         suppressions.merge(found, target + 1, selectors)
-    return found
+        suppressions.note_comment(origins, target + 1, index + 1, selectors)
+    return found, origins
 
 
 def _failure_message(block: bib.ParsingFailedBlock, key_lines: dict[str, int]) -> str:
@@ -339,7 +344,7 @@ def read(path: str, text: str) -> Document:
     parsed_text = _blank_directives(text)
     library = bibtexparser.entrypoint.parse_string(parsed_text)
     lines = text.splitlines()
-    line_suppressions = _suppressions(lines)
+    line_suppressions, suppression_comments = _suppressions(lines)
     references: list[Reference] = []
     problems: list[Problem] = []
     key_lines: dict[str, int] = {}
@@ -365,4 +370,5 @@ def read(path: str, text: str) -> Document:
         references=tuple(references),
         problems=tuple(problems),
         suppressions=line_suppressions,
+        suppression_comments=suppression_comments,
     )

@@ -62,6 +62,14 @@ def merge(target: dict[int, frozenset[str]], line: int, selectors: Iterable[str]
     target[line] = target.get(line, frozenset()) | frozenset(selectors)
 
 
+def note_comment(origins: dict[int, dict[str, int]], line: int, comment_line: int, selectors: Iterable[str]) -> None:
+    """Record that the comment on comment_line names selectors for line (see Document.suppression_comments);
+    nothing to record for a comment on its own target line. The first comment to name a selector keeps it."""
+    if line != comment_line:
+        for selector in selectors:
+            origins.setdefault(line, {}).setdefault(selector, comment_line)
+
+
 def on_lines(suppressions: Mapping[int, frozenset[str]], first: int, last: int) -> frozenset[str]:
     """Every selector suppressed on a line from first to last inclusive."""
     found: frozenset[str] = frozenset()

@@ -199,13 +199,16 @@ def _paragraph_items(paragraph: list[tuple[int, str]]) -> list[_Item]:
     return [_Item(None, list(paragraph))]
 
 
-def _suppressions(lines: list[str]) -> dict[int, frozenset[str]]:
+def _suppressions(lines: list[str]) -> tuple[dict[int, frozenset[str]], dict[int, dict[str, int]]]:
     """line -> selectors of `<!-- kratomref: ignore[...] -->` comments (1-based lines).
 
     A comment with text beside it applies to its own line; a comment alone on its line applies to
     the next non-blank line.
+    Also line -> selector -> comment line for each comment alone on its line
+    (Document.suppression_comments): where an unused one is reported.
     """
     found: dict[int, frozenset[str]] = {}
+    origins: dict[int, dict[str, int]] = {}
     for index, line in enumerate(lines):
         if "kratomref" not in line:
             continue
@@ -219,7 +222,8 @@ def _suppressions(lines: list[str]) -> dict[int, frozenset[str]]:
                 while target < len(lines) and not _without_comments(lines[target]).strip():
                     target += 1
             suppressions.merge(found, target + 1, selectors)
-    return found
+            suppressions.note_comment(origins, target + 1, index + 1, selectors)
+    return found, origins
 
 
 def _body_links(path: str, lines: list[str], indexes: list[int], code: set[int]) -> list[tuple[Location, str]]:
@@ -254,7 +258,7 @@ def read_draft(path: str, text: str, fmt: str) -> Document:
     """Read a draft: references from its reference list(s), every other non-blank line as body."""
     lines = text.splitlines()
     sections, code = _structure(lines)
-    line_suppressions = _suppressions(lines)
+    line_suppressions, suppression_comments = _suppressions(lines)
     references: list[Reference] = []
     in_items: set[int] = set()
     keys: set[str] = set()
@@ -283,6 +287,7 @@ def read_draft(path: str, text: str, fmt: str) -> Document:
         body_links=body_links,
         citations=citations,
         suppressions=line_suppressions,
+        suppression_comments=suppression_comments,
         meta={"references-heading-line": str(sections[0][0] + 1)} if sections else {},
     )
 

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from kratomref.model import Report
+from kratomref.rules.citations import UNDEFINED_CITATION
 
 Renderer = Callable[[Report], str]
+
+
+def undefined_citations(report: Report, files: Collection[str] | None = None) -> int:
+    """The in-text citations KR501 reports (in `files`, or anywhere): every format counts these.
+
+    Not every citation without an entry: a KR503 mismatch names the entry it most likely means, and a
+    bracketed number in a draft without a reference list is not known to be a citation.
+    """
+    return sum(
+        1
+        for f in report.findings
+        # by name too: a code alone could be another catalogue's rule
+        if f.rule.code == UNDEFINED_CITATION.code and f.rule.name == UNDEFINED_CITATION.name
+        and (files is None or f.location.file in files)
+    )
 
 
 def renderers() -> dict[str, Renderer]:

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from kratomref.model import Finding, ReferenceResult, Report, Severity
+from kratomref.reports import undefined_citations
 
 # Bumped on any change a consumer could notice: a removed or renamed key, or a changed meaning.
 SCHEMA_VERSION = 1
@@ -76,7 +77,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             "warnings": report.count(Severity.WARNING),
             "info": report.count(Severity.INFO),
             "citations": len(citations),
-            "undefined_citations": sum(1 for c in citations if c["resolved"] is None),
+            "undefined_citations": undefined_citations(report),
             "unverified_checks": report.unverified_checks,
             "fail_on": report.fail_on.label if report.fail_on is not None else "never",
             "exit_code": report.exit_code,

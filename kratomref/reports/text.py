@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from kratomref.model import Finding, Report, Severity, Verdict
+from kratomref.reports import undefined_citations
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _VERDICT_STYLE = {Verdict.VERIFIED: "green", Verdict.UNVERIFIED: "magenta", Verdict.PROBLEM: "bold red"}
@@ -43,8 +44,7 @@ def summary_line(report: Report) -> str:
     ]
     citations = sum(len(d.citations) for d in report.documents)
     if citations:
-        undefined = sum(1 for d in report.documents for c in d.citations if c.resolved_key is None)
-        parts.append(f"{_plural(citations, 'in-text citation')}, {undefined} undefined.")
+        parts.append(f"{_plural(citations, 'in-text citation')}, {undefined_citations(report)} undefined.")
     return " ".join(parts)
 
 
@@ -65,8 +65,9 @@ def document_lines(report: Report) -> list[str]:
                 # KR502 on the list's heading (no key) stands for every entry of the list
                 weight = len(doc.references) if f.rule.code == "KR502" and f.location.key is None else 1
                 counts[f.rule.code] += weight
+        undefined = undefined_citations(report, files)
         lines.append(
-            f"{doc.path}: {_plural(len(doc.citations), 'in-text citation')}, {counts['KR501']} undefined,"
+            f"{doc.path}: {_plural(len(doc.citations), 'in-text citation')}, {undefined} undefined,"
             f" {_plural(counts['KR502'], 'uncited entry').replace('entrys', 'entries')},"
             f" {_plural(counts['KR504'], 'unsupported claim')}, {_plural(counts['KR505'], 'unsourced quote')}."
         )

@@ -605,22 +605,16 @@ def placeholder_id(file: str, line: int) -> str:
 
 # The kinds of placeholder (kratomref.rules.placeholders) that stand where a source should be.
 SEARCHED_KINDS = frozenset({"citation", "link"})
-# What follows a TODO-style marker that stands for a missing source: "TODO: cite", "[TODO add source]".
-_ASKS_FOR_SOURCE_RE = re.compile(r"\s*:?\s*(?:add|insert|find|need|needs)?\s*(?:a\s+|the\s+)?(?:cite|citations?"
-                                 r"|references?|sources?|refs?)\b", re.IGNORECASE)
 
 
 def placeholder_spans(text: str, kinds: frozenset[str] | None = SEARCHED_KINDS) -> list[tuple[int, int]]:
     """Where text holds a placeholder for a source: "(reference needed)", "[?]", "[Link to FDA statement]"...
 
     kinds=None: every kind of placeholder ("XX%", "TODO" too). The placeholder rules (KR101/KR102) own
-    the detector; a marker that asks for a source ("TODO: cite", "[TODO add source]") counts as a citation.
+    the detector, which takes a marker that asks for a source ("TODO: cite", "[TODO add source]") for a
+    citation placeholder.
     """
-    spans: list[tuple[int, int]] = []
-    for hit in find_placeholders(text):
-        if kinds is None or hit.kind in kinds or (hit.kind == "marker" and _ASKS_FOR_SOURCE_RE.match(text, hit.end)):
-            spans.append((hit.start, hit.end))
-    return spans
+    return [(hit.start, hit.end) for hit in find_placeholders(text) if kinds is None or hit.kind in kinds]
 
 
 def _has_placeholder(text: str) -> bool:

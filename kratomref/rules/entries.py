@@ -7,7 +7,7 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from kratomref.doi import DOI_RE, doi_url, is_doi_url, normalise_doi, strip_trailing
+from kratomref.doi import DOI_RE, DOI_START, doi_url, is_doi_url, normalise_doi, strip_trailing
 from kratomref.matching import normalise_text
 from kratomref.model import Document, Evidence, FieldFix, Finding, Reference, Rule, Severity
 from kratomref.rules.placeholders import find_placeholders, is_free_text_item
@@ -208,7 +208,7 @@ def _missing_field_findings(ref: Reference) -> Iterator[Finding]:
 _DOI_FIELDS = ("doi", "do")
 _PREFIX_RE = re.compile(r"^\s*(?:https?://(?:dx\.|www\.)?doi\.org/|(?:dx\.)?doi\.org/|doi:\s*|doi\s+|urn:doi:)",
                         re.IGNORECASE)
-_SPACED_RE = re.compile(r"10\.\s*\d{4,9}(?:\.\d+)*\s*/\s*\S+(?:\s+\S+)?")
+_SPACED_RE = re.compile(DOI_START + r"10\.\s*\d{4,9}(?:\.\d+)*\s*/\s*\S+(?:\s+\S+)?")
 
 
 def _doi_field(ref: Reference) -> str | None:

@@ -319,6 +319,11 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"|\binsert\s+(?:a\s+|the\s+)?(?:citation|reference|ref)s?\b"
         r"|\[\s*(?:insert|add|include|cite|need|needs)\b[^\[\]\n]{0,60}\b" + _CITE_NOUN + r"[^\[\]\n]{0,60}\]",
         re.IGNORECASE)),
+    # a marker that asks for a source: "TODO: cite", "TODO cite Smith", "[TODO add source]", "FIXME: references"
+    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+        r"(?<![\w/#.@-])(?P<marker>TODO|TBD|TBC|TBA|FIXME|XXX+)(?![\w/-])"
+        r"(?i:\s*:?\s*(?:add|insert|find|need|needs)?\s*(?:a\s+|the\s+)?(?:cite|citations?|references?|sources?|refs?))\b"),
+       _marker_ok),
     _P(PLACEHOLDER_TEXT, "marker", re.compile(r"(?<![\w./#-])(?:19|20)(?:XX|xx|\?\?)(?![\w-])|\bYYYY\b")),
     _P(PLACEHOLDER_TEXT, "marker", re.compile(
         r"(?<![\w/#.@-])(?P<marker>TODO|TBD|TBC|TBA|FIXME|XXX+)(?![\w/-])(?!\s+(?:list|lists|app|apps)\b)"),

@@ -277,3 +277,25 @@ def test_findings_on_one_line_are_in_column_order_not_code_order() -> None:
     earlier = Finding(LINK_GENERIC, Location("refs.bib", 4, "smith2019", column=3), "first on the line")
     kept = select([later, earlier], [], Options())
     assert [f.message for f in kept] == ["first on the line", "second on the line"]
+
+
+# --- where an unused suppression is reported ------------------------------------------------------------
+
+
+def test_an_unused_markdown_comment_above_its_line_is_reported_on_the_comment(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "draft.md", MARKDOWN)
+    kept = select([Finding(PLACEHOLDER, Location(doc.path, 6), "placeholder")], [doc], Options())
+    assert [(f.rule.code, f.location.line) for f in kept] == [("KR901", 3)], "the comment is on line 3, not 4"
+
+
+def test_an_unused_bibtex_comment_above_an_entry_is_reported_on_the_comment(tmp_path: Path) -> None:
+    doc = _read(tmp_path, "refs.bib", "% kratomref: ignore[KR501]\n\n@misc{a,\n  title = {A}\n}\n")
+    kept = select([], [doc], Options(offline=True))
+    assert [(f.rule.code, f.location.line, f.location.key) for f in kept] == [("KR901", 1, "a")]
+
+
+def test_unused_bibtex_comments_are_each_reported_on_their_own_line(tmp_path: Path) -> None:
+    kept = select([], [_read(tmp_path, "refs.bib", BIB)], Options())
+    assert [(f.location.line, f.location.key) for f in kept] == [(1, "who2023"), (8, "smith2019")], (
+        "the comment above who2023 is on line 1; smith2019's kratomref-ignore field is in the entry"
+    )

@@ -172,3 +172,19 @@ def test_a_draft_that_cites_nothing_counts_its_whole_list_as_uncited(tmp_path: P
     assert code == 3  # a warning only, and offline: some references stay unverified
     assert "plain.md:5: KR502 uncited-reference [warning] the text cites none of the 2 entries" in out
     assert f"{path}: 0 in-text citations, 0 undefined, 2 uncited entries," in out
+
+
+def test_the_overall_undefined_count_is_what_kr501_reports(tmp_path: Path) -> None:
+    """A KR503 mismatch names its entry and a bracketed number in a draft without a list is not known
+    to be a citation: neither is undefined, in the summary line or in the JSON summary."""
+    mismatch = tmp_path / "mismatch.md"
+    mismatch.write_text("# Draft\n\nKratom eases pain (Hassan et al., 2014). Others disagree (Smith, 2019).\n\n"
+                        "## References\n\n1. Hassan, Z., Muzaimi, M., & Navaratnam, V. (2013). From Kratom to "
+                        "mitragynine. Neuroscience and Biobehavioral Reviews, 37(2), 138-151.\n")
+    no_list = tmp_path / "no-list.md"
+    no_list.write_text("# Note\n\nThe shop sells kit [3] for the tent.\n")
+    code, out = run(str(mismatch), str(no_list))
+    assert code == 1
+    assert out.rstrip().endswith("3 in-text citations, 1 undefined.")
+    summary = report(mismatch, no_list)["summary"]
+    assert (summary["citations"], summary["undefined_citations"]) == (3, 1)

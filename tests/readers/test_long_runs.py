@@ -50,3 +50,21 @@ def test_urls_of_any_scheme_are_not_read_as_citations(line: str, kept: str) -> N
     assert len(prose(line)) == len(line)
     found = find_citations([TextLine("d.md", 1, line)])
     assert [c.text for c in found] == [kept]
+
+
+@pytest.mark.parametrize("unit", ["10.1234", "10.1234."], ids=["a DOI prefix repeated", "with dots between"])
+def test_a_long_run_of_doi_prefixes_in_a_bibtex_entry_is_checked_in_seconds(tmp_path: Path, unit: str) -> None:
+    """The DOI found in a note field and the "did you mean" of an invalid doi field each tried every "10."
+    of the run, scanning to its end: 0.8 s for 20,000 characters, minutes for 200,000."""
+    run = unit * (RUN_CHARS // len(unit))
+    bib = tmp_path / "long.bib"
+    bib.write_text(f"@misc{{a, title = {{A}}, year = {{2020}}, doi = {{{run}}}}}\n\n"
+                   f"@misc{{b, title = {{B}}, year = {{2020}}, note = {{{run}}}}}\n")
+    try:
+        done = subprocess.run([sys.executable, "-m", "kratomref", "check", "--offline", "-f", "json", str(bib)],
+                              capture_output=True, text=True, timeout=5)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"checking a {RUN_CHARS:,}-character run of {unit!r} took over 5 s")
+    report = json.loads(done.stdout)
+    assert [r["doi"] for r in report["references"]] == [run, None]
+    assert "KR201" in {f["code"] for f in report["findings"] if f["key"] == "a"}

@@ -21,6 +21,9 @@ FLAGGED = [
     ("Kratom is safe. Source?", "KR101", "Source?"),
     ("Kratom is safe (source?).", "KR101", "(source?)"),
     ("TODO: add the dosage table", "KR101", "TODO"),
+    ("Kratom eases pain. TODO: cite", "KR101", "TODO: cite"),
+    ("Kratom eases pain (TODO cite Hassan).", "KR101", "TODO cite"),
+    ("Kratom eases pain. TODO: add reference", "KR101", "TODO: add reference"),
     ("Release date: TBD.", "KR101", "TBD"),
     ("XXX check this number", "KR101", "XXX"),
     ("As shown before [?].", "KR101", "[?]"),
@@ -179,3 +182,14 @@ def test_the_suggestion_fits_what_the_placeholder_stands_for() -> None:
     assert suggestions["(reference needed)"].startswith("cite the source")
     assert "marker" in suggestions["TODO"]
     assert "address" in suggestions["[URL]"]
+
+
+@pytest.mark.parametrize(
+    "marker", ["TODO: cite", "TODO cite Hassan", "TODO: add reference"],
+    ids=["TODO: cite", "TODO cite and a name", "TODO: add reference"],
+)
+def test_a_marker_that_asks_for_a_source_is_a_citation_placeholder(marker: str) -> None:
+    [finding] = rules.judge_document(_body(f"Kratom eases opioid withdrawal. {marker}"), {}, CTX)
+    assert finding.message.startswith('citation placeholder "TODO')
+    assert finding.suggestion == rules.SUGGESTIONS["citation"]
+    assert [p.kind for p in rules.citation_placeholders(marker)] == ["citation"]
