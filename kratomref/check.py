@@ -107,12 +107,33 @@ def resolve(
     if urls:
         if progress:
             progress("links", 0, len(urls))
-        resolved.links = _check_links(urls, options, cache)
+        resolved.links = network_down_is_not_broken(_check_links(urls, options, cache), resolved)
         if progress:
             progress("links", len(urls), len(urls))
 
     resolved.extra.update(_resolve_placeholder_searches(documents, crossref))
     return resolved
+
+
+NETWORK_DOWN = "no site and no service answered during this run, so the network is the likely cause"
+
+
+def network_down_is_not_broken(links: Mapping[str, LinkResult], resolved: Resolved) -> dict[str, LinkResult]:
+    """Could not check is never broken: when nothing at all answered (no link host with an HTTP status, no
+    fresh Crossref answer), a DNS failure or a refused connection says more about this machine's network
+    than about the link, so the unreachable links are unverified instead."""
+    answered = any(link.http_status is not None for link in links.values()) or any(
+        d.status is not Lookup.UNVERIFIED and not d.from_cache for d in resolved.dois.values()
+    ) or any(s.status is not Lookup.UNVERIFIED and not s.from_cache for s in resolved.searches.values())
+    if answered:
+        return dict(links)
+    adjusted: dict[str, LinkResult] = {}
+    for url, link in links.items():
+        if link.status is LinkStatus.UNREACHABLE and not link.from_cache:
+            reason = f"{link.reason or 'unreachable'}; {NETWORK_DOWN}"
+            link = dataclasses.replace(link, status=LinkStatus.UNVERIFIED, reason=reason)
+        adjusted[url] = link
+    return adjusted
 
 
 def _check_links(urls: Mapping[str, str | None], options: Options, cache: Cache) -> dict[str, LinkResult]:
