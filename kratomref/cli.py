@@ -59,7 +59,10 @@ def network_options(func: F) -> F:
         click.option("--timeout", type=float, help="Seconds to wait for a server (connect and read)."),
         click.option("--max-concurrency", type=int, help="Link requests in flight at once (default 32)."),
         click.option("--max-per-host", type=int, help="Link requests in flight against one host (default 2)."),
-        click.option("--user-agent", help="User-Agent for link checks."),
+        click.option(
+            "--user-agent",
+            help="User-Agent for link checks; appended to kratomref's own for Crossref and doi.org.",
+        ),
         click.option(
             "--exclude", multiple=True, metavar="REGEX", help="Do not fetch URLs matching REGEX (repeatable)."
         ),
@@ -192,7 +195,8 @@ class _Progress:
     """Remembers how far a run got (for an interrupted run) and, on a terminal, shows a rich progress bar
     on stderr: one line per stage (resolving DOIs, searching Crossref, checking links)."""
 
-    def __init__(self, show: bool) -> None:
+    def __init__(self, show: bool, cached: bool = True) -> None:
+        self.cached = cached  # whether look-ups made so far outlive the run
         self.done: list[str] = []
         self.current: tuple[str, int] | None = None
         self.bar: Any = None
@@ -241,7 +245,8 @@ class _Progress:
             parts.append(f"while {self.current[0]} ({self.current[1]})")
         if self.done:
             parts.append("after " + ", ".join(self.done))
-        return " ".join(parts) + "; look-ups already made are kept in the cache."
+        kept = "; look-ups already made are kept in the cache" if self.cached else ""
+        return " ".join(parts) + kept + "."
 
 
 @contextmanager
@@ -379,7 +384,7 @@ def check(**params: Any) -> None:
     if params["write_baseline"]:
         # a baseline records every current finding, including those an older baseline already holds
         options = dataclasses.replace(options, baseline=None)
-    progress = _Progress(show=not options.quiet and sys.stderr.isatty())
+    progress = _Progress(show=not options.quiet and sys.stderr.isatty(), cached=options.use_cache)
     with _input_errors(), _cache_notices(), _interruptible(progress):
         try:
             report = run_check(options, progress=progress)
@@ -531,7 +536,7 @@ def export_command(**params: Any) -> None:
         style=params["style"], to=params["to"], enrich=params["enrich"], prefer_crossref=params["prefer_crossref"],
         mark_problems=params["mark_problems"], verified_only=params["verified_only"],
     )
-    progress = _Progress(show=not options.quiet and sys.stderr.isatty())
+    progress = _Progress(show=not options.quiet and sys.stderr.isatty(), cached=options.use_cache)
     try:
         with _input_errors(), _cache_notices(), _interruptible(progress):
             result = exporting.export(options, export_options)
@@ -566,7 +571,7 @@ def fix_command(**params: Any) -> None:
     from kratomref import fix as fixing
 
     options, _ = build_options(params)
-    progress = _Progress(show=not options.quiet and sys.stderr.isatty())
+    progress = _Progress(show=not options.quiet and sys.stderr.isatty(), cached=options.use_cache)
     try:
         with _input_errors(), _cache_notices(), _interruptible(progress):
             run = fixing.fix(options, enrich=params["enrich"])

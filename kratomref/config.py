@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import os
 import re
+import socket
 import sys
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -358,7 +359,48 @@ def build_options(
             raise ConfigError(f"command line: bad value for --{key_of(name)}: {exc}") from None
         provenance[name] = COMMAND_LINE
 
+    if config is not None:
+        _refuse_private_service_urls(config, values, provenance)
     return Options(**values), provenance
+
+
+# Service base URLs: a repository's config file (which a pull request can change) must not turn the checker
+# against the machine that runs it, e.g. a GET to an admin endpoint on loopback from a CI runner.
+_SERVICE_URLS = ("crossref_url", "doi_url", "archive_url")
+
+
+def _private_address(host: str) -> str | None:
+    """The loopback/private/link-local address a host is or resolves to, else None (a DNS failure too:
+    the run reports the service unreachable later)."""
+    from kratomref.services.netpolicy import is_public, literal_address
+
+    if host.lower().rstrip(".") == "localhost" or host.lower().endswith(".localhost"):
+        return host
+    literal = literal_address(host)
+    if literal is not None:
+        return None if is_public(literal) else literal
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    private = [str(info[4][0]) for info in infos if not is_public(str(info[4][0]))]
+    return private[0] if private else None
+
+
+def _refuse_private_service_urls(config: ConfigFile, values: Mapping[str, Any], provenance: Mapping[str, str]) -> None:
+    # Only --allow-private on the command line counts: the same file cannot vouch for itself.
+    allowed = provenance.get("allow_private") == COMMAND_LINE and bool(values.get("allow_private"))
+    for name in _SERVICE_URLS:
+        if provenance.get(name) != config.label or allowed:
+            continue
+        host = urllib.parse.urlsplit(values[name]).hostname or ""
+        address = _private_address(host)
+        if address is not None:
+            shown = host if address == host else f"{host} ({address})"
+            raise ConfigError(
+                f"{config.path}: {key_of(name)!r} points at a private address {shown}; refused unless "
+                "--allow-private is given on the command line"
+            )
 
 
 def _toml_value(value: Any) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -29,30 +28,30 @@ def bundled_bib() -> Path:
 
 
 # The local Crossref server of tests/crossref, for tests elsewhere (export --enrich, fix) that need one. It is
-# loaded by path because every conftest module has the same name; tests/crossref overrides the fixture.
-_SERVER_MODULE = "kratomref_tests_fake_crossref"
+# loaded by path, under a name of its own; tests/crossref has its own fixture of the same name.
+_SERVER_MODULE = "kratomref_tests_crossref_server"
 
 
-def fake_crossref_module() -> ModuleType:
+def crossref_server_module() -> ModuleType:
     if _SERVER_MODULE not in sys.modules:
-        path = Path(__file__).resolve().parent / "crossref" / "conftest.py"
+        path = Path(__file__).resolve().parent / "crossref" / "crossref_server.py"
         spec = importlib.util.spec_from_file_location(_SERVER_MODULE, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        sys.modules[_SERVER_MODULE] = module
-        spec.loader.exec_module(module)
+        sys.modules[_SERVER_MODULE] = module  # before running it: dataclasses look their module up there
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[_SERVER_MODULE]
+            raise
     return sys.modules[_SERVER_MODULE]
 
 
 @pytest.fixture
 def crossref() -> Iterator[object]:
-    module = fake_crossref_module()
+    module = crossref_server_module()
     fake = module.FakeCrossref()
-    server = module._Server(("127.0.0.1", 0), module._Handler)
-    server.fake = fake
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    server = module.serve(fake)
     try:
         yield fake
     finally:

@@ -5,6 +5,7 @@ What could not be checked comes back as an UNVERIFIED result with its reason, ne
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import threading
 import time
@@ -22,7 +23,7 @@ from kratomref.doi import normalise_doi
 from kratomref.model import DoiResolution, Lookup, SearchResolution
 from kratomref.options import Options
 from kratomref.services.cache import Cache
-from kratomref.services.doiorg import lookup_handle
+from kratomref.services.doiorg import MAX_ANSWER_BYTES, AnswerTooLarge, bounded_get, lookup_handle
 from kratomref.services.ratelimit import CrossrefLimiter, parse_retry_after
 from kratomref.services.stats import Counters
 
@@ -39,6 +40,8 @@ SEARCH_ROWS = 5  # candidates per bibliographic search; Crossref's own matching 
 MAX_RETRY_AFTER = 30.0
 SERVER_ERROR_BACKOFF = 0.5  # seconds before retrying a 5xx or a timeout, doubled each time
 FALLBACK_PROBES = 2  # failed single look-ups in a row, after a failed batch, before the rest are given up
+# Named in the User-Agent, as Crossref's etiquette asks ("+URL; mailto:"), so its staff can reach us.
+PROJECT_URL = "https://pypi.org/project/kratomref/"
 # Fields of a work dropped before it is cached or returned: the cited-reference list can be hundreds of
 # entries and no rule reads it.
 DROPPED_FIELDS = ("reference",)
@@ -50,6 +53,8 @@ DROPPED_FIELDS = ("reference",)
 # the `httpx2` name of those modules is pointed at this stand-in: every attribute is the real module's, and
 # `get` goes through the calling thread's pooled client (when one is set) and remembers the response. With
 # no client set it behaves exactly like httpx2.get, so other users of habanero in the process see no change.
+# With a client set, the timeout also bounds the whole request (see doiorg.bounded_get): httpx's own
+# timeout is per read, so a server trickling a byte every half second would otherwise never time out.
 _calls = threading.local()
 # works() with a query or filter goes through habanero.request_class, ids and agency through habanero.request.
 # importlib, not `import habanero.request`: the package re-exports a function under that module's name.
@@ -63,7 +68,10 @@ class _RecordingHttpx:
     def get(self, url: str, **kwargs: Any) -> httpx2.Response:
         client: httpx2.Client | None = getattr(_calls, "client", None)
         _calls.last = None
-        response = client.get(url, **kwargs) if client is not None else httpx2.get(url, **kwargs)
+        if client is None:
+            response = httpx2.get(url, **kwargs)
+        else:
+            response = bounded_get(client, url, getattr(_calls, "deadline", None), MAX_ANSWER_BYTES, **kwargs)
         _calls.last = response
         return response
 
@@ -129,6 +137,21 @@ def _quote_doi(doi: str) -> str:
     return urllib.parse.quote(doi, safe="/:;()._-<>[]")
 
 
+def user_agent(options: Options) -> str:
+    """What Crossref and doi.org see: always kratomref and its version (Crossref's etiquette, issue 3),
+    then the user's --user-agent string, if any. habanero prefixes its own and httpx's names."""
+    contact = f"+{PROJECT_URL}" + (f"; mailto:{options.mailto}" if options.mailto else "")
+    agent = f"kratomref/{__version__} ({contact})"
+    return f"{agent} {options.user_agent}" if options.user_agent else agent
+
+
+def service_key(*base_urls: str) -> str:
+    """A short tag of the service base URLs, prefixed to cache keys: an answer from a mirror or a test
+    server (a repository's config file can name one) is never reused against another service."""
+    joined = "\n".join(url.rstrip("/").lower() for url in base_urls)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:12]
+
+
 def batches(dois: Sequence[str], base_url: str) -> list[list[str]]:
     """Split DOIs into filter requests whose URL stays under MAX_URL_LENGTH characters."""
     budget = MAX_URL_LENGTH - len(base_url.rstrip("/") + "/works?filter=&rows=1000")
@@ -160,10 +183,12 @@ class CrossrefService:
         self.client = habanero.Crossref(
             base_url=self.base_url,
             mailto=options.mailto,
-            ua_string=options.user_agent or f"kratomref/{__version__}",
+            ua_string=user_agent(options),
             timeout=options.timeout,
         )
         self._http: httpx2.Client | None = None
+        self._doi_prefix = service_key(self.base_url, options.doi_url) + ":"
+        self._search_prefix = service_key(self.base_url) + ":"
 
     # --- public API ------------------------------------------------------------------------------------
 
@@ -172,7 +197,7 @@ class CrossrefService:
         results: dict[str, DoiResolution] = {}
         todo: list[str] = []
         for doi in dict.fromkeys(dois):
-            cached = self.cache.get(DOI_NAMESPACE, doi)
+            cached = self.cache.get(DOI_NAMESPACE, self._doi_prefix + doi)
             if isinstance(cached, dict) and cached.get("status") in (Lookup.FOUND.value, Lookup.NOT_FOUND.value):
                 self.stats.add(cache_hits=1)
                 results[doi] = DoiResolution(
@@ -199,11 +224,16 @@ class CrossrefService:
                     for doi in chunk:
                         results[doi] = DoiResolution(doi, Lookup.UNVERIFIED, reason=answer.error)
                     continue
-                found = self._batch_items(answer.message) if answer.error is None else None
+                found = self._batch_items(answer.message) if answer.error is None and not answer.not_found else None
                 if found is None:
-                    # Filter queries fail under load far more often than single look-ups: try those.
+                    # Filter queries fail under load far more often than single look-ups: try those. A 404
+                    # is a failure too: a wrong path in --crossref-url, a mirror without filters, a proxy's
+                    # error page; never a verdict on the DOIs.
                     failed.extend(chunk)
-                    failure = answer.error or "Crossref sent a malformed answer"
+                    if answer.not_found:
+                        failure = "Crossref answered HTTP 404 to a batched look-up"
+                    else:
+                        failure = answer.error or "Crossref sent a malformed answer"
                     continue
                 for doi in chunk:
                     if doi in found:
@@ -216,26 +246,37 @@ class CrossrefService:
         return {doi: results[doi] for doi in dict.fromkeys(dois)}
 
     def _fall_back(self, dois: list[str], failure: str) -> dict[str, DoiResolution]:
-        """Single look-ups for the DOIs of failed batches, behind a circuit breaker.
+        """Single look-ups for the DOIs of failed batches, behind the circuit breaker; DOIs given up on
+        carry the batch's reason."""
+        resolutions = self._behind_breaker(
+            lambda doi: self._store(self._single(doi)),
+            dois,
+            lambda r: r.reason or failure if r.status is Lookup.UNVERIFIED else None,
+            lambda doi, _: DoiResolution(doi, Lookup.UNVERIFIED, reason=failure),
+        )
+        return {r.doi: r for r in resolutions}
 
-        Probes go one at a time until one is answered; when FALLBACK_PROBES fail in a row, Crossref is down
-        or refusing us, and the rest stay unverified with the batch's reason rather than costing a retried
-        request each.
-        """
-        results: dict[str, DoiResolution] = {}
-        pending = list(dois)
+    def _behind_breaker(
+        self,
+        fn: Callable[[Any], Any],
+        items: Sequence[Any],
+        failed: Callable[[Any], str | None],
+        given_up: Callable[[Any, str], Any],
+    ) -> list[Any]:
+        """fn over items, behind a circuit breaker: probes go one at a time until one is answered; when
+        FALLBACK_PROBES fail in a row, Crossref is down or refusing us, and the rest become given_up(item,
+        reason) rather than costing a retried request each. `failed` is a result's reason, or None."""
+        results: list[Any] = []
+        pending = list(items)
         while pending:
-            doi = pending.pop(0)
-            results[doi] = self._store(self._single(doi))
-            if results[doi].status is not Lookup.UNVERIFIED:
+            result = fn(pending.pop(0))
+            results.append(result)
+            reason = failed(result)
+            if reason is None:
                 break
             if len(results) >= FALLBACK_PROBES:
-                for doi in pending:
-                    results[doi] = DoiResolution(doi, Lookup.UNVERIFIED, reason=failure)
-                return results
-        for doi, resolution in zip(pending, self._map(self._single, pending), strict=True):
-            results[doi] = self._store(resolution)
-        return results
+                return results + [given_up(item, reason) for item in pending]
+        return results + self._map(fn, pending)
 
     def search(
         self, queries: Mapping[str, str], container_titles: Mapping[str, str] | None = None
@@ -260,7 +301,13 @@ class CrossrefService:
                 todo.append(search)
         if todo:
             with self._session():
-                for search, resolution in zip(todo, self._map(self._search_one, todo), strict=True):
+                answered = self._behind_breaker(
+                    self._search_one,
+                    todo,
+                    lambda r: r.reason or "search failed" if r.status is Lookup.UNVERIFIED else None,
+                    lambda search, reason: SearchResolution(search[0], Lookup.UNVERIFIED, reason=reason),
+                )
+                for search, resolution in zip(todo, answered, strict=True):
                     by_query[search] = resolution
                     if resolution.status is Lookup.FOUND:
                         ttl = self.options.ttl_found if resolution.candidates else self.options.ttl_not_found
@@ -272,7 +319,10 @@ class CrossrefService:
     def _session(self) -> httpx2.Client:
         # One pooled client per public call: keep-alive connections instead of one per request.
         concurrency = self.limiter.cap.limit
-        self._http = httpx2.Client(limits=httpx2.Limits(max_connections=concurrency + 2))
+        self._http = httpx2.Client(
+            limits=httpx2.Limits(max_connections=concurrency + 2),
+            headers={"User-Agent": user_agent(self.options)},  # doi.org; habanero sets its own per request
+        )
         return self._http
 
     def _map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
@@ -286,30 +336,33 @@ class CrossrefService:
 
     def _search_key(self, query: str, container: str | None = None) -> str:
         if container:
-            return f"rows={SEARCH_ROWS}:container={container}:{query}"
-        return f"rows={SEARCH_ROWS}:{query}"
+            return f"{self._search_prefix}rows={SEARCH_ROWS}:container={container}:{query}"
+        return f"{self._search_prefix}rows={SEARCH_ROWS}:{query}"
 
     def _store(self, resolution: DoiResolution) -> DoiResolution:
         if resolution.status is Lookup.UNVERIFIED:
             return resolution  # errors are never cached
         ttl = self.options.ttl_found if resolution.status is Lookup.FOUND else self.options.ttl_not_found
         value = {"status": resolution.status.value, "record": resolution.record, "agency": resolution.agency}
-        self.cache.put(DOI_NAMESPACE, resolution.doi, value, ttl)
+        self.cache.put(DOI_NAMESPACE, self._doi_prefix + resolution.doi, value, ttl)
         return resolution
 
     def _call(self, kind: str, fn: Callable[[], Any], shape: Callable[[Any], Any] | None = None) -> _Answer:
         """One habanero call through the limiter, retried on 429, 5xx and timeouts up to max_retries.
 
         `shape` turns what habanero returned into the answer, or None when it is not what Crossref sends;
-        by default the JSON object's "message" object.
+        by default the JSON object's "message" object. Each attempt is bounded by the timeout as a whole.
         """
         backoff = SERVER_ERROR_BACKOFF
         reason = "no answer"
-        for attempt in range(self.options.max_retries + 1):
+        attempts = self.options.max_retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
             if attempt:
                 self.stats.add(retries=1)
-            with self.limiter.request(kind):
+            with self.limiter.request(kind) as started:
                 _calls.client = self._http
+                _calls.deadline = time.monotonic() + self.options.timeout
                 _calls.last = None
                 self.stats.add(requests=1, **({"single": 1} if kind == "single" else {"lists": 1}))
                 try:
@@ -318,16 +371,20 @@ class CrossrefService:
                     body, exc = None, error
                 response: httpx2.Response | None = getattr(_calls, "last", None)
                 _calls.client = None
+                _calls.deadline = None
             if response is None:
                 assert exc is not None
                 chain = _cause_chain(exc)
                 if any(isinstance(e, httpx2.TimeoutException) for e in chain):
                     reason = f"Crossref timed out after {self.options.timeout:g} s"
+                elif any(isinstance(e, AnswerTooLarge) for e in chain):
+                    reason = f"Crossref sent an answer over {MAX_ANSWER_BYTES // 2**20} MB"
                 else:
                     kinds = [type(e).__name__ for e in chain if isinstance(e, httpx2.HTTPError)]
                     reason = f"Crossref unreachable ({kinds[0] if kinds else type(exc).__name__})"
-                time.sleep(backoff)
-                backoff *= 2
+                if not last:  # no point waiting after the final attempt
+                    time.sleep(backoff)
+                    backoff *= 2
                 continue
             headers = response.headers
             self.limiter.adapt(kind, headers)
@@ -341,21 +398,24 @@ class CrossrefService:
                 reason = f"rate-limited by Crossref (HTTP 429{hint})"
                 if retry_after is not None and retry_after > MAX_RETRY_AFTER:
                     return _Answer(error=reason, status=429)
-                self.limiter.too_many(kind, retry_after)
+                self.limiter.too_many(kind, retry_after, started)
                 continue
             if status == 404:
-                return _Answer(not_found=True)
+                self.limiter.succeeded(kind)
+                return _Answer(not_found=True, status=404)
             if status >= 500:
                 reason = f"Crossref answered HTTP {status}"
-                time.sleep(backoff)
-                backoff *= 2
+                if not last:
+                    time.sleep(backoff)
+                    backoff *= 2
                 continue
             if status != 200:
                 return _Answer(error=f"Crossref answered HTTP {status}", status=status)
+            self.limiter.succeeded(kind)
             value = None if exc is not None else (shape or _message)(body)
             if value is None:
-                return _Answer(error="Crossref sent a malformed answer")
-            return _Answer(message=value)
+                return _Answer(error="Crossref sent a malformed answer", status=status)
+            return _Answer(message=value, status=status)
         return _Answer(error=reason)
 
     def _batch(self, chunk: list[str]) -> _Answer:

@@ -19,9 +19,17 @@ POOL_LIMITS: Mapping[str, Mapping[str, float]] = {
 # Requests are spaced 5 % wider than the announced rate, so that jitter between our clock and the server's
 # (arrival times differ from send times by a few ms) never puts N+1 requests into one server window.
 SAFETY_MARGIN = 1.05
-# After a 429 the kind's rate is multiplied by this, down to MIN_RATE, and stays there for the run.
+# After a 429 the kind's rate is multiplied by this, at most once per Retry-After window: the 429s of
+# requests sent before the last slowdown were provoked by the old rate and say nothing about the new one.
 BACKOFF_FACTOR = 0.5
-MIN_RATE = 0.2  # requests/s
+# Never slower than this share of the kind's limit: Retry-After is honoured whatever the rate, and a floor
+# of half keeps 1,000 DOIs (about 12 batches) within seconds even after a storm of 429s.
+MIN_FRACTION = 0.5
+MIN_RATE = 0.2  # requests/s, when the announced limit itself is tiny
+# Additive increase: after this many answered requests in a row the rate grows by RECOVERY_STEP of the
+# limit, up to the limit (the pool's documented one, or what the server announces if lower).
+RECOVERY_AFTER = 10
+RECOVERY_STEP = 0.1
 
 
 def parse_interval(text: str | None) -> float | None:
@@ -52,17 +60,45 @@ def parse_retry_after(text: str | None) -> float | None:
 
 
 class Pacer:
-    """Spaces request starts at least 1/rate apart (a smooth limiter, not a burst bucket)."""
+    """Spaces request starts at least 1/rate apart (a smooth limiter, not a burst bucket); the rate moves
+    between a floor and a ceiling (the limit) as 429s and answers come in."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
+        self.ceiling = rate
         self._clock = clock
         self._next = 0.0
+        self._answered = 0  # in a row since the last change
         self._lock = threading.Lock()
 
+    @property
+    def floor(self) -> float:
+        return min(self.ceiling, max(MIN_RATE, self.ceiling * MIN_FRACTION))
+
     def set_rate(self, rate: float) -> None:
+        """Set the rate outright (a caller that knows better, e.g. a benchmark lifting the pacing for a
+        local server); it becomes the ceiling too when above it."""
         with self._lock:
             self.rate = max(MIN_RATE, rate)
+            self.ceiling = max(self.ceiling, self.rate)
+
+    def lower_ceiling(self, ceiling: float) -> None:
+        """A limit the server announces: never rise above it (nor above what it was)."""
+        with self._lock:
+            self.ceiling = min(self.ceiling, max(MIN_RATE, ceiling))
+            self.rate = min(self.rate, self.ceiling)
+
+    def slow_down(self) -> None:
+        with self._lock:
+            self.rate = max(self.floor, self.rate * BACKOFF_FACTOR)
+            self._answered = 0
+
+    def answered(self) -> None:
+        with self._lock:
+            self._answered += 1
+            if self._answered >= RECOVERY_AFTER:
+                self._answered = 0
+                self.rate = min(self.ceiling, self.rate + self.ceiling * RECOVERY_STEP)
 
     def reserve(self, not_before: float = 0.0) -> float:
         """Book the next slot; returns how long the caller must sleep before sending."""
@@ -120,6 +156,7 @@ class CrossrefLimiter:
         self.pacers = {kind: Pacer(limits[kind], clock) for kind in ("single", "list")}
         self.cap = ConcurrencyCap(int(limits["concurrency"]))
         self._blocked_until = 0.0
+        self._slowed_at = {kind: float("-inf") for kind in self.pacers}
         self._lock = threading.Lock()
 
     @property
@@ -127,14 +164,21 @@ class CrossrefLimiter:
         return PoolState(self.pool, self.pacers["single"].rate, self.pacers["list"].rate, self.cap.limit)
 
     @contextmanager
-    def request(self, kind: str) -> Iterator[None]:
+    def request(self, kind: str) -> Iterator[float]:
+        """Wait for a concurrency slot and a paced start outside any Retry-After pause; yields the start."""
         with self.cap.slot():
-            with self._lock:
-                blocked_until = self._blocked_until
-            wait = self.pacers[kind].reserve(not_before=blocked_until)
-            if wait > 0:
-                time.sleep(wait)
-            yield
+            while True:
+                with self._lock:
+                    blocked_until = self._blocked_until
+                wait = self.pacers[kind].reserve(not_before=blocked_until)
+                if wait > 0:
+                    time.sleep(wait)
+                # A 429 may have arrived while this thread slept on a slot booked before it: book again,
+                # after the pause, rather than send inside the Retry-After window.
+                with self._lock:
+                    if self._clock() >= self._blocked_until:
+                        break
+            yield self._clock()
 
     def adapt(self, kind: str, headers: Mapping[str, str]) -> None:
         """Follow the limits a response announces; never rise above the documented limits of the pool.
@@ -147,7 +191,7 @@ class CrossrefLimiter:
             self.pool = pool
             limits = POOL_LIMITS[pool]
             for k in ("single", "list"):
-                self.pacers[k].set_rate(min(self.pacers[k].rate, limits[k]))
+                self.pacers[k].lower_ceiling(limits[k])
             self.cap.set_limit(min(self.cap.limit, int(limits["concurrency"])))
         ceiling = POOL_LIMITS[self.pool]
         limit, interval = headers.get("x-rate-limit-limit"), parse_interval(headers.get("x-rate-limit-interval"))
@@ -157,16 +201,25 @@ class CrossrefLimiter:
             except ValueError:
                 rate = 0.0
             if rate > 0:
-                self.pacers[kind].set_rate(min(rate, ceiling[kind], self.pacers[kind].rate))
+                self.pacers[kind].lower_ceiling(min(rate, ceiling[kind]))
         concurrency = headers.get("x-concurrency-limit")
         if concurrency and concurrency.strip().isdigit() and int(concurrency) > 0:
             self.cap.set_limit(min(int(concurrency), int(ceiling["concurrency"]), self.cap.limit))
 
-    def too_many(self, kind: str, retry_after: float | None) -> float:
-        """A 429: halve the kind's rate and hold every request back; returns the wait applied."""
-        wait = retry_after if retry_after is not None else 1.0 / self.pacers[kind].rate
+    def too_many(self, kind: str, retry_after: float | None, started: float | None = None) -> float:
+        """A 429 for a request that started at `started`: hold every request back for Retry-After (or one
+        interval), and halve the kind's rate unless the request was sent before the last slowdown (its
+        429 was provoked by the old rate). Returns the wait applied."""
         pacer = self.pacers[kind]
-        pacer.set_rate(pacer.rate * BACKOFF_FACTOR)
+        wait = retry_after if retry_after is not None else 1.0 / pacer.rate
         with self._lock:
-            self._blocked_until = max(self._blocked_until, self._clock() + wait)
+            now = self._clock()
+            if started is None or started >= self._slowed_at[kind]:
+                pacer.slow_down()
+                self._slowed_at[kind] = now
+            self._blocked_until = max(self._blocked_until, now + wait)
         return wait
+
+    def succeeded(self, kind: str) -> None:
+        """An answered request (not a 429, 5xx or timeout): after enough in a row, speed back up."""
+        self.pacers[kind].answered()

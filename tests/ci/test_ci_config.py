@@ -229,10 +229,10 @@ def test_a_service_url_that_is_not_http_on_the_command_line_or_in_the_environmen
     assert result.exit_code == 2 and "KRATOMREF_CROSSREF_URL" in result.stderr
 
 
-def test_http_and_https_service_urls_are_accepted(tmp_path: Path) -> None:
-    write(tmp_path / "kratomref.toml", 'crossref-url = "http://127.0.0.1:8080"\ndoi-url = "https://doi.org"\n')
+def test_http_and_https_service_urls_are_accepted(tmp_path: Path) -> None:  # public ones, from a file
+    write(tmp_path / "kratomref.toml", 'crossref-url = "http://8.8.8.8:8080"\ndoi-url = "https://doi.org"\n')
     options, _ = build_options({}, load_config(tmp_path), {})
-    assert options.crossref_url == "http://127.0.0.1:8080" and options.doi_url == "https://doi.org"
+    assert options.crossref_url == "http://8.8.8.8:8080" and options.doi_url == "https://doi.org"
 
 
 def test_a_config_path_that_exists_but_is_not_a_file_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -248,3 +248,48 @@ def test_a_config_path_that_exists_but_is_not_a_file_says_so(tmp_path: Path, mon
     assert "not a regular file" in result.stderr and "not found" not in result.stderr
     missing = CliRunner().invoke(main, ["check", "--offline", "--config", "missing.toml"])
     assert missing.exit_code == 2 and "configuration file not found" in missing.stderr
+
+
+# --- service URLs from a configuration file may not point at private addresses -------------------------
+
+PRIVATE_SERVICE_URLS = {
+    "a loopback crossref-url": ('crossref-url = "http://127.0.0.1:8100/internal-admin"\n', "crossref-url"),
+    "localhost as doi-url": ('doi-url = "http://localhost:8080/"\n', "doi-url"),
+    "a cloud metadata archive-url": ('archive-url = "http://169.254.169.254/latest/"\n', "archive-url"),
+    "an IPv6 loopback crossref-url": ('crossref-url = "http://[::1]:9/"\n', "crossref-url"),
+    "allow-private in the same file does not vouch for it": (
+        'allow-private = true\ncrossref-url = "http://10.0.0.5/"\n', "crossref-url"),
+}
+
+
+@pytest.mark.parametrize(("text", "key"), PRIVATE_SERVICE_URLS.values(), ids=PRIVATE_SERVICE_URLS.keys())
+def test_a_config_file_cannot_point_a_service_at_a_private_address(tmp_path: Path, text: str, key: str) -> None:
+    write(tmp_path / "kratomref.toml", text)
+    with pytest.raises(ConfigError, match=key) as raised:
+        build_options({}, load_config(tmp_path), {})
+    assert "kratomref.toml" in str(raised.value) and "--allow-private" in str(raised.value)
+    options, _ = build_options({"allow_private": True}, load_config(tmp_path), {})  # the command line may
+    assert options.allow_private
+
+
+def test_service_urls_on_the_command_line_or_public_in_the_file_are_accepted(tmp_path: Path) -> None:
+    write(tmp_path / "kratomref.toml", 'crossref-url = "https://8.8.8.8/"\n')
+    options, _ = build_options({"doi_url": "http://127.0.0.1:9/"}, load_config(tmp_path), {})
+    assert (options.crossref_url, options.doi_url) == ("https://8.8.8.8/", "http://127.0.0.1:9/")
+    options, _ = build_options({}, None, {"KRATOMREF_CROSSREF_URL": "http://127.0.0.1:9/"})
+    assert options.crossref_url == "http://127.0.0.1:9/"
+
+
+def test_the_cli_refuses_a_private_service_url_from_the_config_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kratomref.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "kratomref.toml", 'crossref-url = "http://127.0.0.1:8100/internal-admin"\n')
+    result = CliRunner().invoke(main, ["check", "--show-config"])
+    assert result.exit_code == 2
+    assert "crossref-url" in result.output and "kratomref.toml" in result.output
+    assert "private address" in result.output
+    result = CliRunner().invoke(main, ["check", "--show-config", "--allow-private"])
+    assert result.exit_code == 0, result.output

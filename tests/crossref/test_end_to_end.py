@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import RECORDS, FakeCrossref
+from crossref_server import RECORDS, FakeCrossref
 
 from kratomref.doi import normalise_doi
 from kratomref.model import Document, Evidence
@@ -103,3 +103,10 @@ def test_a_draft_reference_list_is_searched_and_matched(
     summary = rules.confirms(doc.references[0], Evidence(search=CrossrefService(options, cache).search(
         {"x": rules.search_query(doc.references[0]) or ""})["x"]), Context(options))
     assert summary is not None and summary["doi"] == LEE
+
+
+def test_an_interrupted_run_mentions_the_cache_only_when_there_is_one() -> None:
+    from kratomref.cli import _Progress
+
+    assert "kept in the cache" in _Progress(show=False, cached=True).interrupted_message()
+    assert "cache" not in _Progress(show=False, cached=False).interrupted_message()  # --no-cache

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from conftest import RECORDS, record
+from crossref_server import RECORDS, record
 
 from kratomref.matching import best_match, compare, first_page, journal_matches, title_similarity
 from kratomref.model import (

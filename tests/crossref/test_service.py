@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
-from conftest import RECORDS, FakeCrossref, Seen
+from crossref_server import NOT_FOUND_BODY, RECORDS, FakeCrossref, Seen, serve
 
 from kratomref.model import Lookup
 from kratomref.options import Options
@@ -276,3 +278,129 @@ def test_a_server_announcing_the_public_pool_slows_a_polite_client(
     service.resolve_dois([A])
     state = service.limiter.state
     assert (state.pool, state.single, state.list, state.concurrency) == ("public", 5.0, 1.0, 1)
+
+
+# --- regressions: a batch 404, cache keys per service, searches behind a breaker, 429 pacing, User-Agent --
+
+
+def test_a_batch_answering_404_is_a_failed_batch_not_a_crash(
+    crossref: FakeCrossref, options: Options, cache: Cache
+) -> None:
+    """A wrong path in --crossref-url, a mirror without filters or a proxy's 404 page."""
+    not_found = (404, NOT_FOUND_BODY, {"Content-Type": "text/plain"})
+    crossref.fault = lambda seen: not_found if seen.kind == "batch" else None
+    _, statuses = resolve(options, cache, [A, B])
+    assert statuses == {A: Lookup.FOUND, B: Lookup.FOUND}  # found by the single look-ups it falls back on
+
+    crossref.fault = lambda seen: not_found if seen.kind == "batch" else (500, "down", {})
+    service = CrossrefService(dataclasses.replace(options, max_retries=0), Cache(cache.path.parent / "other"))
+    results = service.resolve_dois([C])
+    assert results[C].status is Lookup.UNVERIFIED
+    assert results[C].reason
+
+
+def test_answers_from_one_service_are_not_reused_against_another(
+    crossref: FakeCrossref, options: Options, cache: Cache
+) -> None:
+    """A test server or a mirror named in a repository's config must not plant answers in a shared cache."""
+    crossref.records[FAKE] = dict(RECORDS[A], DOI=FAKE)  # the planted answer
+    assert resolve(options, cache, [FAKE])[1] == {FAKE: Lookup.FOUND}
+    crossref.search_results["planted"] = [A]
+    assert CrossrefService(options, cache).search({"r": "planted query"})["r"].candidates
+
+    honest = FakeCrossref()
+    server = serve(honest)
+    try:
+        elsewhere = dataclasses.replace(options, crossref_url=honest.url, doi_url=honest.url)
+        assert resolve(elsewhere, cache, [FAKE])[1] == {FAKE: Lookup.NOT_FOUND}
+        assert CrossrefService(elsewhere, cache).search({"r": "planted query"})["r"].candidates == ()
+        assert honest.count("batch") == 1 and honest.count("search") == 1
+        # doi.org's answer is part of a DOI's verdict: another --doi-url is another key too
+        crossref.seen.clear()
+        CrossrefService(dataclasses.replace(options, doi_url=honest.url), cache).resolve_dois([FAKE])
+        assert crossref.count("batch") == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_searches_stop_after_two_failures_when_crossref_is_down(
+    crossref: FakeCrossref, options: Options, cache: Cache
+) -> None:
+    crossref.fault = lambda seen: (503, "Service Unavailable", {"Content-Type": "text/plain"})
+    queries = {f"ref-{i}": f"Author {i} some title {i} 2020" for i in range(30)}
+    started = time.monotonic()
+    results = CrossrefService(dataclasses.replace(options, max_retries=1), cache).search(queries)
+    elapsed = time.monotonic() - started
+    assert {r.status for r in results.values()} == {Lookup.UNVERIFIED}
+    assert all("503" in (r.reason or "") for r in results.values())
+    assert crossref.count("search") == 4  # two probes, each tried twice
+    assert elapsed < 2.5  # 0.5 s of backoff per probe, and none after its last attempt
+
+
+def test_no_backoff_after_the_last_attempt(crossref: FakeCrossref, options: Options, cache: Cache) -> None:
+    crossref.fault = lambda seen: (503, "Service Unavailable", {"Content-Type": "text/plain"})
+    started = time.monotonic()
+    results = CrossrefService(dataclasses.replace(options, max_retries=0), cache).search({"r": "anything"})
+    assert results["r"].status is Lookup.UNVERIFIED
+    assert time.monotonic() - started < 0.4
+
+
+RETRY_AFTER = 0.3  # Crossref sends whole seconds; a fraction keeps the test fast and the windows the same
+
+
+def test_scattered_429s_slow_the_client_once_per_window_and_it_never_sends_inside_one(
+    crossref: FakeCrossref, options: Options, cache: Cache
+) -> None:
+    dois = [f"10.5555/kratom.pace.{i:02d}" for i in range(12)]  # 20 take 8 s: too slow for the suite
+    for doi in dois:
+        crossref.records[doi] = dict(RECORDS[A], DOI=doi)
+    crossref.left_out_of_batches.update(dois)  # each DOI needs a single look-up
+    counter = itertools.count(1)
+    throttled: list[float] = []
+
+    def every_third(seen: Seen) -> tuple[int, str, dict[str, str]] | None:
+        if next(counter) % 3 == 0:
+            throttled.append(time.monotonic())
+            return 429, "Too Many Requests", {"Retry-After": f"{RETRY_AFTER}", "Content-Type": "text/plain"}
+        return None
+
+    crossref.fault = every_third
+    service = CrossrefService(dataclasses.replace(options, max_retries=10), cache)
+    started = time.monotonic()
+    statuses = {d: r.status for d, r in service.resolve_dois(dois).items()}
+    elapsed = time.monotonic() - started
+    assert set(statuses.values()) == {Lookup.FOUND}
+    assert elapsed < 7, f"12 DOIs took {elapsed:.1f} s"  # the old pace collapse took a minute
+    assert service.limiter.pacers["single"].rate >= 5.0  # never below half the polite pool's 10/s
+    for at in throttled:
+        # A request already on its way when the 429 went out may land just after it; none later.
+        inside = [s.at - at for s in crossref.seen if at + 0.05 < s.at < at + RETRY_AFTER - 0.02]
+        assert not inside, f"requests sent {inside} s into a Retry-After window"
+
+
+def test_the_rate_recovers_after_a_quiet_period() -> None:
+    from kratomref.services.ratelimit import RECOVERY_AFTER, CrossrefLimiter
+
+    limiter = CrossrefLimiter("polite")
+    with limiter.request("single") as started:
+        pass
+    limiter.too_many("single", 0.0, started)
+    limiter.too_many("single", 0.0, started)  # a second 429 from the same burst: no second halving
+    assert limiter.pacers["single"].rate == 5.0
+    for _ in range(RECOVERY_AFTER * 10):
+        limiter.succeeded("single")
+    assert limiter.pacers["single"].rate == 10.0  # back to the pool's limit, never above it
+
+
+def test_the_user_agent_always_names_kratomref_and_appends_the_users_string(
+    crossref: FakeCrossref, options: Options, cache: Cache
+) -> None:
+    crossref.left_out_of_batches.add(FAKE)
+    resolve(dataclasses.replace(options, user_agent="MyLab-CI/2.0"), cache, [FAKE])
+    agents = {s.kind: s.headers.get("User-Agent", "") for s in crossref.seen}
+    assert set(agents) == {"batch", "single", "handle", "agency"}
+    for kind, agent in agents.items():
+        assert re.search(r"kratomref/\d", agent), (kind, agent)
+        assert agent.endswith("MyLab-CI/2.0"), (kind, agent)
+    assert "mailto:test@example.org" in agents["batch"]

@@ -4,6 +4,8 @@ doi-not-found or reference-not-found; every other reference is still judged; not
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from fake_crossref import (
     is_search,
     is_single,
 )
-from servers import HttpServer, Reply, Request, closed_port, json_reply
+from servers import HttpServer, RawServer, Reply, Request, closed_port, json_reply
 
 from kratomref.check import check, exit_code
 from kratomref.cli import main
@@ -196,6 +198,9 @@ CASES: dict[str, Case] = {
         batch_without(C, SLOW_ANSWER), frozenset({C})
     ),
     "only the bibliographic search answers 500": Case(on(is_search, SERVER_ERROR), frozenset({D})),
+    "the batch answers 404, then every single look-up answers 500": Case(
+        lambda r: CROSSREF_404 if is_batch(r) else SERVER_ERROR if is_crossref(r) else None, ALL
+    ),
     "the batch and one single look-up fail, the others answer": Case(
         for_dois({B}, SERVER_ERROR), frozenset({B, D})
     ),
@@ -336,3 +341,29 @@ def test_the_cli_exits_3_and_says_unverified_when_crossref_is_down(bib: Path, tm
     assert result.exit_code == 3, result.output
     assert "unverified" in result.output.lower()
     assert "Traceback" not in result.output
+
+
+def trickle(conn: socket.socket, head: bytes, closing: threading.Event) -> None:
+    """Headers at once, then the promised body one byte every 0.2 s: each read is quick, the whole is not."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+    for _ in range(1000):
+        if closing.wait(0.2):
+            return
+        conn.sendall(b" ")
+
+
+def test_a_server_trickling_its_answer_is_cut_off_at_the_timeout(tmp_path: Path) -> None:
+    with RawServer(trickle) as server:
+        options = Options(crossref_url=server.url, doi_url=server.url, timeout=TIMEOUT, max_retries=0)
+        started = time.monotonic()
+        cache = Cache(tmp_path / "cache")
+        try:
+            from kratomref.services.crossref import CrossrefService
+
+            results = CrossrefService(options, cache).resolve_dois([A])
+        finally:
+            cache.close()
+        elapsed = time.monotonic() - started
+    assert results[A].status is Lookup.UNVERIFIED
+    assert results[A].reason == f"Crossref timed out after {TIMEOUT:g} s"
+    assert elapsed < 3 * TIMEOUT + 1, f"a {TIMEOUT} s timeout let the run go on for {elapsed:.1f} s"
