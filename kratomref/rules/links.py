@@ -168,8 +168,9 @@ LINK_SOFT_404 = Rule(
     "The link answers 200 but the page says it was not found, or it sends readers to the home page.",
     """What it does
   Reads the title and main heading of the page a link lands on and reports it when they say "page not
-  found", "404" or the like although the server answered 200; also a deep link that redirects to the
-  home page of its own site, the usual way sites retire pages.
+  found", "Error 404" or the like although the server answered 200 ("404" alone counts only as the whole
+  title or next to "error" or "page": "Form 404 instructions" is a document); also a deep link that
+  redirects to the home page of its own site, the usual way sites retire pages.
 
 Why it matters
   A plain status check says these links work. For a reader the document is gone just as surely as

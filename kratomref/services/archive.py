@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 
@@ -16,11 +16,19 @@ def availability_url(archive_url: str) -> str:
     return f"{archive_url.rstrip('/')}/wayback/available"
 
 
-def closest_snapshot(
+class ArchiveAnswer(NamedTuple):
+    """What the archive said: `answered` is False when it could not be asked or made no sense (worth
+    asking again later); `snapshot` is None when it answered that it holds no copy."""
+
+    answered: bool
+    snapshot: str | None = None
+
+
+def lookup_snapshot(
     session: requests.Session, archive_url: str, url: str, year: str | None, *, timeout: float
-) -> str | None:
-    """The URL of the snapshot closest to `year` (or the newest), or None when there is none or the
-    archive could not be asked. Never raises for a network failure or a malformed answer."""
+) -> ArchiveAnswer:
+    """The snapshot closest to `year` (or the newest). Never raises for a network failure or a malformed
+    answer: those come back as not answered."""
     params = {"url": url}
     if year and year[:4].isdigit():
         params["timestamp"] = year[:4]
@@ -34,13 +42,23 @@ def closest_snapshot(
         )
         with response:
             if response.status_code != 200:
-                return None
+                return ArchiveAnswer(answered=False)
             body = response.raw.read(MAX_ANSWER_BYTES, decode_content=True)
         data: Any = json.loads(body)
     except (requests.RequestException, ValueError, OSError):
-        return None
+        return ArchiveAnswer(answered=False)
     snapshots = data.get("archived_snapshots") if isinstance(data, dict) else None
-    closest = snapshots.get("closest") if isinstance(snapshots, dict) else None
+    if not isinstance(snapshots, dict):
+        return ArchiveAnswer(answered=False)  # not the API's shape: say nothing rather than "no copy"
+    closest = snapshots.get("closest")
     if isinstance(closest, dict) and closest.get("available") and isinstance(closest.get("url"), str):
-        return str(closest["url"])
-    return None
+        return ArchiveAnswer(answered=True, snapshot=str(closest["url"]))
+    return ArchiveAnswer(answered=True)
+
+
+def closest_snapshot(
+    session: requests.Session, archive_url: str, url: str, year: str | None, *, timeout: float
+) -> str | None:
+    """The URL of the snapshot closest to `year` (or the newest), or None when there is none or the
+    archive could not be asked."""
+    return lookup_snapshot(session, archive_url, url, year, timeout=timeout).snapshot

@@ -7,12 +7,16 @@ back as an UNVERIFIED or BLOCKED result with its reason, never as "broken" and n
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import heapq
 import html
 import http.cookiejar
+import itertools
 import os
 import re
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -27,13 +31,16 @@ from typing import Any
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util.ssl_ import create_urllib3_context
 
 from kratomref import __version__
 from kratomref.model import Hop, LinkResult, LinkStatus
 from kratomref.options import Options
-from kratomref.services.archive import closest_snapshot
+from kratomref.services.archive import ArchiveAnswer, lookup_snapshot
 from kratomref.services.cache import Cache
-from kratomref.services.netpolicy import PRIVATE_REFUSED, AddressRefused, GuardedAdapter, check_literal
+from kratomref.services.netpolicy import PRIVATE_REFUSED, AddressRefused, GuardedConnectionMixin, check_literal
 from kratomref.services.stats import Counters
 from kratomref.urls import normalise_url
 
@@ -58,11 +65,15 @@ FILE_SUFFIXES = (
 )
 DEFAULT_USER_AGENT = f"kratomref/{__version__} (reference checker; +https://pypi.org/project/kratomref/)"
 
-# A 200 page whose title or main heading says the document is not there ("soft 404").
+# A 200 page whose title or main heading says the document is not there ("soft 404"). "404" on its own is
+# a form number, a statute's section or a page of a book: it counts only with an error's words around it,
+# or as the whole title ("404", "Error 404", "404 - Page").
 _SOFT_404 = re.compile(
-    r"\b(404|page not found|not found|page (?:can ?not|could not|couldn't) be found|no longer (?:available|exists)"
+    r"\b(?:page not found|not found|page (?:can ?not|could not|couldn't) be found|no longer (?:available|exists)"
     r"|(?:does not|doesn't) exist|page unavailable|content unavailable|seite nicht gefunden"
-    r"|p[aá]gina no encontrada|page introuvable|pagina non trovata)\b",
+    r"|p[aá]gina no encontrada|page introuvable|pagina non trovata)\b"
+    r"|\b404\b.*\b(?:error|page|fehler|erreur)\b|\b(?:error|page|fehler|erreur)\b.*\b404\b"
+    r"|^\W*(?:http\W*)?404\W*$",
     re.IGNORECASE,
 )
 MAX_SOFT_404_TITLE = 120  # characters: a long title that mentions "not found" is an article, not an error page
@@ -173,6 +184,198 @@ class _NoCredentials(requests.auth.AuthBase):
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         return r
+
+
+# --- a total time limit per request -----------------------------------------------------------------
+
+
+class DeadlineExceeded(TimeoutError):
+    """A request's total time (connect, headers and body together) ran out. A socket timeout only bounds
+    one read: a server that sends a header line, or a byte of body, just inside it would never time out."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"timed out after {seconds:g} s")
+        self.seconds = seconds
+
+
+class _Deadline:
+    """One request's deadline. When it passes, the socket the request uses is shut down, which ends any
+    read waiting on it at once."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.fired = False
+        self.done = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self._sock = sock
+            if self.fired:
+                _shut_down(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.fired = True
+            if self._sock is not None:
+                _shut_down(self._sock)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.done = True
+            self._sock = None
+
+
+def _shut_down(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for an SSLSocket (whose own shutdown would unwrap it under the
+    # reading thread's feet); an already closed socket has nothing left to cut.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One thread for every deadline of the process: a heap ordered by time."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> _Deadline:
+        deadline = _Deadline(time.monotonic() + seconds)
+        with self._cond:
+            heapq.heappush(self._heap, (deadline.at, next(self._order), deadline))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="kratomref-deadlines", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is deadline:
+                self._cond.notify()
+        return deadline
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][0] <= now or self._heap[0][2].done):
+                    heapq.heappop(self._heap)[2].fire()
+                self._cond.wait(self._heap[0][0] - now if self._heap else None)
+
+
+_WATCHDOG = _Watchdog()
+_CURRENT = threading.local()  # .deadline: the deadline of the request this thread is making, if any
+
+
+class _DeadlineConnectionMixin:
+    """Hands the connection's socket to the current request's deadline before waiting for the answer."""
+
+    sock: socket.socket | None
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        deadline: _Deadline | None = getattr(_CURRENT, "deadline", None)
+        if deadline is not None and self.sock is not None:
+            deadline.watch(self.sock)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _TimedHTTPConnection(_DeadlineConnectionMixin, HTTPConnection):
+    pass
+
+
+class _TimedHTTPSConnection(_DeadlineConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPConnection(_DeadlineConnectionMixin, GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_DeadlineConnectionMixin, GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _TimedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TimedHTTPConnection
+
+
+class _TimedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TimedHTTPSConnection
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+_POOLS: dict[bool, dict[str, type[HTTPConnectionPool]]] = {
+    False: {"http": _TimedHTTPPool, "https": _TimedHTTPSPool},
+    True: {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool},
+}
+
+
+_CONTEXTS: dict[str, ssl.SSLContext] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def _verifying_context(bundle: str) -> ssl.SSLContext:
+    """One certificate-verifying TLS context per CA bundle (a file or a directory), shared by every
+    connection that uses it."""
+    with _CONTEXTS_LOCK:
+        context = _CONTEXTS.get(bundle)
+        if context is None:
+            context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+            if os.path.isdir(bundle):
+                context.load_verify_locations(capath=bundle)
+            else:
+                context.load_verify_locations(cafile=bundle)
+            _CONTEXTS[bundle] = context
+        return context
+
+
+class LinkAdapter(HTTPAdapter):
+    """A requests adapter whose connections keep to the request's deadline; `guarded` ones also connect
+    only to public addresses. Through a proxy the proxy resolves names (and may itself be on a private
+    network): those connections keep to the deadline only."""
+
+    def __init__(self, *, guarded: bool, **kwargs: Any) -> None:
+        self.guarded = guarded
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS[self.guarded]
+
+    def build_connection_pool_key_attributes(  # type: ignore[override]
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if verify is not False and cert is None and host_params.get("scheme") == "https":
+            # urllib3 would parse the whole CA bundle again for every new TLS connection (about 30 ms of
+            # CPU each, under the GIL): one verifying context per bundle serves every connection instead.
+            bundle = verify if isinstance(verify, str) else requests.utils.DEFAULT_CA_BUNDLE_PATH
+            pool_kwargs.pop("ca_certs", None)
+            pool_kwargs.pop("ca_cert_dir", None)
+            pool_kwargs["ssl_context"] = _verifying_context(bundle)
+        return dict(host_params), dict(pool_kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: Any) -> None:
+        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+        if getattr(conn, "conn_kw", {}).get("ssl_context") in _CONTEXTS.values():
+            conn.ca_certs = conn.ca_cert_dir = None  # already in the shared context
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, urllib3.ProxyManager):
+            manager.pool_classes_by_scheme = _POOLS[False]
+        return manager
 
 
 # --- helpers: pure ----------------------------------------------------------------------------------
@@ -293,6 +496,8 @@ def _cause_chain(exc: BaseException) -> Iterator[BaseException]:
 def describe_failure(exc: BaseException, timeout: float) -> tuple[LinkStatus, str, bool]:
     """(status, reason in words, worth a retry) for an exception raised while fetching."""
     chain = list(_cause_chain(exc))
+    if any(isinstance(e, DeadlineExceeded) for e in chain):
+        return LinkStatus.UNREACHABLE, f"timed out after {timeout:g} s", False
     for e in chain:
         if isinstance(e, AddressRefused):
             return LinkStatus.UNVERIFIED, f"{PRIVATE_REFUSED}: {e.address}", False
@@ -308,9 +513,9 @@ def describe_failure(exc: BaseException, timeout: float) -> tuple[LinkStatus, st
         if isinstance(e, urllib3.exceptions.NameResolutionError):
             return LinkStatus.UNREACHABLE, "DNS failure: the host name does not resolve", False
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return LinkStatus.UNREACHABLE, f"timeout: no connection within {timeout:g} s", True
+        return LinkStatus.UNREACHABLE, f"timed out after {timeout:g} s: no connection", True
     if isinstance(exc, requests.exceptions.Timeout) or any(isinstance(e, TimeoutError) for e in chain):
-        return LinkStatus.UNREACHABLE, f"timeout: no answer within {timeout:g} s", False
+        return LinkStatus.UNREACHABLE, f"timed out after {timeout:g} s", False
     if isinstance(exc, requests.exceptions.SSLError):
         detail = str(exc).split("SSLError(", 1)[-1][:120]
         return LinkStatus.UNREACHABLE, f"TLS failure: {detail}", False
@@ -364,8 +569,19 @@ def from_cache(data: Mapping[str, Any]) -> LinkResult | None:
         return None
 
 
-# Could-not-check results are never cached: the next run must try again.
-CACHEABLE = frozenset({LinkStatus.OK, LinkStatus.BROKEN, LinkStatus.UNREACHABLE, LinkStatus.UNSUPPORTED})
+def worth_caching(result: LinkResult) -> bool:
+    """Answers that will still hold tomorrow. Could-not-check results (blocked, unverified) are never
+    cached, nor failures that may be gone in a minute (a timeout, a refused or reset connection, a DNS or
+    TLS failure, a 5xx): the next run asks again, as lychee does."""
+    if result.status in (LinkStatus.OK, LinkStatus.UNSUPPORTED):
+        return True
+    if result.status is LinkStatus.BROKEN:
+        return (result.http_status or 0) < 500
+    if result.status is LinkStatus.UNREACHABLE:
+        # With a status, the server's own answers made it unreachable (a redirect loop, too many
+        # redirects, an invalid status code): that is what it will answer tomorrow too.
+        return result.http_status is not None
+    return False
 
 
 # --- the checker ------------------------------------------------------------------------------------
@@ -415,8 +631,7 @@ class LinkChecker:
             ca_file = os.environ.get("SSL_CERT_FILE")
             if ca_file and os.path.isfile(ca_file):
                 session.verify = ca_file  # REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE still take precedence
-            cls = GuardedAdapter if guarded else HTTPAdapter
-            adapter = cls(pool_connections=HOST_POOLS, pool_maxsize=1, max_retries=0)
+            adapter = LinkAdapter(guarded=guarded, pool_connections=HOST_POOLS, pool_maxsize=1, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             setattr(self._local, attr, session)
@@ -448,11 +663,12 @@ class LinkChecker:
                 results[url] = early
                 continue
             target = normalise_url(url)
-            cached = self._cached(target, years.get(url))
-            if cached is not None:
+            hit = self._cached(target, years.get(url))
+            if hit is not None:
+                cached, archive_known = hit
                 self.stats.add(cache_hits=1)
                 results[url] = cached
-                if self._wants_archive(cached):
+                if not archive_known and self._wants_archive(cached):
                     archive_todo[url] = cached
                     year_of.setdefault(target, str(years[url]) if years.get(url) else None)
                 continue
@@ -508,7 +724,9 @@ class LinkChecker:
         # A result fetched with --allow-private is not one a run without it may reuse.
         return f"{target}|private" if self.options.allow_private else target
 
-    def _cached(self, target: str, year: str | int | None) -> LinkResult | None:
+    def _cached(self, target: str, year: str | int | None) -> tuple[LinkResult, bool] | None:
+        """The cached result as this run judges it (--accept applies now, not when it was stored), and
+        whether the archive's answer for it is cached too."""
         if not self.options.use_cache:
             return None
         data = self.cache.get(LINKS_NAMESPACE, self._cache_key(target))
@@ -516,11 +734,26 @@ class LinkChecker:
         if result is None:
             return None
         result = self._accepted(result)
+        archive_known = False
         if result.status in (LinkStatus.BROKEN, LinkStatus.UNREACHABLE) and self.options.archive:
-            archived = self.cache.get(ARCHIVE_NAMESPACE, f"{target}|{year or ''}")
-            if isinstance(archived, str):
-                result = replace(result, archived=archived)
-        return result
+            answer = self._cached_snapshot(target, year)
+            archive_known = answer.answered
+            result = replace(result, archived=answer.snapshot)
+        return result, archive_known
+
+    def _archive_key(self, target: str, year: str | int | None) -> str:
+        return f"{target}|{year or ''}"
+
+    def _cached_snapshot(self, target: str, year: str | int | None) -> ArchiveAnswer:
+        if not self.options.use_cache:
+            return ArchiveAnswer(answered=False)
+        data = self.cache.get(ARCHIVE_NAMESPACE, self._archive_key(target, year))
+        if isinstance(data, str):  # a snapshot, as earlier versions stored it
+            return ArchiveAnswer(answered=True, snapshot=data)
+        if isinstance(data, dict) and "snapshot" in data:
+            snapshot = data["snapshot"]
+            return ArchiveAnswer(answered=True, snapshot=snapshot if isinstance(snapshot, str) else None)
+        return ArchiveAnswer(answered=False)
 
     def _wants_archive(self, result: LinkResult) -> bool:
         return (
@@ -569,15 +802,18 @@ class LinkChecker:
         return result
 
     def _check_one(self, target: str, year: str | None) -> LinkResult:
-        result = self._accepted(self._follow(target))
+        found = self._follow(target)
         if (
-            result.status is LinkStatus.OK
+            self._accepted(found).status is LinkStatus.OK
             and target.lower().startswith("http://")
-            and (result.final_url or target).lower().startswith("http://")
+            and (found.final_url or target).lower().startswith("http://")
         ):
-            result = replace(result, https_works=self._https_works(target))
-        if result.status in CACHEABLE and self.options.use_cache:
-            self.cache.put(LINKS_NAMESPACE, self._cache_key(target), to_cache(result), self.options.ttl_links)
+            found = replace(found, https_works=self._https_works(target))
+        # The answer as the site gave it is cached; --accept is applied on the way out (and again on
+        # every read of the cache), so a run without it never reuses what only --accept let through.
+        if worth_caching(found) and self.options.use_cache:
+            self.cache.put(LINKS_NAMESPACE, self._cache_key(target), to_cache(found), self.options.ttl_links)
+        result = self._accepted(found)
         if result.status in (LinkStatus.BROKEN, LinkStatus.UNREACHABLE) and self.options.archive:
             result = replace(result, archived=self._archived(target, year))
         return result
@@ -707,17 +943,36 @@ class LinkChecker:
             return replace(answer, attempts=attempt + 1)
 
     def _request(self, url: str, method: str, *, guarded: bool) -> Answer:
+        """One request within `timeout` seconds in all: connecting, the headers and the body prefix."""
         session = self._session(guarded)
-        started = time.monotonic()
         # The adapter is called directly: Session.send would parse the Location of a redirect it is told
         # not to follow (and raise on a malformed one), and would store cookies.
         prepared = session.prepare_request(requests.Request(method, url))
         settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
-        response = session.get_adapter(url).send(
-            prepared, stream=True, timeout=(self.timeout, self.timeout),
-            verify=settings["verify"] if settings["verify"] is not None else True,
-            cert=settings["cert"], proxies=settings["proxies"],
-        )
+        deadline = _WATCHDOG.arm(self.timeout)
+        _CURRENT.deadline = deadline
+        try:
+            try:
+                response = session.get_adapter(url).send(
+                    prepared, stream=True, timeout=(self.timeout, self.timeout),
+                    verify=settings["verify"] if settings["verify"] is not None else True,
+                    cert=settings["cert"], proxies=settings["proxies"],
+                )
+            except Exception as exc:
+                if deadline.fired:
+                    raise DeadlineExceeded(self.timeout) from exc
+                raise
+            if deadline.fired:
+                # Cut while the headers were still coming: http.client takes the end of the stream for
+                # the end of the headers, so what it returns is not the server's whole answer.
+                response.close()
+                raise DeadlineExceeded(self.timeout)
+            return self._answer(response, method, deadline.at)
+        finally:
+            _CURRENT.deadline = None
+            deadline.cancel()
+
+    def _answer(self, response: requests.Response, method: str, deadline: float) -> Answer:
         try:
             headers = {k.lower(): v for k, v in response.headers.items()}
             title = heading = None
@@ -726,7 +981,7 @@ class LinkChecker:
                 not content_type or "html" in content_type.lower() or "xml" in content_type.lower()
             )
             if wants_body:
-                body = self._read_prefix(response, headers.get("content-encoding", "").strip().lower(), started)
+                body = self._read_prefix(response, headers.get("content-encoding", "").strip().lower(), deadline)
                 if body and (not content_type and b"<" not in body[:1024]):
                     body = b""
                 title, heading = page_text(body, content_type)
@@ -735,14 +990,14 @@ class LinkChecker:
         finally:
             response.close()  # unread bodies are dropped with their connection, never drained
 
-    def _read_prefix(self, response: requests.Response, encoding: str, started: float) -> bytes:
-        """At most BODY_PREFIX decoded bytes, MAX_WIRE_BYTES on the wire, and no longer than the timeout."""
+    def _read_prefix(self, response: requests.Response, encoding: str, deadline: float) -> bytes:
+        """At most BODY_PREFIX decoded bytes, MAX_WIRE_BYTES on the wire, and nothing after the request's
+        deadline (a read under way then is cut by the watchdog)."""
         inflater = _Inflater(encoding if encoding in ("gzip", "x-gzip", "deflate") else "")
         if encoding and encoding not in ("gzip", "x-gzip", "deflate", "identity"):
             return b""  # an encoding we did not ask for: no title, but the status still counts
         body = b""
         wire = 0
-        deadline = started + max(self.timeout, 1.0)
         try:
             while len(body) < BODY_PREFIX and wire < MAX_WIRE_BYTES and time.monotonic() < deadline:
                 chunk = response.raw.read(READ_CHUNK, decode_content=False)
@@ -763,31 +1018,45 @@ class LinkChecker:
         with self._sessions_lock:
             if host in self._no_https:
                 return False
+        guarded = not self.options.allow_private and not _proxied(secure)
         try:
             check_literal(urllib.parse.urlsplit(secure).hostname or "", allow_private=self.options.allow_private)
             with self.gate.slot(host):
                 self.stats.add(requests=1)
-                answer = self._request(secure, "HEAD", guarded=not self.options.allow_private and not _proxied(secure))
+                answer = self._request(secure, "HEAD", guarded=guarded)
         except Exception:
             # No TLS on that host at all (refused, handshake failed): its other links need not be tried.
             with self._sessions_lock:
                 self._no_https.add(host)
             return False
         code = answer.status or 0
+        if code >= 400:
+            # HEAD refused (405, 501, 403 from some CDNs): ask with a bounded GET, as a normal check does.
+            try:
+                with self.gate.slot(host):
+                    self.stats.add(requests=1)
+                    answer = self._request(secure, "GET", guarded=guarded)
+            except Exception:
+                return False
+            code = answer.status or 0
         if 200 <= code < 300:
             return True
         return code in REDIRECT_CODES and (answer.location or "").lower().startswith("https://")
 
     def _archived(self, target: str, year: str | None) -> str | None:
-        key = f"{target}|{year or ''}"
+        cached = self._cached_snapshot(target, year)
+        if cached.answered:
+            return cached.snapshot
         self.stats.add(archive_lookups=1)
         archive_host = host_key(self.options.archive_url)
         with self.gate.slot(archive_host):
-            snapshot = closest_snapshot(self._session(False), self.options.archive_url, target, year,
-                                        timeout=self.timeout)
-        if snapshot is not None and self.options.use_cache:
-            self.cache.put(ARCHIVE_NAMESPACE, key, snapshot, self.options.ttl_links)
-        return snapshot
+            answer = lookup_snapshot(self._session(False), self.options.archive_url, target, year,
+                                     timeout=self.timeout)
+        # "No copy" is an answer and is remembered like one; an archive that failed is asked again.
+        if answer.answered and self.options.use_cache:
+            self.cache.put(ARCHIVE_NAMESPACE, self._archive_key(target, year), {"snapshot": answer.snapshot},
+                           self.options.ttl_links)
+        return answer.snapshot
 
 
 def _without_fragment(url: str) -> str:

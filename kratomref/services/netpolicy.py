@@ -11,11 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from typing import Any
 
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError
 
 PRIVATE_REFUSED = "private address refused (use --allow-private)"
@@ -66,15 +62,17 @@ def literal_address(host: str) -> str | None:
 
 def check_literal(host: str, *, allow_private: bool) -> None:
     """Raise AddressRefused when the host is written as an address the policy does not allow. Names are
-    checked when the connection is made (see GuardedAdapter); through a proxy they are the proxy's to
+    checked when the connection is made (see GuardedConnectionMixin); through a proxy they are the proxy's to
     resolve, so a local DNS failure never fails a URL the proxy can reach."""
     literal = literal_address(host)
     if literal is not None and not allow_private and not is_public(literal):
         raise AddressRefused(literal)
 
 
-class _GuardedConnectionMixin:
-    """Resolve, refuse any non-public address, then connect to the address that was checked."""
+class GuardedConnectionMixin:
+    """For a urllib3 connection class: resolve, refuse any non-public address, then connect to the address
+    that was checked. Requests through a proxy do not use it: the proxy resolves names, and may itself be
+    on a private network."""
 
     _dns_host: str
     host: str
@@ -96,29 +94,3 @@ class _GuardedConnectionMixin:
         finally:
             self._dns_host = original
         return sock
-
-
-class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
-    pass
-
-
-class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
-    pass
-
-
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-class GuardedAdapter(HTTPAdapter):
-    """A requests adapter whose direct connections only reach public addresses. Requests that go through
-    a proxy use the proxy manager's own pools and are not affected: the proxy itself may well be on a
-    private network."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -180,6 +181,45 @@ def test_servers_that_break_http(name: str, tmp_path: Path) -> None:
     assert result.status in expected, result
     if words:
         assert result.reason and any(w in result.reason.lower() for w in words), result.reason
+
+
+def header_flood(conn: socket.socket, head: bytes, closing: threading.Event) -> None:
+    """`200 OK`, then one more header line every 0.2 s, for ever: each read is quick, the answer never ends."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+    n = 0
+    while not closing.wait(0.2):
+        n += 1
+        conn.sendall(f"X-Filler-{n}: {'x' * 20}\r\n".encode())
+
+
+def dripping_body(conn: socket.socket, head: bytes, closing: threading.Event) -> None:
+    """A 200 page that arrives one byte every 0.05 s and never reaches the end of its title."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<html><head><title>")
+    while not closing.wait(0.05):
+        conn.sendall(b"x")
+
+
+def test_a_header_flood_times_out_at_the_total_deadline(tmp_path: Path) -> None:
+    with RawServer(header_flood) as server:
+        url = server.url + "/article"
+        started = time.monotonic()
+        result = check_one(url, tmp_path, timeout=1.0)
+        elapsed = time.monotonic() - started
+        requests_made = len(server.heads)
+    assert result.status is LinkStatus.UNREACHABLE, result
+    assert result.reason == "timed out after 1 s", result.reason
+    assert elapsed < 2.5, f"--timeout 1 took {elapsed:.1f} s"
+    assert requests_made == 1, "a timeout is not retried"
+
+
+def test_a_body_that_drips_is_cut_at_the_total_deadline(tmp_path: Path) -> None:
+    with RawServer(dripping_body) as server:
+        url = server.url + "/article"
+        started = time.monotonic()
+        result = check_one(url, tmp_path, timeout=1.0)
+        elapsed = time.monotonic() - started
+    assert result.status is LinkStatus.OK, result  # the server did answer 200
+    assert elapsed < 2.5, f"--timeout 1 took {elapsed:.1f} s"
 
 
 # --- bounded memory: checked in a child process that watches its own size ---------------------------

@@ -84,6 +84,10 @@ class Farm:
             if request.method == "HEAD":
                 return Reply(405, "")
             return Reply(200, b"%PDF-1.7\n" + b"0" * 200_000, {"Content-Type": "application/pdf"})
+        if path == "/form-404":  # a real document whose title happens to contain 404
+            return Reply(200, html("Form 404 instructions", "Instructions for Form 404"), HTML)
+        if path == "/error-404":
+            return Reply(200, html("Error 404", "Error 404"), HTML)
         if path == "/soft":
             return Reply(200, html("Page not found | Kratom Agency", "Sorry, we can't find that page"), HTML)
         if path == "/retired":  # a deep link the site now sends to its home page

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from link_farm import HTML, Farm, html
-from servers import HttpServer, RawServer, Reply, Request, reset_immediately
+from servers import HttpServer, RawServer, Reply, Request, closed_port, reset_immediately
 
-from kratomref.model import LinkResult, LinkStatus
+from kratomref.model import LinkResult, LinkStatus, Location
 from kratomref.options import Options
+from kratomref.rules.links import judge_link
 from kratomref.services.cache import Cache
 from kratomref.services.links import LinkChecker
 
@@ -77,7 +82,7 @@ CASES = {
     "a PDF whose server refuses HEAD is checked with GET": ("/report.pdf", LinkStatus.OK, None),
     "a 200 page that says not found is a soft 404": ("/soft", LinkStatus.OK, "not found"),
     "a redirect loop is unreachable": ("/loop", LinkStatus.UNREACHABLE, "loop"),
-    "a server slower than the timeout is unreachable": ("/slow", LinkStatus.UNREACHABLE, "timeout"),
+    "a server slower than the timeout is unreachable": ("/slow", LinkStatus.UNREACHABLE, "timed out"),
     "a large page is read only as far as its title": ("/big", LinkStatus.OK, None),
 }
 
@@ -230,3 +235,127 @@ def test_a_redirect_from_a_public_name_to_the_metadata_address_is_refused(
         result = check([url], tmp_path, allow_private=False)[url]
     assert [r.target for r in server.requests] == [url]
     assert result.status is LinkStatus.UNVERIFIED and "169.254.169.254" in (result.reason or ""), result
+
+
+# --- regressions ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "soft"),
+    [("/form-404", False), ("/error-404", True), ("/soft", True)],
+    ids=[
+        "a document titled 'Form 404 instructions' is not a soft 404",
+        "a 200 page titled 'Error 404' is a soft 404",
+        "a 200 page titled 'Page not found' is a soft 404",
+    ],
+)
+def test_a_soft_404_needs_a_not_found_context(path: str, soft: bool, farm: Farm, tmp_path: Path) -> None:
+    url = farm.url(path)
+    result = check([url], tmp_path, use_cache=False)[url]
+    assert result.status is LinkStatus.OK
+    assert result.soft_404 is soft, result
+
+
+def test_transient_failures_are_checked_again_next_run(farm: Farm, tmp_path: Path) -> None:
+    """A timeout, a refused connection or a 5xx may be gone in a minute: the next run asks again."""
+    refused = f"http://127.0.0.1:{closed_port()}/report"
+    urls = [farm.url("/down"), farm.url("/slow"), refused, farm.url("/missing")]
+    first = check(urls, tmp_path, max_retries=0)
+    assert [first[u].status for u in urls] == [LinkStatus.BROKEN, LinkStatus.UNREACHABLE, LinkStatus.UNREACHABLE,
+                                               LinkStatus.BROKEN]
+    before = dict(farm.counts)
+    again = check(urls, tmp_path, max_retries=0)
+    assert [again[u].from_cache for u in urls] == [False, False, False, True]
+    assert farm.counts["GET /down"] == before["GET /down"] + 1
+    assert farm.counts["GET /slow"] == before["GET /slow"] + 1
+    assert farm.counts["GET /missing"] == before["GET /missing"], "a 404 is remembered for the links TTL"
+
+
+def test_no_snapshot_in_the_archive_is_remembered_but_an_archive_error_is_not(farm: Farm, tmp_path: Path) -> None:
+    def wayback(request: Request) -> Reply:
+        if request.query["url"][0].endswith("/missing"):
+            return Reply(500, "archive trouble")
+        return Reply(200, json.dumps({"archived_snapshots": {}}), {"Content-Type": "application/json"})
+
+    gone, missing = farm.url("/gone"), farm.url("/missing")
+    with HttpServer(wayback) as archive:
+        for _ in range(2):
+            results = check([gone, missing], tmp_path, archive=True, archive_url=archive.url)
+            assert results[gone].status is LinkStatus.BROKEN and results[gone].archived is None
+        asked = [r.query["url"][0] for r in archive.requests]
+    assert asked.count(gone) == 1, "'no snapshot' is cached with the links TTL"
+    assert asked.count(missing) == 2, "an archive that failed is asked again"
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+class _PlainAndTls(ThreadingHTTPServer):
+    """One port that speaks plain HTTP and, when the client starts a TLS handshake, HTTPS: so that the
+    https:// form of an http://127.0.0.1:PORT link answers, as it does on a real site."""
+
+    daemon_threads = True
+    tls: ssl.SSLContext
+    seen: list[tuple[str, str]]
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if request.recv(1, socket.MSG_PEEK) == b"\x16":
+            request = self.tls.wrap_socket(request, server_side=True)
+        self.RequestHandlerClass(request, client_address, self)
+
+
+class _RefusesHead(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    server: _PlainAndTls
+
+    def _scheme(self) -> str:
+        return "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
+
+    def do_HEAD(self) -> None:
+        self.server.seen.append((self._scheme(), "HEAD"))
+        self.send_response(405)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        self.server.seen.append((self._scheme(), "GET"))
+        body = html("A specific statement").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_https_is_suggested_when_the_https_site_refuses_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = _PlainAndTls(("127.0.0.1", 0), _RefusesHead)
+    server.tls, server.seen = tls, []
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/statement"
+        result = check([url], tmp_path, use_cache=False)[url]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.status is LinkStatus.OK, result
+    assert ("https", "GET") in server.seen, server.seen
+    assert result.https_works is True, "a site that refuses HEAD over https is asked with GET"
+    finding = next(judge_link(url, result, Location("links.bib", 1, "statement")))
+    assert finding.rule.code == "KR305" and finding.suggestion == "use https://" + url[len("http://"):]

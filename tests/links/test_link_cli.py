@@ -86,3 +86,21 @@ def test_without_allow_private_nothing_local_is_fetched(farm: Farm, tmp_path: Pa
     assert result.exit_code == 3, result.output  # could not check: unverified, not broken
     assert "private address refused" in result.output
     assert farm.counts["GET /ok"] == before
+
+
+def test_a_link_kept_only_by_accept_is_not_verified_by_a_later_run_without_it(farm: Farm, tmp_path: Path) -> None:
+    bib = tmp_path / "walled.bib"
+    bib.write_text(
+        f"@online{{walled,\n  author = {{{{Kratom Agency}}}},\n  year = {{2021}},\n"
+        f"  title = {{A page behind a bot wall}},\n  url = {{{farm.url('/challenge')}}}\n}}\n",
+        encoding="utf-8",
+    )
+    common = ["check", str(bib), "--allow-private", "--no-archive", "--select", "KR3", "--format", "json",
+              "--cache-dir", str(tmp_path / "cache")]
+    accepted = json.loads(CliRunner().invoke(main, [*common, "--accept", "403"]).output)
+    assert accepted["references"][0]["verdict"] == "verified"
+    later = CliRunner().invoke(main, common)
+    report = json.loads(later.output)
+    assert report["references"][0]["verdict"] == "unverified", "the bot wall is not remembered as a working page"
+    assert [f["code"] for f in report["findings"]] == ["KR306"]
+    assert "Just a moment" not in json.dumps(report["references"][0].get("matched"))
