@@ -183,7 +183,7 @@ def _binary(data: bytes) -> bool:
 
 
 def inside(root_dir: str, path: str, name: str = "") -> str | None:
-    """Why a file a document names may not be followed, or None when it may (docs/safety.md).
+    """Why a file a document names may not be followed, or None when it may (README, "Safety").
 
     path is the file resolved against root_dir, name the path as the document writes it. Only files
     inside root_dir (the directory of the document named on the command line) are followed, once `..`

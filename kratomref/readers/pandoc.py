@@ -96,7 +96,7 @@ def read(path: str, text: str) -> Document:
         why = inside(base, resolved, name)
         if why is None:
             bibliographies.append(resolved)
-        else:  # docs/safety.md: a document does not make kratomref read files outside its directory
+        else:  # README, "Safety": a document does not make kratomref read files outside its directory
             line = next((i + 1 for i in range(first) if name in lines[i]), 1)
             problems.append(Problem(Location(path, line), "KR002",
                                     f"the bibliography {name!r} named in the front matter was not read: {why}",

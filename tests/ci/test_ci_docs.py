@@ -1,4 +1,4 @@
-"""docs/ci.md (the README's CI sections) against the code: every format, JSON key, configuration key and
+"""The README's CI chapter against the code: every format, JSON key, configuration key and
 exit code is documented, every check option has a configuration key, and the TOML examples are valid."""
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from kratomref.cli import FORMATS, main
 from kratomref.config import FIELD_OF, build_options, load_config
 from kratomref.reports.json import as_dict
 
-DOCS = (Path(__file__).parents[2] / "docs" / "ci.md").read_text(encoding="utf-8")
+README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+_START = README.index("\n## Using kratomref in CI\n")
+DOCS = README[_START : README.find("\n## ", _START + 1)]
 
 # Options that describe one run's output, not the project: no configuration key on purpose.
 COMMAND_LINE_ONLY = {"fmt", "outputs", "color", "write_baseline", "show_config", "config_file"}
@@ -24,8 +26,8 @@ KEY_OF_OPTION = {"no_cache": "use-cache", "no_archive": "archive"}
 
 
 def section(title: str) -> str:
-    start = DOCS.index(f"## {title}\n")
-    end = DOCS.find("\n## ", start + 1)
+    start = DOCS.index(f"\n### {title}\n")
+    end = DOCS.find("\n### ", start + 1)
     return DOCS[start : end if end != -1 else None]
 
 

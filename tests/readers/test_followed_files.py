@@ -1,4 +1,4 @@
-"""docs/safety.md: files a LaTeX or pandoc document names are followed only inside its directory, and
+"""The README's threat model: files a LaTeX or pandoc document names are followed only inside its directory, and
 through the same guards (size, regular file, binary, encoding) as a file named on the command line."""
 
 from __future__ import annotations

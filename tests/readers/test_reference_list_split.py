@@ -1,4 +1,4 @@
-"""Where a draft's reference list ends and how it splits into items (docs/readers.md, "Article drafts")."""
+"""Where a draft's reference list ends and how it splits into items (README, "Article drafts")."""
 
 from __future__ import annotations
 
