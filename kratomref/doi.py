@@ -14,7 +14,8 @@ DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
 # run and each try scans to the run's end: quadratic time on a long one.
 DOI_START = r"(?<!\d)(?<!\d\.)"
 _FIND_RE = re.compile(r"\b" + DOI_START + r"(10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+)", re.IGNORECASE)
-_PREFIXES = re.compile(
+# The resolver address or label written before a DOI ("https://dx.doi.org/", "doi:", "urn:doi:").
+DOI_PREFIX_RE = re.compile(
     r"^(?:https?://(?:dx\.)?doi\.org/|https?://(?:www\.)?doi\.org/|doi\.org/|doi:\s*|doi\s+|urn:doi:)",
     re.IGNORECASE,
 )
@@ -53,7 +54,7 @@ _MAX_PASSES = 8
 
 
 def _normalise_once(text: str) -> str | None:
-    s = _PREFIXES.sub("", text.strip()).strip()
+    s = DOI_PREFIX_RE.sub("", text.strip()).strip()
     s = s.replace("\\_", "_").replace("{", "").replace("}", "")
     while "%" in s:
         decoded = urllib.parse.unquote(s)

@@ -32,8 +32,6 @@ _LATEX_ACCENT = re.compile(r"\\[`'^\"~=.uvHtcdbkr]\s*\{?([a-zA-Z])\}?")
 _NON_WORD = re.compile(r"[^\w\s]+")
 _RETRACTION_PREFIX = re.compile(r"^\s*(retracted|withdrawn)\s*(article)?\s*[:.\-]\s*", re.IGNORECASE)
 _PAGE_SPLIT = re.compile(r"\s*(?:-{1,3}|[–—‐‑−]|\bto\b)\s*")
-_COMBINING_ACCENTS = {"`": "\u0300", "'": "\u0301", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
-                      ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328"}
 
 
 def normalise_text(text: str | None) -> str:
@@ -175,6 +173,12 @@ def _year(text: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _year_agrees(cited: int | None, theirs: set[int]) -> bool | None:
+    if cited is None or not theirs:
+        return None
+    return any(abs(cited - y) <= YEAR_TOLERANCE for y in theirs)
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Which cited fields agree with a record (True), disagree (False) or could not be compared (None)."""
@@ -280,9 +284,7 @@ def _compare_fields(ref: Reference, record: Mapping[str, Any]) -> Comparison:
     if ours and theirs:
         in_common = sum(1 for s in ours if any(_same_surname(s, t) for t in theirs))
         first_author = _same_surname(ours[0], theirs[0])
-    years = record_years(record)
-    cited_year = _year(ref.year)
-    year = None if cited_year is None or not years else any(abs(cited_year - y) <= YEAR_TOLERANCE for y in years)
+    year = _year_agrees(_year(ref.year), record_years(record))
     volume = None
     if ref.volume and record.get("volume"):
         volume = _number(ref.volume) == _number(record.get("volume"))
@@ -314,9 +316,7 @@ def _compare_raw(raw: str, record: Mapping[str, Any]) -> Comparison:
     if theirs and text:
         in_common = sum(1 for s in theirs if s and (s in words or f" {s} " in f" {text} "))
         first_author = bool(theirs[0]) and f" {theirs[0]} " in f" {text} "
-    years = record_years(record)
-    cited_year = _year(raw)
-    year = None if cited_year is None or not years else any(abs(cited_year - y) <= YEAR_TOLERANCE for y in years)
+    year = _year_agrees(_year(raw), record_years(record))
     volume = None
     vol = _number(record.get("volume"))
     if vol:

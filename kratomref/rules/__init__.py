@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -89,16 +89,3 @@ def confirmations(ref: Reference, evidence: Evidence, ctx: Context) -> Mapping[s
             if found is not None:
                 return dict(found)
     return None
-
-
-def judge_all(
-    documents: Iterable[Document], evidence: Mapping[str, Evidence], ctx: Context
-) -> list[Finding]:
-    from kratomref.model import NO_EVIDENCE
-
-    findings: list[Finding] = []
-    for doc in documents:
-        findings.extend(judge_document(doc, evidence, ctx))
-        for ref in doc.references:
-            findings.extend(judge_reference(ref, evidence.get(ref.key, NO_EVIDENCE), ctx))
-    return findings

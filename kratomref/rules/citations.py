@@ -617,10 +617,6 @@ def placeholder_spans(text: str, kinds: frozenset[str] | None = SEARCHED_KINDS) 
     return [(hit.start, hit.end) for hit in find_placeholders(text) if kinds is None or hit.kind in kinds]
 
 
-def _has_placeholder(text: str) -> bool:
-    return bool(placeholder_spans(text))
-
-
 @dataclass(frozen=True)
 class PlaceholderSearch:
     """What to search Crossref for, for the sentence around a placeholder."""

@@ -7,7 +7,7 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from kratomref.doi import DOI_RE, DOI_START, doi_url, is_doi_url, normalise_doi, strip_trailing
+from kratomref.doi import DOI_PREFIX_RE, DOI_RE, DOI_START, doi_url, is_doi_url, normalise_doi, strip_trailing
 from kratomref.matching import normalise_text
 from kratomref.model import Document, Evidence, FieldFix, Finding, Reference, Rule, Severity
 from kratomref.rules.placeholders import find_placeholders, is_free_text_item
@@ -206,8 +206,6 @@ def _missing_field_findings(ref: Reference) -> Iterator[Finding]:
 # --- KR201 / KR210 --------------------------------------------------------------------------------
 
 _DOI_FIELDS = ("doi", "do")
-_PREFIX_RE = re.compile(r"^\s*(?:https?://(?:dx\.|www\.)?doi\.org/|(?:dx\.)?doi\.org/|doi:\s*|doi\s+|urn:doi:)",
-                        re.IGNORECASE)
 _SPACED_RE = re.compile(DOI_START + r"10\.\s*\d{4,9}(?:\.\d+)*\s*/\s*\S+(?:\s+\S+)?")
 
 
@@ -219,10 +217,10 @@ def _form_problems(written: str, canonical: str) -> list[str]:
     """What is not canonical about a DOI as written, in words."""
     problems: list[str] = []
     bare = written.strip()
-    prefix = _PREFIX_RE.match(bare)
+    prefix = DOI_PREFIX_RE.match(bare)  # bare is a DOI normalise_doi accepted, so its prefix is this one
     if prefix:
         said = prefix.group(0).strip().lower()
-        problems.append("written as a URL" if "://" in said or said.startswith(("doi.org", "dx.doi.org"))
+        problems.append("written as a URL" if "://" in said or said.startswith("doi.org")
                         else f'with a "{prefix.group(0).strip()}" prefix')
         bare = bare[prefix.end() :]
     if "%" in bare:
