@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,29 +73,24 @@ def resolve(
     from kratomref.services.crossref import CrossrefService
 
     resolved = Resolved()
-    references = [ref for doc in documents for ref in doc.references]
-
-    dois = sorted({d for d in (normalise_doi(r.doi) for r in references) if d})
+    doi_set: set[str] = set()
     queries: dict[str, str] = {}
-    for ref in references:
-        if normalise_doi(ref.doi) is None:
-            query = crossref_rules.search_query(ref)
-            if query:
+    for doc in documents:
+        for ref in doc.references:
+            doi = normalise_doi(ref.doi)
+            if doi:
+                doi_set.add(doi)
+            elif query := crossref_rules.search_query(ref):
                 queries[reference_id(ref)] = query
+    dois = sorted(doi_set)
 
     crossref = CrossrefService(options, cache)
     if dois:
-        if progress:
-            progress("crossref", 0, len(dois))
-        resolved.dois = crossref.resolve_dois(dois)
-        if progress:
-            progress("crossref", len(dois), len(dois))
+        with _stage(progress, "crossref", len(dois)):
+            resolved.dois = crossref.resolve_dois(dois)
     if queries:
-        if progress:
-            progress("search", 0, len(queries))
-        resolved.searches = crossref.search(queries)
-        if progress:
-            progress("search", len(queries), len(queries))
+        with _stage(progress, "search", len(queries)):
+            resolved.searches = crossref.search(queries)
 
     urls: dict[str, str | None] = {}
     for doc in documents:
@@ -105,14 +101,21 @@ def resolve(
             if not is_doi_url(url):
                 urls.setdefault(url, None)
     if urls:
-        if progress:
-            progress("links", 0, len(urls))
-        resolved.links = network_down_is_not_broken(_check_links(urls, options, cache), resolved)
-        if progress:
-            progress("links", len(urls), len(urls))
+        with _stage(progress, "links", len(urls)):
+            resolved.links = network_down_is_not_broken(_check_links(urls, options, cache), resolved)
 
     resolved.extra.update(_resolve_placeholder_searches(documents, crossref))
     return resolved
+
+
+@contextmanager
+def _stage(progress: Progress | None, stage: str, total: int) -> Iterator[None]:
+    """Report a stage as started, and as done once its body returns (not when it raises)."""
+    if progress:
+        progress(stage, 0, total)
+    yield
+    if progress:
+        progress(stage, total, total)
 
 
 NETWORK_DOWN = "no site and no service answered during this run, so the network is the likely cause"
@@ -293,10 +296,6 @@ def check(
         fail_on=options.fail_on,
         unverified_checks=count_unverified_checks(resolved),
     )
-
-
-def replace_options(options: Options, **changes: Any) -> Options:
-    return dataclasses.replace(options, **changes)
 
 
 def exit_code(report: Report, options: Options) -> int:

@@ -236,7 +236,7 @@ class _Progress:
             self.current = None
 
     def close(self) -> None:
-        if self.bar is not None:
+        if self._tasks:  # a bar never started has nothing to stop (rich would still print a newline)
             self.bar.stop()
 
     def interrupted_message(self) -> str:
@@ -270,6 +270,18 @@ def _interruptible(progress: _Progress) -> Iterator[None]:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _running(options: Any) -> Iterator[_Progress]:
+    """The library call of a command: its progress (a bar on a terminal), input errors as exit 2, cache
+    notices on stderr, and a clean stop on SIGINT or SIGTERM."""
+    progress = _Progress(show=not options.quiet and sys.stderr.isatty(), cached=options.use_cache)
+    with _input_errors(), _cache_notices(), _interruptible(progress):
+        try:
+            yield progress
+        finally:
+            progress.close()
 
 
 def _stop_now(progress: _Progress, code: int) -> None:
@@ -384,12 +396,8 @@ def check(**params: Any) -> None:
     if params["write_baseline"]:
         # a baseline records every current finding, including those an older baseline already holds
         options = dataclasses.replace(options, baseline=None)
-    progress = _Progress(show=not options.quiet and sys.stderr.isatty(), cached=options.use_cache)
-    with _input_errors(), _cache_notices(), _interruptible(progress):
-        try:
-            report = run_check(options, progress=progress)
-        finally:
-            progress.close()
+    with _running(options) as progress:
+        report = run_check(options, progress=progress)
 
     registry = renderers()
     for fmt, path in targets:
@@ -407,8 +415,7 @@ def check(**params: Any) -> None:
         if path is None:
             click.echo(out, nl=False, color=keep_ansi)
         else:
-            with _writing(path):
-                Path(path).write_text(out, encoding="utf-8")
+            _write_file(path, out)
 
     if params["write_baseline"]:
         from kratomref.baseline import write_baseline
@@ -431,6 +438,11 @@ def _writing(path: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write_file(path: str, text: str) -> None:
+    with _writing(path):
+        Path(path).write_text(text, encoding="utf-8")
 
 
 @main.command("rules")
@@ -536,9 +548,8 @@ def export_command(**params: Any) -> None:
         style=params["style"], to=params["to"], enrich=params["enrich"], prefer_crossref=params["prefer_crossref"],
         mark_problems=params["mark_problems"], verified_only=params["verified_only"],
     )
-    progress = _Progress(show=not options.quiet and sys.stderr.isatty(), cached=options.use_cache)
     try:
-        with _input_errors(), _cache_notices(), _interruptible(progress):
+        with _running(options):
             result = exporting.export(options, export_options)
     except (exporting.StyleError, exporting.RenderError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -547,8 +558,7 @@ def export_command(**params: Any) -> None:
     for problem in result.input_problems:
         click.echo(problem, err=True)
     if params["output"]:
-        with _writing(params["output"]):
-            Path(params["output"]).write_text(result.text, encoding="utf-8")
+        _write_file(params["output"], result.text)
     else:
         click.echo(result.text, nl=False)
     if result.input_problems:
@@ -571,9 +581,8 @@ def fix_command(**params: Any) -> None:
     from kratomref import fix as fixing
 
     options, _ = build_options(params)
-    progress = _Progress(show=not options.quiet and sys.stderr.isatty(), cached=options.use_cache)
     try:
-        with _input_errors(), _cache_notices(), _interruptible(progress):
+        with _running(options):
             run = fixing.fix(options, enrich=params["enrich"])
     except fixing.FixError as exc:
         raise click.ClickException(str(exc)) from exc

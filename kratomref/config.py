@@ -171,10 +171,11 @@ def _optional_string(value: Any) -> str | None:
 
 
 def _input_format(value: Any) -> str:
-    formats = ("bibtex", "text", "markdown", "csljson", "ris", "latex", "pandoc", "docx")
+    from kratomref.readers import FORMATS
+
     text = _string(value)
-    if text not in formats:
-        raise ValueError(f"expected one of {', '.join(formats)}, got {text!r}")
+    if text not in FORMATS:
+        raise ValueError(f"expected one of {', '.join(FORMATS)}, got {text!r}")
     return text
 
 
@@ -424,7 +425,7 @@ def describe(options: Options, provenance: Mapping[str, str]) -> str:
     """The effective configuration as TOML keys, each with where it came from (for --show-config)."""
     lines = []
     for f in dataclasses.fields(Options):
-        if f.name not in PARSERS:  # not a setting (e.g. `progress`: the CLI shows it when stderr is a terminal)
+        if f.name not in PARSERS:  # not a setting
             continue
         value = getattr(options, f.name)
         source = provenance.get(f.name, DEFAULT)

@@ -56,4 +56,3 @@ class Options:
 
     # output
     quiet: bool = False
-    progress: bool = False

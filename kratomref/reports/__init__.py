@@ -10,6 +10,11 @@ from kratomref.rules.citations import UNDEFINED_CITATION
 Renderer = Callable[[Report], str]
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """"1 error", "2 errors", "2 uncited entries": a number with the word that agrees with it."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def undefined_citations(report: Report, files: Collection[str] | None = None) -> int:
     """The in-text citations KR501 reports (in `files`, or anywhere): every format counts these.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kratomref.model import Finding, Report, Severity, Verdict
+from kratomref.reports import plural
 
 # GitHub truncates comments at 65,536 characters; past this many rows the table says how many it left out.
 MAX_ROWS = 200
@@ -13,10 +14,6 @@ def cell(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
     return "<br>".join(line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _row(f: Finding) -> str:
@@ -33,8 +30,8 @@ def render(report: Report) -> str:
     errors, warnings, infos = (report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
     unverified = [r for r in report.results if r.verdict is Verdict.UNVERIFIED]
     summary = (
-        f"**kratomref**: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}, {infos} info "
-        f"in {_plural(len(report.documents), 'file')}; {len(report.results)} references, "
+        f"**kratomref**: {plural(errors, 'error')}, {plural(warnings, 'warning')}, {infos} info "
+        f"in {plural(len(report.documents), 'file')}; {len(report.results)} references, "
         f"{len(unverified)} unverified"
     )
     lines = [summary, ""]
@@ -46,7 +43,7 @@ def render(report: Report) -> str:
     else:
         lines.append("No findings.")
     if unverified:
-        lines += ["", f"<details><summary>{_plural(len(unverified), 'reference')} could not be verified</summary>", ""]
+        lines += ["", f"<details><summary>{plural(len(unverified), 'reference')} could not be verified</summary>", ""]
         for r in unverified:
             reason = "; ".join(r.reasons) or "not checked"
             lines.append(f"- {cell(str(r.reference.location))} ({cell(r.reference.key)}): {cell(reason)}")

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from kratomref.model import Finding, Report, Severity, Verdict
-from kratomref.reports import undefined_citations
+from kratomref.reports import plural, undefined_citations
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _VERDICT_STYLE = {Verdict.VERIFIED: "green", Verdict.UNVERIFIED: "magenta", Verdict.PROBLEM: "bold red"}
@@ -36,20 +36,16 @@ def summary_line(report: Report) -> str:
     for r in report.results:
         verdicts[r.verdict] += 1
     parts = [
-        f"{len(report.results)} reference{'s' if len(report.results) != 1 else ''}:",
+        f"{plural(len(report.results), 'reference')}:",
         f"{verdicts[Verdict.VERIFIED]} verified, {verdicts[Verdict.UNVERIFIED]} unverified,"
         f" {verdicts[Verdict.PROBLEM]} with problems.",
-        f"{_plural(report.count(Severity.ERROR), 'error')}, {_plural(report.count(Severity.WARNING), 'warning')},"
+        f"{plural(report.count(Severity.ERROR), 'error')}, {plural(report.count(Severity.WARNING), 'warning')},"
         f" {report.count(Severity.INFO)} info.",
     ]
     citations = sum(len(d.citations) for d in report.documents)
     if citations:
-        parts.append(f"{_plural(citations, 'in-text citation')}, {undefined_citations(report)} undefined.")
+        parts.append(f"{plural(citations, 'in-text citation')}, {undefined_citations(report)} undefined.")
     return " ".join(parts)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def document_lines(report: Report) -> list[str]:
@@ -67,9 +63,9 @@ def document_lines(report: Report) -> list[str]:
                 counts[f.rule.code] += weight
         undefined = undefined_citations(report, files)
         lines.append(
-            f"{doc.path}: {_plural(len(doc.citations), 'in-text citation')}, {undefined} undefined,"
-            f" {_plural(counts['KR502'], 'uncited entry').replace('entrys', 'entries')},"
-            f" {_plural(counts['KR504'], 'unsupported claim')}, {_plural(counts['KR505'], 'unsourced quote')}."
+            f"{doc.path}: {plural(len(doc.citations), 'in-text citation')}, {undefined} undefined,"
+            f" {plural(counts['KR502'], 'uncited entry', 'uncited entries')},"
+            f" {plural(counts['KR504'], 'unsupported claim')}, {plural(counts['KR505'], 'unsourced quote')}."
         )
     return lines
 

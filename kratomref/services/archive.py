@@ -54,11 +54,3 @@ def lookup_snapshot(
     if isinstance(closest, dict) and closest.get("available") and isinstance(closest.get("url"), str):
         return ArchiveAnswer(answered=True, snapshot=str(closest["url"]))
     return ArchiveAnswer(answered=True)
-
-
-def closest_snapshot(
-    session: requests.Session, archive_url: str, url: str, year: str | None, *, timeout: float
-) -> str | None:
-    """The URL of the snapshot closest to `year` (or the newest), or None when there is none or the
-    archive could not be asked."""
-    return lookup_snapshot(session, archive_url, url, year, timeout=timeout).snapshot

@@ -67,8 +67,6 @@ class Cache:
         self.path = self.path / "cache.sqlite3"
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
-        self.hits = 0
-        self.misses = 0
         self.problem: str | None = None  # why the cache was turned off during this run
 
     def _connect(self) -> sqlite3.Connection:
@@ -118,9 +116,7 @@ class Cache:
             self._turn_off(exc)
             return None
         if row is None or row[1] < self.clock():
-            self.misses += 1
             return None
-        self.hits += 1
         return json.loads(row[0])
 
     def get_many(self, namespace: str, keys: list[str]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from kratomref import __version__
 from kratomref.doi import normalise_doi
 from kratomref.model import DoiResolution, Lookup, SearchResolution
 from kratomref.options import Options
+from kratomref.services import PROJECT_URL
 from kratomref.services.cache import Cache
 from kratomref.services.doiorg import MAX_ANSWER_BYTES, AnswerTooLarge, bounded_get, lookup_handle
 from kratomref.services.ratelimit import CrossrefLimiter, parse_retry_after
@@ -40,8 +41,6 @@ SEARCH_ROWS = 5  # candidates per bibliographic search; Crossref's own matching 
 MAX_RETRY_AFTER = 30.0
 SERVER_ERROR_BACKOFF = 0.5  # seconds before retrying a 5xx or a timeout, doubled each time
 FALLBACK_PROBES = 2  # failed single look-ups in a row, after a failed batch, before the rest are given up
-# Named in the User-Agent, as Crossref's etiquette asks ("+URL; mailto:"), so its staff can reach us.
-PROJECT_URL = "https://pypi.org/project/kratomref/"
 # Fields of a work dropped before it is cached or returned: the cited-reference list can be hundreds of
 # entries and no rule reads it.
 DROPPED_FIELDS = ("reference",)
@@ -180,10 +179,11 @@ class CrossrefService:
         self.limiter = CrossrefLimiter(pool)
         self.stats = CrossrefStats(pool=pool)
         self.base_url = options.crossref_url.rstrip("/")
+        self.user_agent = user_agent(options)
         self.client = habanero.Crossref(
             base_url=self.base_url,
             mailto=options.mailto,
-            ua_string=user_agent(options),
+            ua_string=self.user_agent,
             timeout=options.timeout,
         )
         self._http: httpx2.Client | None = None
@@ -321,7 +321,7 @@ class CrossrefService:
         concurrency = self.limiter.cap.limit
         self._http = httpx2.Client(
             limits=httpx2.Limits(max_connections=concurrency + 2),
-            headers={"User-Agent": user_agent(self.options)},  # doi.org; habanero sets its own per request
+            headers={"User-Agent": self.user_agent},  # doi.org; habanero sets its own per request
         )
         return self._http
 

@@ -38,6 +38,7 @@ from urllib3.util.ssl_ import create_urllib3_context
 from kratomref import __version__
 from kratomref.model import Hop, LinkResult, LinkStatus
 from kratomref.options import Options
+from kratomref.services import PROJECT_URL
 from kratomref.services.archive import ArchiveAnswer, lookup_snapshot
 from kratomref.services.cache import Cache
 from kratomref.services.netpolicy import PRIVATE_REFUSED, AddressRefused, GuardedConnectionMixin, check_literal
@@ -63,7 +64,7 @@ FILE_SUFFIXES = (
     ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".zip", ".gz", ".tgz", ".tar", ".epub",
     ".mp3", ".mp4", ".avi", ".mov", ".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".csv", ".xml", ".json",
 )
-DEFAULT_USER_AGENT = f"kratomref/{__version__} (reference checker; +https://pypi.org/project/kratomref/)"
+DEFAULT_USER_AGENT = f"kratomref/{__version__} (reference checker; +{PROJECT_URL})"
 
 # A 200 page whose title or main heading says the document is not there ("soft 404"). "404" on its own is
 # a form number, a statute's section or a page of a book: it counts only with an error's words around it,

@@ -191,6 +191,6 @@ def test_the_completion_script_is_what_the_docs_tell_users_to_source() -> None:
     result = CliRunner().invoke(main, [], env={"_KRATOMREF_COMPLETE": "bash_source"}, prog_name="kratomref")
     assert result.exit_code == 0
     assert "_KRATOMREF_COMPLETE=bash_complete" in result.output
-    assert "_KRATOMREF_COMPLETE=bash_source" in (Path(__file__).parents[2] / "docs" / "ci.md").read_text(
+    assert "_KRATOMREF_COMPLETE=bash_source" in (Path(__file__).parents[2] / "README.md").read_text(
         encoding="utf-8"
     )
