@@ -251,25 +251,26 @@ class _Progress:
 
 @contextmanager
 def _interruptible(progress: _Progress) -> Iterator[None]:
-    """SIGINT and SIGTERM stop the run cleanly: say how far it got, exit 130 or 143, no traceback.
+    """SIGINT and SIGTERM stop the run at once: say how far it got, exit 130 or 143, no traceback.
 
+    The handlers exit from inside the signal handler rather than unwinding: unwinding would wait for worker
+    threads blocked on a slow server (a thread pool's shutdown joins its workers) for up to --timeout.
     The cache stays consistent because every write is one short SQLite transaction.
     """
     import signal
 
-    def on_term(signum: int, frame: Any) -> None:
-        raise _Terminated
+    def on_signal(signum: int, frame: Any) -> None:
+        _stop_now(progress, 128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
+    handled = (signal.SIGINT, signal.SIGTERM) if _main_thread() else ()
+    previous = {sig: signal.signal(sig, on_signal) for sig in handled}
     try:
         yield
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # outside the main thread, where no handler could be installed
         _stop_now(progress, 130)
-    except _Terminated:
-        _stop_now(progress, 143)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager
@@ -291,10 +292,6 @@ def _stop_now(progress: _Progress, code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
-
-
-class _Terminated(BaseException):
-    """Raised by the SIGTERM handler so that the run unwinds like an interrupt."""
 
 
 def _main_thread() -> bool:
