@@ -294,6 +294,7 @@ def check(
         results=tuple(results),
         findings=tuple(findings),
         fail_on=options.fail_on,
+        allow_unverified=options.allow_unverified,
         unverified_checks=count_unverified_checks(resolved),
     )
 

@@ -223,6 +223,7 @@ class Report:
     findings: tuple[Finding, ...]
     fail_on: Severity | None = Severity.ERROR  # None: never fail
     unverified_checks: int = 0  # checks that could not be made (offline, network failure, 429...)
+    allow_unverified: bool = False  # exit 0 rather than 3 when checks could not be made
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.level == severity)
@@ -237,10 +238,11 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 clean, 1 findings at or above fail_on, 3 nothing failed but some checks could not be made."""
+        """0 clean, 1 findings at or above fail_on, 3 nothing failed but some checks could not be made
+        (0 with allow_unverified)."""
         if self.failed:
             return 1
-        if self.unverified_checks or self.unverified:
+        if (self.unverified_checks or self.unverified) and not self.allow_unverified:
             return 3
         return 0
 

@@ -184,3 +184,14 @@ def test_a_repeated_bibtex_field_suggests_removing_one(runner: CliRunner, tmp_pa
     assert "KR001" in result.stdout
     assert "suggestion: remove one of the two title fields" in result.stdout
     assert "balance the braces" not in result.stdout
+
+
+@pytest.mark.parametrize(("flags", "code"), [([], 3), (["--allow-unverified"], 0)])
+def test_the_json_summary_exit_code_is_the_process_exit_code(
+    runner: CliRunner, bundled_bib: Path, flags: list[str], code: int
+) -> None:
+    result = runner.invoke(
+        main, ["check", str(bundled_bib), "--offline", "--format", "json", "--today", "2026-11-25", *flags]
+    )
+    assert result.exit_code == code, result.output
+    assert json.loads(result.output)["summary"]["exit_code"] == code
