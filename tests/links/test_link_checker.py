@@ -9,7 +9,6 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,18 +26,9 @@ from kratomref.services.links import LinkChecker
 TIMEOUT = 0.5
 
 
-@pytest.fixture(scope="module")
-def farm() -> Iterator[Farm]:
-    running = Farm().start()
-    yield running
-    running.close()
-
-
 @pytest.fixture(autouse=True)
-def _no_proxy_and_no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No proxy from the machine, and names under .invalid fail at once without asking any DNS server."""
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+def _no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names under .invalid fail at once without asking any DNS server (conftest clears the proxies)."""
     real = socket.getaddrinfo
 
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from link_farm import Farm
 
 from kratomref.cli import main
-
-
-@pytest.fixture(scope="module")
-def farm() -> Iterator[Farm]:
-    running = Farm().start()
-    yield running
-    running.close()
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
 
 # Other rule families (placeholders, entries) have their own opinion of a link to 127.0.0.1; these tests
 # select the link rules only.
