@@ -13,24 +13,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "crossref"
+from recorded_works import FIXTURES, load_records
+
 NOT_FOUND_BODY = (FIXTURES / "work-not-found-10.1371_notarealdoi.txt").read_text(encoding="utf-8")
 # Headers Crossref sends in the polite pool (recorded, see tests/fixtures/crossref/SOURCES.md).
 POLITE_HEADERS = {"x-api-pool": "polite", "x-concurrency-limit": "3", "x-rate-limit-interval": "1s",
                   "x-rate-limit-limit": "10"}
 JSON = {"Content-Type": "application/json"}
-
-
-def load_records() -> dict[str, dict[str, Any]]:
-    records: dict[str, dict[str, Any]] = {}
-    for path in sorted(FIXTURES.glob("work-10.*.json")):
-        message = json.loads(path.read_text(encoding="utf-8"))["message"]
-        records[message["DOI"].lower()] = message
-    return records
 
 
 RECORDS = load_records()

@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from recorded_works import load_records
 from servers import Reply, Request, json_reply
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "crossref"
-
 Fault = Callable[[Request], "Reply | None"]
-
-
-def load_records() -> dict[str, dict[str, Any]]:
-    """Normalised DOI -> Crossref work ("message") from the recorded /works/{doi} responses."""
-    records: dict[str, dict[str, Any]] = {}
-    for path in sorted(FIXTURES.glob("work-10.*.json")):
-        message = json.loads(path.read_text(encoding="utf-8"))["message"]
-        records[message["DOI"].lower()] = message
-    return records
 
 
 RECORDS = load_records()
