@@ -14,11 +14,20 @@ DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
 # run and each try scans to the run's end: quadratic time on a long one.
 DOI_START = r"(?<!\d)(?<!\d\.)"
 _FIND_RE = re.compile(r"\b" + DOI_START + r"(10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+)", re.IGNORECASE)
-# The resolver address or label written before a DOI ("https://dx.doi.org/", "doi:", "urn:doi:").
-DOI_PREFIX_RE = re.compile(
-    r"^(?:https?://(?:dx\.)?doi\.org/|https?://(?:www\.)?doi\.org/|doi\.org/|doi:\s*|doi\s+|urn:doi:)",
-    re.IGNORECASE,
+# Hosts that resolve any DOI written after them: the DOI Foundation's (doi.org, its old dx. and www. names),
+# the Handle System's proxy (DOIs are handles), and publisher resolvers that older BibTeX exports wrote
+# (ACM Digital Library, IEEE Computer Society, Wiley). Any other URL with "10." in it is a page, not a DOI.
+DOI_RESOLVER_HOSTS = (
+    "doi.org", "dx.doi.org", "www.doi.org", "hdl.handle.net", "doi.acm.org", "doi.ieeecomputersociety.org",
+    "doi.wiley.com",
 )
+# A DOI resolver's address as written before a DOI: "https://doi.org/", "http://doi.acm.org/", "dx.doi.org/".
+DOI_RESOLVER = (r"(?:https?://)?(?:" + "|".join(re.escape(host) for host in DOI_RESOLVER_HOSTS)
+                + r")(?::(?:80|443))?/")
+# The resolver address or label written before a DOI ("https://dx.doi.org/", "doi:", "urn:doi:").
+DOI_PREFIX_RE = re.compile(r"^(?:" + DOI_RESOLVER + r"|doi:\s*|doi\s+|urn:doi:)", re.IGNORECASE)
+_DOI_URL_RE = re.compile(r"^https?://(?:" + "|".join(re.escape(h) for h in DOI_RESOLVER_HOSTS)
+                         + r")(?::(?:80|443))?/10\.", re.IGNORECASE)
 # Characters that prose and BibTeX leave at the end of a DOI but that are almost never part of one.
 _TRAILING = ".,;:)]}>'\"”’"
 
@@ -81,4 +90,10 @@ def doi_url(doi: str) -> str:
 
 
 def is_doi_url(url: str) -> bool:
-    return bool(re.match(r"^https?://(?:dx\.|www\.)?doi\.org/10\.", url.strip(), re.IGNORECASE))
+    """True for a DOI resolver's URL of a DOI: https://doi.org/10..., http://dx.doi.org/10..., http://doi.acm.org/10..."""
+    return bool(_DOI_URL_RE.match(url.strip()))
+
+
+def is_canonical_doi_url(url: str) -> bool:
+    """True for the form Crossref's display guidelines ask for: https://doi.org/10..."""
+    return bool(re.match(r"^\s*https://doi\.org/10\.", url, re.IGNORECASE))

@@ -19,6 +19,7 @@ from typing import Any
 
 from kratomref.model import Document, FieldFix, Finding, Reference, Report, Verdict
 from kratomref.options import Options
+from kratomref.readers.bibtex import KEYLESS_KEY_RE, is_keyless
 
 # Fields `fix --enrich` adds from a verified Crossref record when the entry lacks them (never overwrites).
 ENRICH_FIELDS = ("doi", "volume", "number", "pages", "journal")
@@ -213,9 +214,28 @@ def _line_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in re.finditer(r"\r\n|\n|\r", text)]
 
 
+def _locate_keyless(text: str, ref: Reference, starts: Sequence[int]) -> EntrySpan:
+    """The keyless entry (`<no key, line N>`) of a reference: the one whose "@" opens its line and whose text is
+    the reference's as read. A second keyless entry on one line is not located (give it a key first)."""
+    match = KEYLESS_KEY_RE.fullmatch(ref.location.key or "")
+    line = ref.location.line or 0
+    if match is None or match.group(2) is not None or not 1 <= line <= len(starts):
+        raise ValueError("an entry without a key is fixed only when it is the first on its line")
+    at = text.find("@", starts[line - 1], starts[line] if line < len(starts) else len(text))
+    entry = parse_entry(text, at) if at >= 0 else None
+    if entry is None or entry.key != "":
+        raise ValueError(f"no entry without a key at line {line}")
+    squashed = re.sub(r"\s+", "", text[entry.start : entry.close + 1])
+    if not re.sub(r"\s+", "", ref.raw).startswith(squashed):
+        raise ValueError(f"the entry at line {line} is not the one that was checked")
+    return entry
+
+
 def locate_entry(text: str, ref: Reference, starts: Sequence[int] | None = None) -> EntrySpan:
     """The entry of a reference read from this text, found from its line and key."""
     starts = starts if starts is not None else _line_starts(text)
+    if is_keyless(ref.location.key):
+        return _locate_keyless(text, ref, starts)
     line = ref.location.line or 1
     offset = starts[min(line, len(starts)) - 1]
     at = text.find("@", offset)
@@ -267,6 +287,27 @@ def _replace_value(text: str, entry: EntrySpan, fs: FieldSpan, old: str, new: st
     return f"the {fs.name} field no longer holds {old!r}"
 
 
+def _move_field(text: str, entry: EntrySpan, fix: FieldFix, present: Sequence[FieldSpan]) -> tuple[Span, str] | str:
+    """The edit that renames the field fix.moved_from to fix.field and sets its value (one span: the field's
+    name to the end of its value), or a reason why there is none."""
+    source = (fix.moved_from or "").lower()
+    name = fix.field.lower()
+    if present:
+        return f"the entry already has a {name} field"
+    holders = [fs for fs in entry.fields if fs.name == source]
+    if len(holders) != 1:
+        return f"the entry has no {source} field" if not holders else f"the entry repeats the {source} field"
+    fs = holders[0]
+    if fix.old is None or text[fs.inner.start : fs.inner.end].strip() != fix.old.strip():
+        return f"the {source} field no longer holds {fix.old!r}"
+    name_end = fs.name_start + len(fs.name)
+    if fs.inner == fs.value:  # a bare value: braced unless it stays a bare word
+        value = fix.new if re.fullmatch(r"[\w.\-]+", fix.new) else "{" + fix.new + "}"
+        return Span(fs.name_start, fs.value.end), name + text[name_end : fs.value.start] + value
+    return (Span(fs.name_start, fs.value.end),
+            name + text[name_end : fs.inner.start] + fix.new + text[fs.inner.end : fs.value.end])
+
+
 def _insert_fields(
     text: str, entry: EntrySpan, new: Sequence[tuple[str, str]], newline: str
 ) -> tuple[Span, str]:
@@ -313,6 +354,16 @@ def _plan_entry(
             skipped.append(SkippedFix(ref.key, name, fix.new, source, "the new value has braces or line breaks"))
             continue
         present = [fs for fs in entry.fields if fs.name == name]
+        if fix.moved_from is not None:
+            moved = _move_field(text, entry, fix, present)
+            if isinstance(moved, str):
+                skipped.append(SkippedFix(ref.key, name, fix.new, source, moved))
+                continue
+            span, replacement = moved
+            fixes.append(ResolvedFix(ref.key, name, fix.old, fix.new, _line_of(starts, span.start), span,
+                                     replacement, source))
+            done.update((name, fix.moved_from.lower()))
+            continue
         if fix.old is None:
             if present:
                 reason = f"the entry already has a {name} field"

@@ -187,6 +187,9 @@ class FieldFix:
     field: str  # "doi", "url"...
     old: str | None  # the value as written; None adds the field
     new: str
+    # The field that holds `old` now, when the value moves ("url = {10.1145/1.2}" -> "doi = {10.1145/1.2}"):
+    # that field is renamed to `field`, which the entry must not have yet.
+    moved_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Mapping
 
 import bibtexparser.entrypoint
 from bibtexparser import model as bib
+from bibtexparser.library import Library
+from bibtexparser.middlewares.parsestack import default_parse_stack
 
-from kratomref.doi import DOI_START, is_doi_url, strip_trailing
+from kratomref.doi import DOI_RESOLVER, DOI_START, is_doi_url, normalise_doi, strip_trailing
 from kratomref.model import Author, Document, Location, Problem, Reference
 from kratomref.readers import suppressions
+from kratomref.readers.journal_macros import AAS_JOURNALS, JOURNAL_FIELDS
 from kratomref.urls import extract_urls
 
 # bibtexparser logs every failed block; kratomref reports them as KR001 findings instead.
@@ -36,9 +40,14 @@ _SYMBOLS = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ", "mu": "μ", "pm": "±",
     "times": "×", "LaTeX": "LaTeX", "TeX": "TeX",
 }
-_ESCAPED = {"\\": " ", "&": "&", "%": "%", "$": "$", "#": "#", "_": "_", " ": " ", ",": " "}
+_ESCAPED = {"\\": " ", "&": "&", "%": "%", "$": "$", "#": "#", "_": "_", " ": " ", ",": " ", "\n": " ",
+            "\r": " ", "\t": " ", "-": ""}
 _ACCENT_RE = re.compile(r"""\\([."'`^~=]|[uvHckrdb](?![A-Za-z]))\s*(?:\{\s*(\\?[A-Za-z])\s*\}|(\\?[A-Za-z]))""")
-_COMMAND_RE = re.compile(r"\\([A-Za-z]+)\s*|\\(.)")
+_COMMAND_RE = re.compile(r"\\([A-Za-z]+)\s*|\\(.)", re.DOTALL)
+# Spacing commands and their dimension ("C\\kern-.13em o", "\\hspace{1em}"): kerns set no text (with the one space
+# TeX reads after a unit), horizontal spaces a space.
+_KERN_RE = re.compile(r"\\(?:[hm]?kern|hskip)\s*-?(?:\d+(?:\.\d*)?|\.\d+)\s*(?:em|ex|pt|mu|bp|cm|mm|in|pc|dd|cc|sp) ?")
+_HSPACE_RE = re.compile(r"\\[hv]space\*?\s*\{[^{}]*\}")
 
 
 def decode_latex(text: str) -> str:
@@ -53,6 +62,8 @@ def decode_latex(text: str) -> str:
             letter = letter[1]
         return letter.lstrip("\\") + _ACCENTS[match.group(1)]
 
+    if "kern" in text or "skip" in text or "space" in text:
+        text = _HSPACE_RE.sub(" ", _KERN_RE.sub("", text))
     out = _ACCENT_RE.sub(accent, text)
     # Escaped braces are text, not grouping: park them on characters the text does not contain.
     opening = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in out)
@@ -76,6 +87,45 @@ def decode_latex(text: str) -> str:
     out = out.replace("~", " ").replace("$", "").replace("{", "").replace("}", "")
     out = out.replace(opening, "{").replace(closing, "}")
     return " ".join(unicodedata.normalize("NFC", out).split())
+
+
+# --- Macros -------------------------------------------------------------------------------------
+
+# A LaTeX command and an empty group that may end it ("\\apj{}"); not the second half of a "\\\\" line break.
+_MACRO_RE = re.compile(r"(?<!\\)\\([A-Za-z]+)(?:[ \t]*\{\})?")
+MAX_MACRO_PASSES = 4  # a macro whose text uses another macro: \\newcommand{\\jname}{\\apj}
+MAX_MACRO_GROWTH = 4096  # characters expansion may add to a value: a macro that names itself twice stops
+
+
+def expand_macros(value: str, field_name: str, macros: Mapping[str, str] | None = None) -> str:
+    """value with the zero-argument macros it uses replaced by their text, before decode_latex drops the rest.
+
+    The macros of the document that names the .bib (`\\newcommand{\\apjl}{ApJL}`, passed in `macros`) apply
+    to every field and take precedence; in a journal field (journal, journaltitle, booktitle, maintitle,
+    series) the AAS journal macros apply too (`\\apjl` -> The Astrophysical Journal Letters).
+    """
+    if "\\" not in value:
+        return value
+    journal = field_name in JOURNAL_FIELDS
+    if not macros and not journal:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if macros and name in macros:
+            return macros[name]
+        if journal and name in AAS_JOURNALS:
+            return AAS_JOURNALS[name]
+        return match.group(0)
+
+    limit = len(value) + MAX_MACRO_GROWTH
+    current = value
+    for _ in range(MAX_MACRO_PASSES):
+        expanded = _MACRO_RE.sub(replace, current)
+        if expanded == current or len(expanded) > limit:
+            break
+        current = expanded
+    return current
 
 
 # --- Names --------------------------------------------------------------------------------------
@@ -162,7 +212,7 @@ def parse_names(value: str) -> tuple[tuple[Author, ...], bool]:
 
 _YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
 _DOI_IN_TEXT_RE = re.compile(
-    r"(?:https?://(?:dx\.|www\.)?doi\.org/|doi:\s*)?" + DOI_START + r"10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+",
+    r"(?:" + DOI_RESOLVER + r"|doi:\s*)?" + DOI_START + r"10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+",
     re.IGNORECASE,
 )
 _CONTAINER_FIELDS = ("journal", "journaltitle", "booktitle", "maintitle")
@@ -177,6 +227,60 @@ def find_doi(text: str) -> str | None:
     return strip_trailing(match.group(0)) if match else None
 
 
+# A URL written without its scheme: a host name with a top-level domain, then a path, query or fragment
+# ("www.aldor.org/aldorug.pdf"). Labels cannot hold a dot, so the host splits one way only: linear time.
+_SCHEMELESS_URL_RE = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?::\d{1,5})?"
+    r"(?P<rest>[/?#][^\s<>\"{}|\\^`]*)?"
+)
+MAX_URL_CHARS = 2048  # longer text in a url field is not an address someone typed without its scheme
+
+
+# How LaTeX writes characters of a URL outside \\url: "\\_", "\\%", "{$\\sim$}", "\\~{}"; and \\verb+...+.
+_URL_ESCAPES = (("{$\\sim$}", "~"), ("$\\sim$", "~"), ("{\\textasciitilde}", "~"), ("\\textasciitilde{}", "~"),
+                ("\\~{ }", "~"), ("\\~{}", "~"), ("\\_", "_"), ("\\%", "%"), ("\\#", "#"), ("\\&", "&"))
+_VERB_RE = re.compile(r"\\verb\*?([^\sA-Za-z*])([^\n]{0,2000}?)\1")  # bounded: a lone \\verb costs 2,000 steps
+
+
+def unescape_url_text(value: str) -> str:
+    """A field's text with the LaTeX escapes people write inside URLs undone, so that the URL found in it
+    is the one a reader follows: "http://x.org/{$\\sim$}koster/a\\_b" -> "http://x.org/~koster/a_b"."""
+    if "\\" not in value:
+        return value
+    value = _VERB_RE.sub(lambda m: m.group(2), value)
+    for escaped, plain in _URL_ESCAPES:
+        value = value.replace(escaped, plain)
+    return value
+
+
+def schemeless_url(value: str) -> str | None:
+    """The URL a url field means when it is written without a scheme ("www.aldor.org/aldorug.pdf"), or None.
+
+    Only "www." names and host names followed by a path count: "paper.pdf" alone is a file name. The URL is
+    read as http://, as a browser falls back to it: a site that moved to https still answers there with a
+    redirect, while an http-only site would not answer https at all (a false "unreachable"); the link
+    checker then says whether https works, and KR212's fix writes https:// when it does.
+    """
+    text = value.strip()
+    if len(text) > MAX_URL_CHARS:
+        return None
+    if text[:1] == "{" and text[-1:] == "}":  # url = {{www.example.org/a.pdf}}
+        text = text[1:-1].strip()
+    match = _SCHEMELESS_URL_RE.fullmatch(text)
+    if match is None or not (text[:4].lower() == "www." or match.group("rest")):
+        return None
+    return "http://" + text
+
+
+def doi_in_url_field(value: str) -> str | None:
+    """The DOI a url field holds instead of a URL ("10.1145/123.456", "doi:10.1145/...", "dx.doi.org/10..."),
+    normalised, or None. A resolver URL with its scheme is a link, which the DOI rules judge (KR210)."""
+    text = value.strip()
+    if "://" in text or len(text) > MAX_URL_CHARS:
+        return None
+    return normalise_doi(text)
+
+
 def year_of(text: str | None) -> str | None:
     match = _YEAR_RE.search(text or "")
     return match.group(1) if match else None
@@ -187,7 +291,12 @@ def _field_value(value: object) -> str:
 
 
 def _reference(
-    entry: bib.Entry, path: str, lines: list[str], line_suppressions: dict[int, frozenset[str]]
+    entry: bib.Entry,
+    path: str,
+    lines: list[str],
+    line_suppressions: dict[int, frozenset[str]],
+    key: str,
+    macros: Mapping[str, str] | None = None,
 ) -> Reference:
     start = (entry.start_line or 0) + 1
     raw_fields: dict[str, str] = {}
@@ -197,7 +306,7 @@ def _reference(
         name = item.key.lower()
         value = _field_value(item.value)
         raw_fields[name] = value
-        fields[name] = decode_latex(value)
+        fields[name] = decode_latex(expand_macros(value, name, macros))
         field_lines[name] = (item.start_line or entry.start_line or 0) + 1
 
     names = raw_fields.get("author") or raw_fields.get("editor") or ""
@@ -210,16 +319,23 @@ def _reference(
         return None
 
     urls: list[str] = []
+    url_doi: str | None = None  # "url = {10.1145/123.456}": a DOI, not a link
     for name in _URL_FIELDS:
         value = raw_fields.get(name, "")
-        found = extract_urls(value)
+        found = extract_urls(unescape_url_text(value))
         if not found and name == "url" and value.strip():
-            found = [value.strip()]  # "www.fda.gov": kept so that the link rules can say it is malformed
+            url_doi = doi_in_url_field(value)
+            if url_doi is not None:
+                continue
+            # "www.aldor.org/x.pdf" is read as the http:// URL it means (KR212 reports the form); anything
+            # else is kept as written so that the link rules can say it is not a URL.
+            found = [schemeless_url(value) or value.strip()]
         urls.extend(u for u in found if u not in urls)
 
     doi = raw_fields.get("doi", "").strip() or None
     if doi is None:
-        doi = next((u for u in urls if is_doi_url(u)), None) or find_doi(raw_fields.get("note", ""))
+        doi = (next((u for u in urls if is_doi_url(u)), None) or (raw_fields["url"].strip() if url_doi else None)
+               or find_doi(raw_fields.get("note", "")))
     urls = [u for u in urls if not is_doi_url(u)]
 
     entry_type = entry.entry_type.lower()
@@ -232,7 +348,7 @@ def _reference(
     if IGNORE_FIELD in raw_fields:
         suppressed |= suppressions.parse_selectors(raw_fields[IGNORE_FIELD])
     return Reference(
-        location=Location(path, start, entry.key),
+        location=Location(path, start, key),
         type=entry_type,
         title=first("title"),
         authors=authors,
@@ -266,17 +382,21 @@ _COMMENT_RE = re.compile(r"^\s*%")
 
 
 def _blank_directives(text: str) -> str:
-    """text with every `% kratomref: ...` comment replaced by spaces of the same length.
+    """text with every `% kratomref: ...` comment, and every comment after a field or on a line of its own,
+    replaced by spaces of the same length.
 
-    BibTeX has no comments inside an entry, so bibtexparser would fail on one written after a
-    field; blanking keeps every line and column where it was.
+    BibTeX has no comments inside an entry, so bibtexparser would fail on one written after a field; biber,
+    which biblatex documents are processed with, accepts them (`date = {1723-21},  % spring`). Blanking keeps
+    every line and column where it was. A `%` inside a value (`{50% of}`, `\\%`) is left alone.
     """
-    if "kratomref" not in text:
+    if "%" not in text:
         return text
-    return _DIRECTIVE_COMMENT_RE.sub(lambda m: " " * len(m.group(0)), text)
+    return _COMMENT_AFTER_FIELD_RE.sub(lambda m: " " * len(m.group(0)),
+                                       _DIRECTIVE_COMMENT_RE.sub(lambda m: " " * len(m.group(0)), text))
 
 
 _DIRECTIVE_COMMENT_RE = re.compile(r"%[ \t]*kratomref:[^\n]*")
+_COMMENT_AFTER_FIELD_RE = re.compile(r"(?:(?<=,)|^)[ \t]*%[^\n]*", re.MULTILINE)
 
 
 def _suppressions(lines: list[str]) -> tuple[dict[int, frozenset[str]], dict[int, dict[str, int]]]:
@@ -338,32 +458,123 @@ def _failure_fix(block: bib.ParsingFailedBlock) -> str:
 
 _KEY_RE = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()]+)\s*,")
 
+# --- Entries without a key ----------------------------------------------------------------------
 
-def read(path: str, text: str) -> Document:
-    """Read a BibTeX/BibLaTeX file's text."""
+# An entry written without its key ("@Article{,", as JabRef writes the entries of some imports), at the start
+# of a line: where bibtexparser always starts a block. Comments, strings and preambles have no key.
+_KEYLESS_RE = re.compile(r"^([ \t]*@(?!(?:comment|string|preamble)\b)[A-Za-z]\w*[ \t]*[{(])(?=\s*,)",
+                         re.MULTILINE | re.IGNORECASE)
+KEYLESS_KEY_RE = re.compile(r"<no key, line (\d+)(?: \((\d+)\))?>")
+
+
+def keyless_key(line: int, nth: int = 1) -> str:
+    """The key kratomref gives an entry written without one: `<no key, line 721>`, from the line of its "@"
+    (`<no key, line 721 (2)>` for a second one on that line).
+
+    No BibTeX key can be this (a key ends at the first comma or space), so it never collides with a real
+    key, and it stays the same from run to run while the entry stays on its line.
+    """
+    return f"<no key, line {line}>" if nth == 1 else f"<no key, line {line} ({nth})>"
+
+
+def is_keyless(key: str | None) -> bool:
+    """True for the key keyless_key gives."""
+    return bool(key and KEYLESS_KEY_RE.fullmatch(key))
+
+
+def _mark_keyless(text: str, marker: str) -> str:
+    """text with a unique placeholder key (marker and a number) in every keyless entry, so that bibtexparser
+    reads each as an entry of its own instead of a duplicate of the first; lines stay where they were."""
+    if "," not in text or "@" not in text:
+        return text
+    count = 0
+
+    def mark(match: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f"{match.group(1)}{marker}{count}"
+
+    return _KEYLESS_RE.sub(mark, text)
+
+
+def _processed(entry: bib.Entry, library: Library) -> bib.Entry:
+    """An entry bibtexparser set aside (a duplicate's) as its parse stack leaves the others: @string names
+    resolved, enclosing braces and quotes removed."""
+    try:
+        alone = Library([*library.strings, entry])
+        for middleware in default_parse_stack(allow_inplace_modification=True):
+            alone = middleware.transform(alone)
+        processed = alone.entries
+    except Exception:  # the entry as split is still better than none
+        return entry
+    return processed[0] if len(processed) == 1 else entry
+
+
+def _no_key_problem(path: str, line: int, key: str, entry_type: str) -> Problem:
+    return Problem(
+        Location(path, line, key), "KR001",
+        "the entry has no key: no document can cite it",
+        f'add a unique citation key after "@{entry_type}{{" (for example the first author\'s surname and the year)',
+    )
+
+
+def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Document:
+    """Read a BibTeX/BibLaTeX file's text.
+
+    `macros`: zero-argument LaTeX macros the document that names this file defines (name without the
+    backslash -> its text, as `\\newcommand{\\apjl}{ApJL}` gives "apjl" -> "ApJL"); they are expanded in the
+    field values and take precedence over the AAS journal macros (kratomref.readers.journal_macros).
+    """
     parsed_text = _blank_directives(text)
-    library = bibtexparser.entrypoint.parse_string(parsed_text)
+    marker = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in parsed_text)
+    library = bibtexparser.entrypoint.parse_string(_mark_keyless(parsed_text, marker))
     lines = text.splitlines()
     line_suppressions, suppression_comments = _suppressions(lines)
     references: list[Reference] = []
     problems: list[Problem] = []
     key_lines: dict[str, int] = {}
+
+    keyless: set[str] = set()
+
+    def public(key: str | None, line: int) -> str | None:
+        """The key as kratomref reports it: a keyless entry's (marked or empty) becomes `<no key, line N>`."""
+        if key is None or not (key == "" or key.startswith(marker)):
+            return key
+        nth = 1
+        while keyless_key(line, nth) in keyless:
+            nth += 1
+        return keyless_key(line, nth)
+
+    def add(entry: bib.Entry, line: int) -> None:
+        key = public(entry.key, line) or ""
+        references.append(_reference(entry, path, lines, line_suppressions, key, macros))
+        if is_keyless(key):
+            keyless.add(key)
+            written = re.search(r"@\s*(\w+)", lines[line - 1] if line <= len(lines) else "")
+            problems.append(_no_key_problem(path, line, key, written.group(1) if written else entry.entry_type))
+
     for block in library.blocks:
         line = (block.start_line or 0) + 1
         if isinstance(block, bib.Entry):
-            references.append(_reference(block, path, lines, line_suppressions))
-            key_lines.setdefault(block.key, line)
-        elif isinstance(block, bib.ParsingFailedBlock):
-            usable = block.ignore_error_block
-            key_match = _KEY_RE.match((block.raw or "").lstrip())
-            key = getattr(block, "key", None) or (key_match.group(1) if key_match else None)
-            if isinstance(block, bib.DuplicateFieldKeyBlock | bib.MiddlewareErrorBlock) and isinstance(
-                usable, bib.Entry
-            ):
-                references.append(_reference(usable, path, lines, line_suppressions))
-            problems.append(
-                Problem(Location(path, line, key), "KR001", _failure_message(block, key_lines), _failure_fix(block))
-            )
+            add(block, line)
+            if block.key:
+                key_lines.setdefault(block.key, line)
+            continue
+        if not isinstance(block, bib.ParsingFailedBlock):
+            continue
+        usable = block.ignore_error_block
+        if isinstance(block, bib.DuplicateBlockKeyBlock) and block.key == "" and isinstance(usable, bib.Entry):
+            add(_processed(usable, library), line)  # a second keyless entry that was not marked: its own entry
+            continue
+        key_match = _KEY_RE.match((block.raw or "").lstrip())
+        key = public(getattr(block, "key", None) or (key_match.group(1) if key_match else None), line)
+        if isinstance(block, bib.DuplicateFieldKeyBlock | bib.MiddlewareErrorBlock) and isinstance(usable, bib.Entry):
+            if isinstance(block, bib.DuplicateFieldKeyBlock):
+                usable = _processed(usable, library)
+            add(usable, line)
+        problems.append(
+            Problem(Location(path, line, key), "KR001", _failure_message(block, key_lines), _failure_fix(block))
+        )
     return Document(
         path=path,
         format="bibtex",

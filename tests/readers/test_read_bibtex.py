@@ -228,14 +228,14 @@ def test_bibtex_names_are_parsed(names: str, authors: tuple[Author, ...], et_al:
         ("@misc{a, howpublished = {\\url{https://example.org/page}}}", None, ("https://example.org/page",)),
         ("@misc{a, note = {Available at https://x.org/a. doi:10.1000/abc}}", "doi:10.1000/abc", ("https://x.org/a",)),
         ("@misc{a, doi = {10.1000/Q}, url = {https://doi.org/10.1000/Q}}", "10.1000/Q", ()),
-        ("@misc{a, url = {www.fda.gov}}", None, ("www.fda.gov",)),
+        ("@misc{a, url = {www.fda.gov}}", None, ("http://www.fda.gov",)),
     ],
     ids=[
         "a DOI URL in the url field is the DOI, not a link",
         "a \\url in howpublished is a link",
         "a note gives both a link and a DOI",
         "the doi field wins and the DOI URL is not fetched",
-        "a url without a scheme is kept for the link rules to judge",
+        "a url without a scheme is read as the http:// URL it means (KR212 reports the form)",
     ],
 )
 def test_dois_and_links_are_found_where_people_write_them(
