@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import functools
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from kratomref.model import Document, Location, Problem
-from kratomref.readers import bibtex, csljson, docx, latex, pandoc, ris, text
+from kratomref.readers import bibtex, csljson, docx, intext, latex, pandoc, ris, text
 
 Reader = Callable[[str, str], Document]
 
@@ -228,8 +229,9 @@ def read_followed_text(path: str) -> tuple[str, str | None]:
     return decode(data)
 
 
-def _read_followed(path: str) -> Document:
-    """read() for a bibliography a document names: a regular file only (not a device or a pipe)."""
+def _read_followed(path: str, macros: Mapping[str, str] | None = None) -> Document:
+    """read() for a bibliography a document names: a regular file only (not a device or a pipe). macros: the
+    zero-argument macros the document defines, for a .bib's field values (`\\newcommand{\\apjl}{ApJL}`)."""
     try:
         regular = stat.S_ISREG(os.stat(path).st_mode)
     except FileNotFoundError:
@@ -238,11 +240,15 @@ def _read_followed(path: str) -> Document:
         raise InputError(f"{path}: cannot be opened ({exc.strerror or exc})") from None
     if not regular:
         raise InputError(f"{path}: not a regular file")
-    return read(path)
+    return read(path, macros=macros)
 
 
-def read(path: str, input_format: str | None = None) -> Document:
-    """Read one input file. Raises InputError only when the path cannot be opened."""
+def read(path: str, input_format: str | None = None, *, macros: Mapping[str, str] | None = None) -> Document:
+    """Read one input file. Raises InputError only when the path cannot be opened.
+
+    macros: LaTeX macros without arguments (name -> text) that a BibTeX file's values may use, defined by the
+    document that names the file.
+    """
     fmt = format_name(input_format) if input_format else None
     data, size = _open_bytes(path)
     if size > MAX_INPUT_BYTES:
@@ -260,7 +266,8 @@ def read(path: str, input_format: str | None = None) -> Document:
     if _binary(data):
         return _unreadable(path, fmt, "the file is binary, not text", "save the document as UTF-8 text")
     decoded, guessed = decode(data)
-    document = _guarded(FORMATS[fmt], path, decoded, fmt)
+    reader = functools.partial(bibtex.read, macros=macros) if macros and fmt == "bibtex" else FORMATS[fmt]
+    document = _guarded(reader, path, decoded, fmt)
     if guessed:
         problem = Problem(
             Location(path),
@@ -287,3 +294,29 @@ def _guarded(reader: Reader, path: str, decoded: str, fmt: str) -> Document:
 def expand(documents: list[Document]) -> list[Document]:
     """LaTeX and pandoc documents with the bibliographies they name read and linked (issue 9)."""
     return latex.expand(documents, _read_followed)
+
+
+def cited_entries_only(doc: Document) -> Document:
+    """A LaTeX or pandoc document with only the database entries it cites (and the entries they inherit
+    from through `crossref`/`xdata`): BibTeX and pandoc print only those, so the rest of a shared .bib is
+    none of this document's business. A document's own reference list (a thebibliography) is kept whole,
+    and so is every entry when the text cites nothing (one KR502 then names the whole list) or \\nocite{*}."""
+    databases = set(latex.database_files(doc))
+    if not databases or not doc.citations or doc.meta.get("nocite-all") == "1":
+        return doc
+    by_key = {ref.key: ref for ref in doc.references}
+    wanted = {c.resolved_key for c in doc.citations if c.resolved_key is not None}
+    for citation in doc.citations:  # the entry an undefined key most likely means stays, for KR501's "did you mean"
+        if citation.resolved_key is None and citation.style == "key":
+            wanted.add(intext.nearest_key(citation.target, list(by_key)) or citation.target)
+    pending = [key for key in wanted if key in by_key]
+    while pending:  # a cited entry's parents are printed with it
+        ref = by_key[pending.pop()]
+        for name in ("crossref", "xdata", "xref"):
+            for parent in ref.fields.get(name, "").split(","):
+                parent = parent.strip()
+                if parent in by_key and parent not in wanted:
+                    wanted.add(parent)
+                    pending.append(parent)
+    kept = tuple(ref for ref in doc.references if ref.location.file not in databases or ref.key in wanted)
+    return doc if len(kept) == len(doc.references) else dataclasses.replace(doc, references=kept)
