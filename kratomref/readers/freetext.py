@@ -53,7 +53,10 @@ _VANCOUVER_AUTHORS_RE = re.compile(
     r"^(?P<authors>(?:[A-Z][\w'’-]*(?:\s[\w'’-]+)*\s[A-Z]{1,3}(?:-[A-Z])?,\s*)*"
     r"[A-Z][\w'’-]*(?:\s[\w'’-]+)*\s[A-Z]{1,3}(?:-[A-Z])?(?:,?\s*et\s+al)?)\.\s+(?P<rest>.+)$"
 )
-_YEAR_RE = re.compile(r"\b((?:1[5-9]|20|21)\d\d)[a-z]?\b")
+# Not the first half of an arXiv identifier: "arXiv:1810.05687" gives no year.
+_YEAR_RE = re.compile(r"\b((?:1[5-9]|20|21)\d\d)[a-z]?\b(?!\.\d{4,5}\b)")
+# A year standing alone: not a page of a range ("1803-1831").
+_PLAIN_YEAR_RE = re.compile(r"(?<![-–—\d])\b((?:1[5-9]|20|21)\d\d)[a-z]?\b(?!\.\d{4,5}\b)(?!\s*[-–—]+\s*\d)")
 _PAGES = r"[A-Za-z]?\d+[A-Za-z]?(?:\s*[-–—]+\s*[A-Za-z]?\d+[A-Za-z]?)?"
 _APA_CONTAINER_RE = re.compile(
     rf"^(?P<container>.+?),\s*(?:vol\.\s*)?(?P<volume>\d+[A-Za-z]?)\s*(?:\((?P<issue>[^)]+)\))?"
@@ -257,6 +260,60 @@ def _infer_type(authors: tuple[Author, ...], found: _Source, doi: str | None, ur
     return "misc"
 
 
+# Lower-case words a name may hold: "Ludwig van Beethoven", "Aäron van den Oord", "Leonardo da Vinci".
+_PARTICLES = frozenset({"van", "von", "de", "der", "den", "la", "le", "du", "da", "di", "del", "della", "dos",
+                        "das", "al", "el", "bin", "ibn", "y", "zu", "ten", "ter"})
+# "Title" after names, or the text of a link in its place: "Jane Doe. [Title](…)" after its URL was taken out.
+_LINK_TITLE_RE = re.compile(r"\[(?P<text>[^\[\]]{2,500})\]\(\s*\)")
+_TRAILING_YEAR_RE = re.compile(r"[.,]?\s*\(?\b(?P<year>(?:1[5-9]|20|21)\d\d)[a-z]?\)?[.,]?$")
+
+
+def looks_like_names(text: str) -> bool:
+    """True for a list of personal or organisation names as a reference list writes them: "Richard S. Sutton
+    and Andrew G. Barto", "Goodfellow, Ian, et al.", "Ekin D. Cubuk & Barret Zoph et al.", "OpenAI"."""
+    text = re.sub(r"\bet\s+al\b\.?|\band\s+others\b", " ", text).strip(" .,;&")
+    if not text or re.search(r"[\d:()\[\]\"“”]", text):
+        return False
+    parts = [p.strip(" .") for p in re.split(r"[,;&]|\band\b", text) if p.strip(" .")]
+    if not parts or len(parts) > 100:
+        return False
+    for part in parts:
+        tokens = part.split()
+        if len(tokens) > 5:
+            return False
+        for token in tokens:
+            if token.lower().rstrip(".") in _PARTICLES:
+                continue
+            if not (token[0].isupper() and all(c.isalpha() or c in "'’-." for c in token)):
+                return False
+    return True
+
+
+def _names_before(prefix: str) -> tuple[str, str | None] | None:
+    """(names, year) when prefix is the names that open a citation, with its year when one closes them
+    ("Alireza Makhzani, Brendan Frey (2013)."), else None. Names end with "." or "," before the title."""
+    prefix = prefix.strip()
+    year = _TRAILING_YEAR_RE.search(prefix)
+    if year is not None:
+        names, found = prefix[: year.start()], year.group("year")
+    elif prefix.endswith((".", ",")):
+        names, found = prefix, None
+    else:
+        return None
+    return (names, found) if looks_like_names(names) else None
+
+
+def _quote_link_title(work: str) -> str:
+    """work with a link that stands where the title is ("Jane Doe. [Title](…)") written as a quoted title, so
+    that the names before it are read as the authors."""
+    link = _LINK_TITLE_RE.search(work)
+    if link is None or link.start() == 0 or _names_before(work[: link.start()]) is None:
+        return work
+    title = link.group("text").strip()
+    quoted = title if title[:1] in "\"“" and title[-1:] in "\"”" else f"“{title}”"
+    return work[: link.start()] + quoted + work[link.end() :]
+
+
 def _strip_markup(text: str) -> str:
     text = re.sub(r"!?\[([^\]]*)\]\(\s*\)", r"\1", text)  # [text]( ) after its URL was taken out
     text = re.sub(r"<\s*>|\[\s*\]|\(\s*\)", " ", text)
@@ -291,7 +348,7 @@ def parse_citation(
     work = _DOI_RE.sub(" ", work)
     online = bool(_ACCESS_RE.search(work))
     work = _ACCESS_RE.sub(" ", work)
-    work = _strip_markup(work)
+    work = _strip_markup(_quote_link_title(work))
     work = " ".join(work.split()).strip(" .,;")
 
     authors_text = ""
@@ -300,8 +357,13 @@ def parse_citation(
     apa = _APA_YEAR_RE.search(work)
     harvard = _HARVARD_RE.match(work)
     vancouver = _VANCOUVER_AUTHORS_RE.match(work)
+    opening_quote = re.search(r"[\"“]", work)
+    named = _names_before(work[: opening_quote.start()]) if opening_quote and opening_quote.start() > 0 else None
+    if named is not None and opening_quote is not None:
+        # Names, then a quoted title: "Richard S. Sutton and Andrew G. Barto. “Title.” 2017."
+        authors_text, year, rest = named[0], named[1], work[opening_quote.start() :]
     # "(2013)" right after the authors; a year in brackets after a title and journal is not APA.
-    if apa and len(sentences(work[: apa.start()])) <= 1:
+    elif apa and len(sentences(work[: apa.start()])) <= 1:
         authors_text, year, rest = work[: apa.start()], apa.group(1), work[apa.end() :]
     elif vancouver and not _YEAR_RE.match(vancouver.group("rest")):
         authors_text, rest = vancouver.group("authors"), vancouver.group("rest")
@@ -322,8 +384,10 @@ def parse_citation(
     undated = apa is not None and apa.group(2) is not None and authors_text == work[: apa.start()]
     if year is None and not undated:
         semicolon = re.search(r"\b((?:1[5-9]|20|21)\d\d)[a-z]?\s*;", remainder)
-        years = _YEAR_RE.findall(remainder) or _YEAR_RE.findall(work)
-        year = semicolon.group(1) if semicolon else (years[-1] if years else None)
+        bracketed = _APA_YEAR_RE.search(remainder)  # "Journal 11 (2010): 1803-1831": not the last page
+        years = _PLAIN_YEAR_RE.findall(remainder) or _PLAIN_YEAR_RE.findall(work)
+        year = (semicolon.group(1) if semicolon else bracketed.group(1) if bracketed and bracketed.group(1)
+                else years[-1] if years else None)
     entry_type = _infer_type(authors, found, doi, urls, online)
     container, publisher = found.container, found.publisher
     if entry_type == "book" and container and not publisher:

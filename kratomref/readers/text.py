@@ -1,13 +1,21 @@
-"""Article drafts in plain text or Markdown: the reference list under its heading, and the body around it."""
+"""Article drafts in plain text, Markdown or reStructuredText: the reference list under its heading, the body.
+
+The body the rules see has no code and no math (kratomref.readers.intext.mask_lines). A reStructuredText
+draft's footnotes and citations (`.. [1] …`, `.. [#note] …`, `.. [CIT2002] …`) under a reference heading are
+its references, tied to `[1]_`, `[#note]_`, `[#]_` and `[CIT2002]_`. Works cited by identifier
+(`[@doi:10.1/x]`, as Manubot writes) are references too (kratomref.readers.pandoc.identifier_references).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kratomref.model import Citation, Document, Location, Reference, TextLine
-from kratomref.readers import intext, suppressions
+from kratomref.readers import intext, pandoc, suppressions
 from kratomref.readers.freetext import parse_citation
 from kratomref.urls import find_urls
 
@@ -28,11 +36,15 @@ SECTION_RE = re.compile(
 _ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$")
 _SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)\s*$")
 _BOLD_RE = re.compile(r"^\s*(\*\*|__)(?P<text>[^*_].*?)\1\s*:?\s*$")
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _NUMBERED_RE = re.compile(r"^\s{0,3}(?:\[(\d+)\]|\((\d+)\)|(\d+)[.)])\s*(?=\S)")
 _BULLET_RE = re.compile(r"^\s{0,3}[-*+•‣◦]\s+(?=\S)")
 _COMMENT_RE = re.compile(r"<!--(.*?)-->")
-_CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
+# A reStructuredText footnote or citation: ".. [1] text", ".. [#note] text", ".. [#] text", ".. [CIT2002] text".
+_RST_TARGET_RE = re.compile(r"^(?P<indent> {0,3})\.\.\s+\[(?P<label>\d{1,4}|#[\w.:+-]{0,60}|\*"
+                            r"|[A-Za-z_][\w.:+-]{0,60})\](?:\s+(?P<text>\S.*)|\s*)$")
+# What gives a plain-text file away as reStructuredText: a footnote, a directive, a footnote reference.
+_RST_SIGN_RE = re.compile(r"^\.\.\s+(?:\[[^\]\n]+\]\s|[\w-]+::)|\[(?:\d+|#[\w-]*)\]_", re.MULTILINE)
+RST_EXTENSIONS = (".rst", ".rest")
 BOLD_LEVEL = 7  # a line that is all bold: weaker than any Markdown heading
 BARE_LEVEL = 8  # a bare "References" line
 
@@ -63,19 +75,25 @@ def _heading(lines: list[str], index: int) -> tuple[int, str, int] | None:
     return None
 
 
+# A reference heading that names more than the list: "References and FAQs", "Sources & further reading".
+_COMBINED_HEADING_RE = re.compile(
+    r"(?:\d+(?:\.\d+)*\.?\s+)?(?:references?|bibliography|works\s+cited|sources|citations)"
+    r"\s*(?:,|&|\band\b)\s*[\w'’ ,&-]{1,40}:?", re.IGNORECASE)
+
+
 def _is_reference_heading(text: str) -> bool:
-    return REFERENCE_HEADING_RE.fullmatch(re.sub(r"[*_]", "", text).strip()) is not None
+    plain = re.sub(r"[*_]", "", text).strip()
+    return REFERENCE_HEADING_RE.fullmatch(plain) is not None or _COMBINED_HEADING_RE.fullmatch(plain) is not None
 
 
 def _is_other_section(text: str) -> bool:
     return SECTION_RE.fullmatch(re.sub(r"[*_]", "", text).strip()) is not None and not _is_reference_heading(text)
 
 
-def _structure(lines: list[str]) -> tuple[list[tuple[int, int, int]], set[int]]:
-    """Reference sections as (heading line index, first content index, end index), and code-block lines."""
+def _structure(lines: list[str], masked: Sequence[str | None]) -> list[tuple[int, int, int]]:
+    """Reference sections as (heading line index, first content index, end index); a heading inside code
+    or math (masked None) is none."""
     headings: list[tuple[int, int, str, int]] = []  # (index, level, text, span)
-    code: set[int] = set()
-    fence: str | None = None
     front_matter = bool(lines) and lines[0].strip() == "---"
     index = 0
     while index < len(lines):
@@ -85,16 +103,7 @@ def _structure(lines: list[str]) -> tuple[list[tuple[int, int, int]], set[int]]:
                 front_matter = False
             index += 1
             continue
-        opening = _FENCE_RE.match(line)
-        if fence is not None:
-            code.add(index)
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
-                fence = None
-            index += 1
-            continue
-        if opening:
-            fence = opening.group(1)
-            code.add(index)
+        if masked[index] is None:
             index += 1
             continue
         heading = _heading(lines, index)
@@ -117,7 +126,7 @@ def _structure(lines: list[str]) -> tuple[list[tuple[int, int, int]], set[int]]:
                 break
         if not sections or index >= sections[-1][2]:
             sections.append((index, index + span, end))
-    return sections, code
+    return sections
 
 
 def _marker(line: str) -> tuple[int | None, str] | None:
@@ -170,6 +179,47 @@ def _split_items(lines: list[str], first: int, end: int) -> list[_Item]:
     # about the list, not an item of it.
     while len(items) > 1 and _is_note(items[-1]) and not all(_is_note(item) for item in items[:-1]):
         items.pop()
+    return items
+
+
+# What a reference has that an FAQ answer, a step or a tip has not. Strong: a link or DOI, a year in
+# parentheses or before a volume, a volume(issue), pages. Weak: a bare year, a venue in italics, a statute or
+# a case ("§ 7-108", "Granger v. Millbrook").
+_STRONG_SIGN_RE = re.compile(r"https?://|www\.|\bdoi:|\b10\.\d{4,9}/|\((?:1[5-9]|20)\d\d[a-z]?\)|\b(?:1[5-9]|20)\d\d;"
+                             r"|\b\d+\s?\(\d+\)|\bpp?\.\s?\d", re.IGNORECASE)
+_WEAK_SIGN_RE = re.compile(
+    r"\b(?:1[5-9]|20)[\dX?]{2}[a-z]?\b|n\.\s?d\.|\*[^*]+\*|\b_[^_]+_\b|§|\bU\.S\.C\.|\bC\.F\.R\."
+    r"|\b[A-Z][\w.'’-]+\s+v\.\s+[A-Z]|\bet\s+al\b|\b\d+\s*:\s*\d+|\b(?:journal|review|proceedings|press)\b"
+    r"|\bretrieved\b|\baccessed\b", re.IGNORECASE)
+# An author as references name one: "Smith J.", "Smith, J.", "Doe, J. A.", "Hassan Z, Singh D."
+_AUTHOR_SIGN_RE = re.compile(r"^[A-Z][\w'’-]+,?\s+(?:[A-Z]\.?\s?){1,3}(?:[,.&]|and\b)")
+# An FAQ item: a question opened by a question word ("**Can my landlord charge for repainting?**",
+# "How many long runs should I do?", "Q: ..."), not a title that happens to ask one.
+_QUESTION_RE = re.compile(
+    r"^(?:Q\s*\d*\s*[:.]|Question\b)|^(?:how|what|why|when|where|which|who|whom|whose|can|could|should|shall|is|are"
+    r"|do|does|did|will|would|may|might|must|has|have)\b[^?]{0,200}\?", re.IGNORECASE)
+
+
+def looks_like_reference(item: _Item) -> bool:
+    """True for a list item that reads as a reference: a link or DOI, a year in parentheses, a volume and
+    issue; or, when it is not an FAQ's question, a year, a venue in italics, a statute or a case. A step, a
+    tip, an answer has none of them."""
+    raw = " ".join(text.strip() for _, text in item.lines)
+    if _STRONG_SIGN_RE.search(raw):
+        return True
+    first = item.lines[0][1].strip().lstrip("*_ ")
+    if _QUESTION_RE.match(first):
+        return False
+    return _WEAK_SIGN_RE.search(raw) is not None or _AUTHOR_SIGN_RE.match(first) is not None
+
+
+def reference_items(items: list[_Item]) -> list[_Item]:
+    """The items of a list under a reference heading that are references: the list ends where its items stop
+    looking like references (an FAQ numbered on from the references), and a list none of whose first items is
+    a reference (FAQs, steps, tips under a "Sources" heading) is no reference list at all."""
+    for position, item in enumerate(items):
+        if not looks_like_reference(item):
+            return items[:position]
     return items
 
 
@@ -226,13 +276,14 @@ def _suppressions(lines: list[str]) -> tuple[dict[int, frozenset[str]], dict[int
     return found, origins
 
 
-def _body_links(path: str, lines: list[str], indexes: list[int], code: set[int]) -> list[tuple[Location, str]]:
+def _body_links(path: str, masked: Sequence[str | None], indexes: list[int]) -> list[tuple[Location, str]]:
+    """The URLs of the body's prose: not those in code or math (examples, not links to check, as lychee
+    does by default)."""
     links: list[tuple[Location, str]] = []
     for index in indexes:
-        if index in code or "://" not in lines[index]:
+        line = masked[index]
+        if line is None or "://" not in line:
             continue
-        # URLs inside `code spans` are examples, not links to check (as lychee does by default).
-        line = _CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), lines[index])
         for offset, url in find_urls(line):
             links.append((Location(path, index + 1, None, offset + 1), url))
     return links
@@ -254,31 +305,154 @@ def _reference(path: str, item: _Item, key: str, line_suppressions: dict[int, fr
     return dataclasses.replace(reference, field_lines=field_lines)
 
 
-def read_draft(path: str, text: str, fmt: str) -> Document:
-    """Read a draft: references from its reference list(s), every other non-blank line as body."""
-    lines = text.splitlines()
-    sections, code = _structure(lines)
-    line_suppressions, suppression_comments = _suppressions(lines)
-    references: list[Reference] = []
-    in_items: set[int] = set()
+@dataclass
+class _Footnote:
+    """A reStructuredText footnote or citation: its label and its lines (the first without ".. [label]")."""
+
+    label: str
+    lines: list[tuple[int, str]]
+
+
+def is_rst(path: str, text: str, fmt: str) -> bool:
+    """True for reStructuredText: by its extension, or a plain-text file with rst footnotes or directives."""
+    extension = os.path.splitext(path)[1].lower()
+    return extension in RST_EXTENSIONS or (fmt == "text" and _RST_SIGN_RE.search(text) is not None)
+
+
+def _footnotes(lines: list[str], masked: Sequence[str | None]) -> list[_Footnote]:
+    """Every footnote and citation of a reStructuredText text, with its indented continuation lines."""
+    found: list[_Footnote] = []
+    current: _Footnote | None = None
+    indent = 0
+    for index, line in enumerate(lines):
+        if masked[index] is None:
+            current = None
+            continue
+        target = _RST_TARGET_RE.match(_without_comments(line))
+        if target:
+            current = _Footnote(target.group("label"), [(index, target.group("text") or "")])
+            indent = len(target.group("indent"))
+            found.append(current)
+            continue
+        if current is None:
+            continue
+        if line.strip() and len(line) - len(line.lstrip()) > indent:
+            current.lines.append((index, line))
+        elif line.strip():
+            current = None
+    return found
+
+
+@dataclass
+class _RstNotes:
+    """How a reStructuredText text's footnote references are tied: label -> key (None: a note, not a
+    reference), and the keys of the anonymous auto-numbered ([#]) and symbol ([*]) footnotes in order."""
+
+    labels: dict[str, str | None] = field(default_factory=dict)
+    anonymous: dict[str, list[str | None]] = field(default_factory=lambda: {"#": [], "*": []})
+
+
+def _rst_items(footnotes: list[_Footnote], sections: list[tuple[int, int, int]]) -> tuple[list[tuple[str, _Item]],
+                                                                                           _RstNotes]:
+    """(key, item) of the footnotes that are references, and how references in the text tie to them.
+
+    A footnote under a reference heading, and a citation ([CIT2002]) anywhere, is a reference; another
+    footnote is a note. Keys follow the number docutils prints: [1] is ref-1, an auto-numbered footnote
+    takes the next number no footnote has, a citation or symbol the next one after all of them.
+    """
+    manual = {int(f.label) for f in footnotes if f.label.isdigit()}
+    numbers: list[int] = []
+    taken = set(manual)
+    next_auto = 1
+    for footnote in footnotes:
+        if footnote.label.isdigit():
+            numbers.append(int(footnote.label))
+            continue
+        if footnote.label.startswith("#"):
+            while next_auto in taken:
+                next_auto += 1
+            taken.add(next_auto)
+            numbers.append(next_auto)
+            continue
+        numbers.append(0)  # numbered below, after every footnote
+    after = max(taken, default=0)
+    for position, number in enumerate(numbers):
+        if number == 0:
+            after += 1
+            numbers[position] = after
+    notes = _RstNotes()
+    items: list[tuple[str, _Item]] = []
+    for footnote, number in zip(footnotes, numbers, strict=True):
+        first = footnote.lines[0][0]
+        citation = not (footnote.label.isdigit() or footnote.label[0] in "#*")
+        reference = citation or any(start <= first < end for _, start, end in sections)
+        key = f"ref-{number}" if reference else None
+        if footnote.label in ("#", "*"):
+            notes.anonymous[footnote.label].append(key)
+        else:
+            notes.labels.setdefault(footnote.label, key)
+        if key is not None:
+            items.append((key, _Item(number, footnote.lines)))
+    return items, notes
+
+
+def _list_items(lines: list[str], sections: list[tuple[int, int, int]]) -> list[tuple[str, _Item]]:
+    """(key, item) of every item of the reference lists: "ref-N" after its written number or its place."""
+    found: list[tuple[str, _Item]] = []
     keys: set[str] = set()
     for _heading_index, first, end in sections:
-        items = _split_items(lines, first, end)
-        for position, item in enumerate(items, start=1):
+        for position, item in enumerate(reference_items(_split_items(lines, first, end)), start=1):
             number = item.number if item.number is not None else position
             key = f"ref-{number}"
             if key in keys:  # a second list numbered from 1 again
-                key = f"ref-{len(references) + 1}"
+                key = f"ref-{len(found) + 1}"
                 while key in keys:
                     key += "'"
             keys.add(key)
-            in_items.update(index for index, _ in item.lines)
-            references.append(_reference(path, item, key, line_suppressions))
-    body_indexes = [i for i, line in enumerate(lines) if i not in in_items and line.strip()]
-    body = tuple(TextLine(path, i + 1, lines[i]) for i in body_indexes)
-    body_links = tuple(_body_links(path, lines, body_indexes, code))
+            found.append((key, item))
+    return found
+
+
+def read_draft(path: str, text: str, fmt: str) -> Document:
+    """Read a draft: references from its reference list(s), every other non-blank line as body."""
+    lines = text.splitlines()
+    rst = is_rst(path, text, fmt)
+    masked = intext.mask_lines(lines, rst=rst)
+    sections = _structure(lines, masked)
+    line_suppressions, suppression_comments = _suppressions(lines)
+    notes: _RstNotes | None = None
+    items: list[tuple[str, _Item]] = []
+    if rst:
+        footnotes = _footnotes(lines, masked)
+        items, notes = _rst_items(footnotes, sections)
+        with_footnotes = {index for index, start, end in sections
+                          if any(start <= f.lines[0][0] < end for f in footnotes)}
+        # A reference section written as a plain list rather than as footnotes is read as one.
+        keys = {key for key, _ in items}
+        for key, item in _list_items(lines, [s for s in sections if s[0] not in with_footnotes]):
+            while key in keys:  # a list numbered like the footnotes
+                key += "'"
+            keys.add(key)
+            items.append((key, item))
+        items.sort(key=lambda pair: pair[1].lines[0][0])
+    else:
+        items = _list_items(lines, sections)
+    references = [_reference(path, item, key, line_suppressions) for key, item in items]
+    in_items = {index for _, item in items for index, _ in item.lines}
+    body_indexes = [i for i, line in enumerate(masked) if i not in in_items and line is not None and line.strip()]
+    body = tuple(TextLine(path, i + 1, masked[i] or "") for i in body_indexes)
+    body_links = tuple(_body_links(path, masked, body_indexes))
     # In-text citations (issue 9) are filled here, from `body` and `references`.
-    citations: tuple[Citation, ...] = intext.find_citations(body, references)
+    citations: tuple[Citation, ...] = intext.find_citations(
+        body, references, rst_labels=notes.labels if notes else None, rst_anonymous=notes.anonymous if notes else None)
+    # Works cited by identifier ([@doi:…]) are references of the draft, each tied to its citations.
+    cited, by_identifier = pandoc.identifier_references(body)
+    if cited:
+        if not references:  # no numbered list: "10<sup>60</sup>" or "[3]" is not a citation of one
+            citations = tuple(c for c in citations if c.style != "numeric")
+        references += cited
+        citations = tuple(sorted((*citations, *by_identifier),
+                                 key=lambda c: (c.location.line or 0, c.location.column or 0)))
     return Document(
         path=path,
         format=fmt,
