@@ -15,14 +15,14 @@ from pathlib import Path
 
 from kratomref.model import Document, TextLine
 from kratomref.options import Options
-from kratomref.rules import Context, citations
+from kratomref.rules import Context, claims
 
 DEFAULT = Path(__file__).parent / "data" / "claims.jsonl"
 
 
 def flagged(text: str) -> set[str]:
     doc = Document("sentence.md", "markdown", body=(TextLine("sentence.md", 1, text),))
-    return {f.rule.code for f in citations.judge_document(doc, {}, Context(Options()))}
+    return {f.rule.code for f in claims.judge_document(doc, {}, Context(Options()))}
 
 
 def score(rows: list[dict[str, object]], show: bool) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from kratomref.model import Document, Evidence, Finding, Reference, Rule
 from kratomref.options import Options
 from kratomref.rules import citations as citation_rules
+from kratomref.rules import claims as claim_rules
 from kratomref.rules import crossref as crossref_rules
 from kratomref.rules import entries as entry_rules
 from kratomref.rules import input as input_rules
@@ -31,6 +32,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     crossref_rules,
     link_rules,
     citation_rules,
+    claim_rules,
     suppression_rules,
 )
 

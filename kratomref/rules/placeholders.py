@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from kratomref.model import Document, Evidence, Finding, Location, Reference, Rule, Severity, TextLine
+from kratomref.readers.intext import code_lines, mask_inline
 from kratomref.urls import find_urls
 
 if TYPE_CHECKING:
@@ -71,9 +73,12 @@ PLACEHOLDER_NAME = Rule(
     Severity.WARNING,
     "A stock or invented name stands for a source, an author or an expert.",
     """What it does
-  Reports names that stand in for a real one: John Doe, Jane Doe (and "Doe, J." in an author list),
-  "Dr. X", "Professor Y", "A. N. Other", "Author Name", "Firstname Lastname", "[Name]", and Lorem ipsum
-  filler text. Real names that merely begin the same way (Jane Austen, Dr. Xavier) are not reported.
+  Reports names that stand in for a real one: John Doe, Jane Doe (and "Doe, J." in an author list), Joe
+  Bloggs, Max Mustermann, Fred Nurk, Joe Schmo, "Dr. X", "Professor Y", "A. N. Other", "Author Name",
+  "Firstname Lastname", "[Name]", and Lorem ipsum filler text; John Smith and Jane Smith when presented
+  as an expert ("Dr. John Smith", "Jane Smith, a senior recruiter, says: “...”"), whatever the form of the
+  quotation. Real names that merely begin the same way (Jane Austen, Dr. Xavier), a court's pseudonym
+  ("Jane Doe v. Roe", "In re John Doe") and a John Smith who is not quoted as an expert are not reported.
 
 Why it matters
   A quote from "Dr. X" or a study by "Jane Doe" cannot be checked: it is a template nobody filled in, or
@@ -95,8 +100,20 @@ DRAFTING_NOTE = Rule(
     """What it does
   Reports notes written for the author rather than the reader: "remember to update the statistics",
   "[for illustrative purposes only]", "(hypothetical example)", "replace with actual data", "note to
-  self", "verify these links", "[add source here]", "do not publish". Ordinary advice to readers
-  ("remember to update your software", "consider a hypothetical example") is left alone.
+  self", "verify these links", "[add source here]", "[Insert statistic here]", "do not publish".
+  Reports an assistant's leftovers, with a message saying it reads as an assistant's note to the writer:
+  "Certainly! Here's...", "Here's a draft of...", "Here is a revised version", "As an AI language model",
+  "I hope this helps", "Let me know if you'd like...", "Feel free to adjust ... to match your audience",
+  "You can expand this section...", "This article is about 800 words", "Creating a meta title and
+  FAQs requires...", "(Add a helpline relevant to the reader's country here.)", "Please note that the
+  references below should be checked before this goes live", "Note: always ensure that the links provided
+  are from reputable sources". A sentence announcing invented material ("Below are hypothetical examples
+  that...", "Below is a sample bibliography", "Below is an example of how doctors might advise...", "The
+  following case studies are fictional") is reported once, and its message names what it covers up to
+  the next heading ("the 2 quotes and 2 case studies that follow"): illustrative material that must not
+  be published as evidence. Ordinary advice to readers ("remember to update your software", "consider a
+  hypothetical example", "Note: prices change; check the operator's site", "Here's how to...", "feel free
+  to adjust the recipe to your taste", "Below is an example configuration file") is left alone.
 
 Why it matters
   A note to self that reaches readers is embarrassing; one that says the example is hypothetical or
@@ -104,6 +121,7 @@ Why it matters
 
 Example
   A 2019 survey found that 40% of users... [hypothetical example - replace with actual data]
+  I hope this helps! Let me know if you'd like a meta description.
 
 How to fix
   Do what the note asks, then delete it.""",
@@ -118,6 +136,9 @@ SUGGESTIONS = {  # by Placeholder.kind
     "link": "replace it with the address of the specific page you mean",
     "name": "name the real person or organisation and cite where they said it",
     "note": "do what the note asks, then delete it",
+    "assistant": "delete it: it was written to the person who asked for the text, not to its readers",
+    "announcement": "delete the announcement, and the invented quotes, cases or sources it introduces, or replace them"
+                    " with real, cited ones",
 }
 
 
@@ -128,7 +149,7 @@ class Placeholder(NamedTuple):
     text: str
     start: int
     end: int
-    kind: str  # "citation", "marker", "template", "link", "name", "note": what stands in for what
+    kind: str  # "citation", "marker", "template", "link", "name", "note", "assistant", "announcement"
 
 
 @dataclass(frozen=True)
@@ -144,10 +165,13 @@ class _Pattern:
 _SMALL_WORDS = frozenset({"of", "and", "the", "for", "in", "on", "to", "a", "an", "&", "with", "by"})
 
 
+_ACRONYM_WINDOW = 300  # characters before "(ABC)" that hold its 12 spelt-out words (a long line stays linear)
+
+
 def _defines_acronym(text: str, start: int, end: int, acronym: str) -> bool:
     """True when text[start:end] is "(ABC)" (or "ABC" inside brackets) right after words whose initials
     spell ABC: "tick-borne disease (TBD)", "uniform resource locator (URL)"."""
-    before = text[:start].rstrip()
+    before = text[max(0, start - _ACRONYM_WINDOW) : start].rstrip()
     if not before.endswith("(") and not text[start:end].startswith("("):
         return False
     before = before.rstrip("( ")
@@ -222,7 +246,10 @@ _NOTE_CONTEXT_RE = re.compile(
     r"|headings?|drafts?|articles?|posts?|facts?|claims?|examples?|footnotes?|dois?)\b"
     r"|\b(?:the|all\s+the|all)\s+(?:\w+\s+)?(?:links|urls|references|citations|refs|stats|statistics|sections?"
     r"|paragraphs?|captions?|headings?|draft|bibliography|footnotes|dois)\b"
-    r"|\bbefore\s+(?:we\s+|you\s+)?(?:publish\w*|going\s+live|it\s+goes\s+live)\b",
+    r"|\bbefore\s+(?:we\s+|you\s+)?(?:publish\w*|going\s+live|it\s+goes\s+live)\b"
+    # "update the placeholders with actual research links", "the laws of the reader's jurisdiction"
+    r"|\bplaceholders?\b|\bactual\s+(?:[\w-]+\s+)?(?:links?|urls?|sources?|references?|citations?|data|figures"
+    r"|numbers|statistics|studies|research|quotes?)\b|\bthe\s+(?:reader|client)(?:'s|’s|s)?\b|\btarget\s+audience\b",
     re.IGNORECASE,
 )
 
@@ -271,6 +298,80 @@ def _source_question_ok(text: str, match: re.Match[str], defined: frozenset[str]
     return bool(re.search(r"(?:^|[.!?:;\-–—]\s*|\s[-–—]\s*)$", before))
 
 
+_NEAR = 20  # characters around a name that hold its title or "v." (a long line stays linear)
+_SENTENCE = 300  # characters around a match that hold its sentence
+
+
+def _not_a_case_name(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    """"Jane Doe v. Roe", "Doe v. Bolton", "In re John Doe": a court's pseudonym for a real party."""
+    before = text[max(0, match.start() - _NEAR) : match.start()]
+    return not (re.match(r"\s*,?\s+v(?:s)?\.?\s", text[match.end() : match.end() + _NEAR])
+                or re.search(r"\bv(?:s)?\.?\s+$|\b[Ii]n\s+re\s+$", before))
+
+
+# How an invented expert is presented: "Dr. John Smith", "John Smith, a licensed plumber, says: “...”".
+_EXPERT_TITLE_RE = re.compile(r"\b(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mx)\.?\s+$")
+_EXPERT_AFTER_RE = re.compile(
+    r"(?:\s*,\s*[^,:“\"\n]{2,80})?\s*:(?:\*\*|__)?\s*[“\"]"  # a label and a colon before the quotation
+    r"|\s*,\s*(?:a|an|the|our|senior|chief|head|lead|certified|licensed|registered|board-certified|PhD|MD|RN|CEO"
+    r"|\d{1,3})\b")
+_SPEECH_RE = re.compile(r"[“”\"]|\b(?:says|said|explains|explained|notes|noted|told|recommends|advises|warns|adds)\b")
+
+
+def _stock_expert(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    """"John Smith" and "Jane Smith" are real people's names too: a stock name only when presented as an
+    expert: with a title, as the label of a quotation, or with a role and a quotation or "says"."""
+    if _EXPERT_TITLE_RE.search(text[max(0, match.start() - _NEAR) : match.start()]):
+        return True
+    after = _EXPERT_AFTER_RE.match(text, match.end())
+    around = text[max(0, match.start() - _SENTENCE) : match.end() + _SENTENCE]
+    return after is not None and (after.group(0).rstrip().endswith(("“", '"')) or bool(_SPEECH_RE.search(around)))
+
+
+def _writer_context(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    """An offer or instruction about the text itself ("this section", "the client", "your audience"), not
+    advice to the reader ("feel free to adjust the recipe to your taste")."""
+    sentence = re.split(r"(?<=[.!?])\s", text[match.start() : match.start() + _SENTENCE], maxsplit=1)[0]
+    return _WRITER_CONTEXT_RE.search(sentence) is not None
+
+
+def _announced_text(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    """"Here is a revised version" is an assistant's; "here is a story" needs a word that it was asked for."""
+    if re.search(r"\b(?:draft|version|rewrite|revision|revised|rewritten|updated)\b", match.group(0), re.IGNORECASE):
+        return True
+    sentence = re.split(r"(?<=[.!?])\s", text[match.start() : match.start() + _SENTENCE], maxsplit=1)[0]
+    return _ASKED_FOR_RE.search(sentence) is not None or bool(
+        re.match(r"\W*(?:certainly|sure|of\s+course|absolutely)\b", text, re.IGNORECASE))
+
+
+def _about_the_text(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
+    """"the references below should be checked ... before this goes live": about this text's sources."""
+    window = text[max(0, match.start() - _SENTENCE) : match.end() + _SENTENCE]
+    at = match.start() - max(0, match.start() - _SENTENCE)
+    begin = max((m.end() for m in re.finditer(r"[.!?]\s", window[:at])), default=0)
+    end = next((m.start() + 1 for m in re.finditer(r"[.!?](?:\s|$)", window[at + len(match.group(0)) :])), None)
+    here = window[begin : len(window) if end is None else at + len(match.group(0)) + end]
+    return _SOURCES_OF_THE_TEXT_RE.search(here) is not None
+
+
+# "your audience", "the client", "this section": the text is the object, its writer the one addressed.
+_WRITER_CONTEXT_RE = re.compile(
+    r"\byour\s+(?:audience|readers|readership|brand|blog|website|site|publication|client|voice|editor)\b"
+    r"|\bthe\s+(?:client|target\s+audience|reader(?:'s|’s|s)?)\b|\btarget\s+audience\b"
+    r"|\b(?:this|the)\s+(?:section|article|post|draft|piece|outline|intro|introduction|conclusion|text|content|tone"
+    r"|wording|headings?|examples?)\b", re.IGNORECASE)
+_ASKED_FOR_RE = re.compile(
+    r"\byou\s+(?:requested|asked|wanted|can\s+(?:publish|use|post|adapt))\b|\byour\s+(?:prompt|request|brief"
+    r"|instructions|outline|notes)\b|\bSEO\b|\bas\s+(?:requested|you\s+asked)\b", re.IGNORECASE)
+# What marks a sentence about this text's own sources: where they are, or when they must be checked by.
+_SOURCES_OF_THE_TEXT_RE = re.compile(
+    r"\b(?:above|below|listed|provided|cited|in\s+this\s+(?:article|post|piece|draft|text|guide))\b"
+    r"|\bbefore\s+(?:publication|publishing|going\s+live|(?:this|it)\s+goes\s+live|you\s+publish)\b"
+    r"|\b(?:primary|original)\s+(?:sources|publications|documents)\b"
+    r"|\bactual\s+(?:documents|links|urls|sources|references|citations|studies|papers|data|figures|statistics)\b",
+    re.IGNORECASE)
+
+
 # --- the patterns ---------------------------------------------------------------------------------
 
 _CITE_NOUN = r"(?:citations?|references?|refs?|sources?|cites?|cit\.)"
@@ -306,7 +407,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _P(PLACEHOLDER_TEXT, "citation", re.compile(r"\b(?:REFERENCE|SOURCE|REF)S?\s+NEEDED\b")),
     _P(PLACEHOLDER_TEXT, "citation", re.compile(
         r"\[\s*(?:" + _CITE_NOUN + r"|cite\s+this|cite\s+source|add\s+(?:a\s+)?" + _CITE_NOUN + r"|ref#?|\d*\?+)\s*\]"
-        r"|\[\s*(?:citation|reference|ref|cite)[:\s]+(?:tbd|tbc|tk|todo|xxx|\?+)\s*\]", re.IGNORECASE)),
+        r"|\[\s*(?:citation|reference|ref|cite)[:\s]+(?:tbd|tbc|tk|todo|xxx|\?+)\s*\]", re.IGNORECASE),
+       _not_a_markdown_link),  # "[reference](https://...)" is a link whose text is a common word
     _P(PLACEHOLDER_TEXT, "citation", re.compile(
         r"[\[(]\s*" + _CITE_NOUN + r"\s*\?+\s*[\])]|\b(?:source|citation|reference)s?\s*\?+(?![\w?])",
         re.IGNORECASE), _source_question_ok),
@@ -336,7 +438,11 @@ PATTERNS: tuple[_Pattern, ...] = (
     # --- KR103: names ---
     _P(PLACEHOLDER_NAME, "name", re.compile(
         r"\b(?:John|Jane|J\.|Baby|Richard|Mary)\s+(?:Q\.\s+)?Doe\b|\bDoe,\s*(?:John|Jane|J\.?)(?![\w])"
-        r"|\bDoe\s+J\b|\bJo(?:e|hn)\s+Bloggs\b|\bJohn\s+Q\.?\s+Public\b|\bA\.\s?N\.\s?Other\b")),
+        r"|\bDoe\s+J\b|\b(?:Jo(?:e|hn)|Jane)\s+Bloggs\b|\bJohn\s+Q\.?\s+Public\b|\bA\.\s?N\.\s?Other\b"
+        r"|\b(?:Max|Erika)\s+Mustermann\b|\bFred\s+Nurk\b|\bJoe\s+Schmoe?\b|\bJoe\s+Sixpack\b"),
+       _not_a_case_name),
+    # the commonest English name, when an invented expert wears it
+    _P(PLACEHOLDER_NAME, "name", re.compile(r"\b(?:John|Jane)\s+Smith\b"), _stock_expert),
     _P(PLACEHOLDER_NAME, "name", re.compile(
         r"\b(?:Dr|Mr|Mrs|Ms|Prof|Professor|Doctor)\.?\s+(?:X{1,3}|Y|Z|XYZ|ABC|So-and-So|\[[^\]\n]{1,30}\])"
         r"(?![\w'’-])(?!\.?\s+[A-Z][a-z])")),
@@ -344,7 +450,8 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"\b(?:Author(?:'s)?\s+Name|AUTHOR\s+NAME|Firstname\s+Lastname|First\s?[Nn]ame\s+Last\s?[Nn]ame|First\s+Last"
         r"|Name\s+Surname|Your\s+Name|Expert\s+Name|Lastname,\s*(?:Firstname|F\.)|Surname,\s*(?:Initials|Forename|F\.))\b")),
     _P(PLACEHOLDER_NAME, "name", re.compile(
-        r"\[\s*(?:name|author|author\s+name|expert|expert\s+name|surname|first\s+name|last\s+name)\s*\]",
+        # not after a word or a bracket: "cls.__dict__[name]", "row[author]" index a value
+        r"(?<![\w\])])\[\s*(?:name|author|author\s+name|expert|expert\s+name|surname|first\s+name|last\s+name)\s*\]",
         re.IGNORECASE), _not_a_markdown_link),
     _P(PLACEHOLDER_NAME, "name", re.compile(r"\blorem\s+ipsum\b|\bdolor\s+sit\s+amet\b", re.IGNORECASE)),
     # --- KR104: notes to the writer ---
@@ -375,6 +482,68 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"(?:real|actual|final|correct|proper|right|missing|link|url|source|reference|citation|quote|statistic|data"
         r"|figure|number|image|text)\b)"
         r"|\[\s*placeholder[^\]\n]{0,60}\]|\bdummy\s+(?:text|data|link|url|reference|citation)\b", re.IGNORECASE)),
+    # --- KR104: what an assistant wrote to the person who asked, not to the reader ---
+    _P(DRAFTING_NOTE, "assistant", re.compile(
+        r"\bas\s+an\s+AI(?:\s+(?:language\s+)?model|\s+assistant)?\b|\bas\s+a\s+(?:large\s+)?language\s+model\b"
+        r"|\bI(?:'m|’m|\s+am)\s+an\s+AI\b|\bmy\s+(?:knowledge\s+cut-?off|training\s+data)\b"
+        r"|\bI\s+(?:cannot|can't|can’t|don't|don’t|do\s+not)\s+(?:browse|access)\s+(?:the\s+internet|the\s+web"
+        r"|real-time|external)"
+        r"|\bI\s+hope\s+(?:this|that)\s+(?:helps|was\s+helpful|is\s+helpful|meets|works\s+for\s+you|fits)\b"
+        r"|\bI\s+hope\s+you\s+(?:enjoy|like|find)\s+(?:the|this|my)\s+(?:story|draft|poem|essay|article|post|piece"
+        r"|version|rewrite|outline)\b"
+        r"|\blet\s+me\s+know\s+if\s+(?:you(?:'d|’d|\s+would)\s+like|you\s+(?:want|need)\s+me\s+to"
+        r"|there(?:'s|’s|\s+is)\s+anything\s+else|you\s+have\s+any\s+(?:other\s+)?(?:changes|edits|revisions"
+        r"|adjustments|feedback))"
+        r"|^\W*(?:certainly|sure|of\s+course|absolutely)[!,.]\s+(?:here(?:'s|’s|\s+is|\s+are)|below\s+(?:is|are))"
+        r"|\b(?:this|the)\s+(?:article|post|piece|draft|essay|blog\s+post|text|story)\s+is\s+(?:approximately|about"
+        r"|around|roughly|exactly|just\s+(?:over|under)|under|over)?\s*\d[\d,]*\s+words\b|\bword\s+count\s*:\s*\d"
+        r"|\b(?:creating|writing|crafting|generating|drafting|producing)\s+(?:a|an|the)\s+(?:[\w-]+,?\s+){0,4}?"
+        r"(?:meta\s+titles?|meta\s+descriptions?|FAQs?|articles?|blog\s+posts?|posts?|essays?|bibliograph(?:y|ies)"
+        r"|reference\s+lists?|content|outlines?|summar(?:y|ies)|captions?|headlines?)\b[^.!?\n]{0,80}?"
+        r"\b(?:requires|involves|would\s+require|needs)\b", re.IGNORECASE)),
+    _P(DRAFTING_NOTE, "assistant", re.compile(
+        r"\bhere(?:'s|’s|\s+is|\s+are)\s+(?:a|an|the|your|my)\s+(?:[\w-]+,?\s+){0,4}?(?:draft|version|rewrite"
+        r"|revision|article|blog\s+post|post|essay|story|outline|summary|piece|copy|meta\s+description|meta\s+title"
+        r"|bibliography|reference\s+list)\b", re.IGNORECASE), _announced_text),
+    _P(DRAFTING_NOTE, "assistant", re.compile(
+        r"\bfeel\s+free\s+to\s+(?:adjust|modify|customi[sz]e|tweak|edit|tailor|rewrite|rephrase|shorten|expand"
+        r"|change|adapt|use)\b"
+        r"|\byou\s+(?:can|could|may|might)\s+(?:also\s+)?(?:want\s+to\s+)?(?:expand|add|include|insert|replace"
+        r"|adjust|tailor|customi[sz]e|modify|rewrite|shorten|lengthen|update)\b", re.IGNORECASE), _writer_context),
+    # "Please note that the references below should be checked against the original publications"
+    _P(DRAFTING_NOTE, "assistant", re.compile(
+        r"\b(?:links?|urls?|sources?|references?|citations?|statistics|stats|figures|numbers|dates|studies|documents"
+        r"|quotes?|quotations|facts|data)\b[^.!?\n]{0,120}?\b(?:should|must|would\s+need\s+to|will\s+need\s+to"
+        r"|need\s+to|needs\s+to|have\s+to|has\s+to)\s+be\s+(?:\w+\s+)?(?:checked|double[- ]checked|verified"
+        r"|fact[- ]checked|confirmed|accessed|located|updated|replaced|added|reviewed|cross[- ]checked|found)\b"
+        r"|\b(?:ensure|make\s+sure)\s+(?:that\s+)?(?:all\s+)?(?:the|these|any|all)\s+(?:links|urls|sources|references"
+        r"|citations|statistics|figures|quotes|facts|data)\b", re.IGNORECASE), _about_the_text),
+    # SEO fields an assistant adds for the writer: "**Meta description:** ...", "Focus keyword: ..."
+    _P(DRAFTING_NOTE, "assistant", re.compile(
+        r"^\W*(?:meta\s+(?:title|description)|seo\s+(?:title|description)|focus\s+keywords?|target\s+keywords?"
+        r"|url\s+slug)\s*(?:\*\*|__)?\s*:", re.IGNORECASE)),
+    # "Note: the statistics and quotes in this article are illustrative": the evidence is invented
+    _P(DRAFTING_NOTE, "assistant", re.compile(
+        r"\b(?:statistics|figures|numbers|data|quotes|quotations|testimonials|case\s+studies|examples|studies"
+        r"|sources|references|citations|names|experts|interviews)\b[^.!?\n]{0,80}?\b(?:is|are)\s+(?:purely\s+|only\s+"
+        r"|entirely\s+)?(?:illustrative|hypothetical|fictional|fictitious|made[- ]up|invented|placeholders?)\b",
+        re.IGNORECASE)),
+    _P(DRAFTING_NOTE, "assistant", re.compile(
+        r"\(\s*(?:add|insert|include|expand|replace|update|mention|link)\b[^()\n]{0,100}?\b(?:here|the\s+reader(?:'s|’s)?"
+        r"|your\s+audience|before\s+publishing)\s*[.!]?\s*\)", re.IGNORECASE)),
+    # "Below are hypothetical examples ...", "The following case studies are fictional": invented evidence ahead
+    _P(DRAFTING_NOTE, "announcement", re.compile(
+        r"\b(?:below|here|the\s+following)\s+(?:is|are)\s+(?:(?:a|an|some|a\s+few|two|three|several)\s+)?"
+        r"(?:[\w-]+\s+)?(?:hypothetical|fictional|fictitious|illustrative|imaginary|invented|made-up|composite)\b"
+        r"|\b(?:below|here)\s+(?:is|are)\s+(?:(?:a|an|some)\s+)?(?:sample|example|mock|dummy)\s+(?:[\w-]+\s+){0,2}?"
+        r"(?:bibliograph(?:y|ies)|references?|reference\s+list|citations?|sources|quotes?|quotations?|testimonials?"
+        r"|case\s+stud(?:y|ies)|interviews?|statistics|studies|reviews)\b"
+        r"|\b(?:below|here)\s+(?:is|are)\s+(?:an?\s+|some\s+)?examples?\s+of\s+(?:how|what)\s+(?:[\w'’-]+\s+){1,5}?"
+        r"(?:might|could|would|may)\b"
+        r"|\bthe\s+following\s+(?:[\w-]+\s+){0,2}?(?:examples?|case\s+stud(?:y|ies)|cases|quotes?|quotations?"
+        r"|testimonials?|scenarios?|stories|interviews?|profiles?|statistics|figures|data)\s+(?:is|are)\s+(?:\w+\s+)?"
+        r"(?:hypothetical|fictional|fictitious|illustrative|imaginary|invented|made[- ]up|composites?"
+        r"|for\s+illustration)\b", re.IGNORECASE)),
     _P(DRAFTING_NOTE, "note", re.compile(
         r"\[\s*(?:add|insert|include|expand|write|fill\s+in|rewrite|update|check|verify|confirm|double[- ]check"
         r"|fact[- ]check|replace|find|tk|to\s+be\s+(?:confirmed|added|updated|verified|determined|written))\b"
@@ -439,12 +608,21 @@ def find_placeholders(text: str, defined: frozenset[str] = frozenset()) -> list[
                 continue
             candidates.append(Placeholder(pattern.rule, text[match.start() : match.end()], match.start(),
                                           match.end(), pattern.kind))
-    # Longest first, then earliest; a match overlapping one already taken is the same placeholder.
+    # Longest first, then earliest; a match overlapping one already taken is the same placeholder. The taken
+    # spans do not overlap, so their ends rise with their starts: only the last one starting before a
+    # candidate's end can overlap it (a bisection, where comparing with every span was quadratic).
     taken: list[Placeholder] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for candidate in sorted(found + candidates, key=lambda p: (-(p.end - p.start), p.start)):
-        if all(candidate.end <= t.start or candidate.start >= t.end for t in taken):
-            taken.append(candidate)
-    return sorted(taken, key=lambda p: p.start)
+        before = bisect.bisect_left(starts, candidate.end)
+        if before and ends[before - 1] > candidate.start:
+            continue
+        at = bisect.bisect_right(starts, candidate.start)
+        starts.insert(at, candidate.start)
+        ends.insert(at, candidate.end)
+        taken.insert(at, candidate)
+    return taken
 
 
 def citation_placeholders(text: str) -> list[Placeholder]:
@@ -463,7 +641,6 @@ SKIPPED_FIELDS = frozenset(
 _LIST_ITEM_KEY = re.compile(r"ref-\d+'*")
 _URL_FIELDS = frozenset({"url", "ur", "link", "l1", "l2", "howpublished"})
 _URL_STAND_INS = frozenset({"url", "link", "tbd", "tba", "todo", "xxx", "#", "http://", "https://", "www", "..."})
-_CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
 _DIRECTIVE_RE = re.compile(r"<!--\s*kratomref:.*?-->|%\s*kratomref:.*$", re.IGNORECASE)
 
 
@@ -475,12 +652,20 @@ def _message(placeholder: Placeholder, where: str) -> str:
         "link": "placeholder link",
         "name": "placeholder name",
         "note": "drafting note",
+        "assistant": "leftover",
+        "announcement": "announcement",
     }[placeholder.kind]
-    return f'{what} "{" ".join(placeholder.text.split())}" {where}'
+    message = f'{what} "{" ".join(placeholder.text.split())}" {where}'
+    if placeholder.kind in ("assistant", "announcement"):
+        message += ": it reads as an assistant's note to the writer, not text for the reader"
+    return message
 
 
 def is_free_text_item(ref: Reference) -> bool:
-    """True for an item of a draft's reference list, parsed from free text (its fields derive from raw)."""
+    """True for an item of a draft's reference list or a LaTeX \\bibitem, parsed from free text (its fields
+    derive from raw)."""
+    if ref.raw.lstrip().startswith("\\bibitem"):
+        return True
     return bool(_LIST_ITEM_KEY.fullmatch(ref.location.key or "")) and not ref.raw.lstrip().startswith("@")
 
 
@@ -523,20 +708,55 @@ def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]
 
 
 def _prose_lines(body: Sequence[TextLine]) -> Iterator[tuple[TextLine, str]]:
-    """Body lines outside fenced code blocks, with code spans and kratomref directives blanked out."""
-    fence: str | None = None
+    """Body lines outside code and math blocks, with code spans, inline math and kratomref directives blanked
+    out (kratomref.readers.intext: one definition of what is code for every rule)."""
+    code = code_lines(body)
     for line in body:
-        opening = re.match(r"^ {0,3}(`{3,}|~{3,})", line.text)
-        if fence is not None:
-            if opening and opening.group(1)[0] == fence[0]:
-                fence = None
+        if line.line in code:
             continue
-        if opening:
-            fence = opening.group(1)
-            continue
-        text = _CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), line.text)
-        text = _DIRECTIVE_RE.sub(lambda m: " " * len(m.group(0)), text)
+        text = _DIRECTIVE_RE.sub(lambda m: " " * len(m.group(0)), mask_inline(line.text))
         yield line, text
+
+
+# What an announcement of illustrative material covers: the quotations, case studies and sources that follow.
+_HEADING_LINE_RE = re.compile(r"^\s{0,3}#{1,6}\s|^\s*\\(?:section|subsection|chapter)\b")
+_QUOTATION_RE = re.compile(r"[“\"][^“”\"\n]{12,}?[”\"]")
+_CASE_RE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)?(?:\*\*|__)[^*_\n]{2,80}(?:\*\*|__)"
+                      r"|^\s*(?:case|example|scenario)\s*(?:study\s*)?\d*\s*[:.]", re.IGNORECASE)
+
+
+def _what_follows(doc: Document, lines: Sequence[tuple[TextLine, str]], at: int) -> tuple[str, bool]:
+    """("the 3 quotes and 2 case studies that follow", plural): the illustrative material announced on line
+    index `at`, up to the next heading (or through the section a heading right after it opens), entries of a
+    reference list included."""
+    here = lines[at][0]
+    events: list[tuple[int, str, str]] = [(line.line, "text", text) for line, text in lines[at + 1 :]
+                                          if line.file == here.file]
+    events += [(ref.location.line, "source", "") for ref in doc.references
+               if ref.location.file == here.file and ref.location.line is not None and ref.location.line > here.line]
+    quotes = cases = sources = 0
+    seen = False
+    for _, kind, text in sorted(events, key=lambda event: event[0]):
+        if kind == "text" and _HEADING_LINE_RE.match(text):
+            if seen:
+                break
+            continue
+        if not text.strip() and kind == "text":
+            continue
+        seen = True
+        if kind == "source":
+            sources += 1
+            continue
+        quotes += len(_QUOTATION_RE.findall(text))
+        cases += 1 if _CASE_RE.match(text) else 0
+    parts = [f"{n} {word if n == 1 else plural}" for n, word, plural in
+             ((quotes, "quote", "quotes"), (cases, "case study", "case studies"),
+              (sources, "entry of the reference list", "entries of the reference list")) if n]
+    if not parts:
+        return "the material that follows", False
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    many = quotes + cases + sources > 1
+    return f"the {listed} that {'follow' if many else 'follows'}", many
 
 
 def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
@@ -546,11 +766,15 @@ def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context
     defined = defined_acronyms(text for _, text in lines)
     from kratomref.rules import citations  # imported here: citations imports this module
 
-    for line, text in lines:
+    for index, (line, text) in enumerate(lines):
         for hit in find_placeholders(text, defined):
             suggestion = SUGGESTIONS[hit.kind]
             if hit.rule in (PLACEHOLDER_TEXT, PLACEHOLDER_LINK):
                 # works that Crossref found for what the sentence describes, when the check searched
                 suggestion = citations.placeholder_candidates(doc, line.line, evidence, file=line.file) or suggestion
-            yield Finding(hit.rule, Location(line.file, line.line, None, hit.start + 1),
-                          _message(hit, "in the text"), suggestion)
+            message = _message(hit, "in the text")
+            if hit.kind == "announcement":
+                covered, many = _what_follows(doc, lines, index)
+                message += (f"; {covered} {'are' if many else 'is'} illustrative material that must not be"
+                            " published as evidence")
+            yield Finding(hit.rule, Location(line.file, line.line, None, hit.start + 1), message, suggestion)

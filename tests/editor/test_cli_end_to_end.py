@@ -31,18 +31,33 @@ def editor_findings(data: dict[str, Any]) -> set[tuple[str, str, int]]:
     return {(f["code"], Path(f["file"]).name, f["line"]) for f in data["findings"] if f["code"] in EDITOR_CODES}
 
 
-def test_latex_paper_reports_the_missing_key_and_the_uncited_bib_entry() -> None:
+def uncited_bib(tmp_path: Path) -> tuple[str, str]:
+    """--config for a configuration that checks every entry of a .bib and reports the uncited ones."""
+    config = tmp_path / "kratomref.toml"
+    config.write_text("uncited-bib = true\n")
+    return "--config", str(config)
+
+
+def test_latex_paper_reports_the_missing_key_and_checks_the_entries_it_prints() -> None:
     data = report(DRAFTS / "latex" / "paper.tex")
-    assert editor_findings(data) == {("KR501", "paper.tex", 6), ("KR502", "refs.bib", 15)}
-    # the .bib is checked in the same run: its entries are references of the report
-    assert [r["key"] for r in data["references"]] == ["hughes2018", "baker2008", "unused2001"]
+    assert editor_findings(data) == {("KR501", "paper.tex", 6)}
+    # the .bib is checked in the same run: the entries BibTeX prints (the cited ones) are references of the report
+    assert [r["key"] for r in data["references"]] == ["hughes2018", "baker2008"]
     cited = [(Path(c["file"]).name, c["line"], c["target"], c["resolved"]) for c in data["citations"]]
     assert cited == [("paper.tex", 4, "hughes2018", "hughes2018"), ("paper.tex", 6, "hughes2018", "hughes2018"),
                      ("paper.tex", 6, "missingkey", None), ("methods.tex", 2, "baker2008", "baker2008")]
 
 
-def test_latex_text_report_shows_the_bib_entry_finding_and_a_summary_per_document() -> None:
-    code, out = run(str(DRAFTS / "latex" / "paper.tex"))
+def test_uncited_bib_reports_the_uncited_bib_entry(tmp_path: Path) -> None:
+    code, out = run(*uncited_bib(tmp_path), "-f", "json", str(DRAFTS / "latex" / "paper.tex"))
+    assert code == 1, out
+    data = json.loads(out)
+    assert editor_findings(data) == {("KR501", "paper.tex", 6), ("KR502", "refs.bib", 15)}
+    assert [r["key"] for r in data["references"]] == ["hughes2018", "baker2008", "unused2001"]
+
+
+def test_latex_text_report_shows_the_bib_entry_finding_and_a_summary_per_document(tmp_path: Path) -> None:
+    code, out = run(*uncited_bib(tmp_path), str(DRAFTS / "latex" / "paper.tex"))
     assert code == 1
     assert "refs.bib:15: KR502 uncited-reference [warning] entry unused2001 is never cited" in out
     assert "paper.tex:6:51: KR501 undefined-citation [error]" in out
@@ -64,6 +79,10 @@ def test_latex_bibliography_list_include_and_nocite(tmp_path: Path) -> None:
         "\\begin{verbatim}\n\\cite{inverbatim}\n\\end{verbatim}\n"
         "\\bibliography{bib/one, bib/two}\n")
     data = report(tmp_path / "main.tex")
+    assert editor_findings(data) == set() and {r["key"] for r in data["references"]} == {"a", "c"}
+    code, out = run(*uncited_bib(tmp_path / "bib"), "-f", "json", str(tmp_path / "main.tex"))
+    assert code == 3, out
+    data = json.loads(out)
     assert editor_findings(data) == {("KR502", "one.bib", 2)}
     assert {c["target"] for c in data["citations"]} == {"a", "c"}
 
@@ -82,7 +101,10 @@ def test_pandoc_note_with_a_list_of_bibliographies_in_bibtex_and_csl_json(tmp_pa
     note = tmp_path / "note.md"
     note.write_text((DRAFTS / "note.md").read_text().replace(
         "bibliography: note.bib", "bibliography:\n  - refs.bib\n  - more.json"))
-    data = report(note)
+    assert "neverused" not in {r["key"] for r in report(note)["references"]}, "pandoc prints only what is cited"
+    code, out = run(*uncited_bib(tmp_path), "-f", "json", str(note))
+    assert code == 3, out
+    data = json.loads(out)
     line = 1 + (tmp_path / "more.json").read_text().split('"neverused"')[0].count("\n")
     [uncited] = [f for f in data["findings"] if f["code"] == "KR502"]
     assert editor_findings(data) == {("KR502", "more.json", line)} and uncited["key"] == "neverused"

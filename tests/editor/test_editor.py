@@ -13,7 +13,7 @@ from kratomref.model import Document, Finding, TextLine
 from kratomref.options import Options
 from kratomref.readers import latex
 from kratomref.readers.intext import find_citations
-from kratomref.rules import Context
+from kratomref.rules import Context, claims
 from kratomref.rules import citations as rules
 
 DRAFTS = Path(__file__).parent.parent / "fixtures" / "drafts"
@@ -21,7 +21,7 @@ CTX = Context(Options())
 
 
 def judge(doc: Document) -> list[Finding]:
-    return list(rules.judge_document(doc, {}, CTX))
+    return [*rules.judge_document(doc, {}, CTX), *claims.judge_document(doc, {}, CTX)]
 
 
 def where(findings: list[Finding], code: str) -> list[tuple[str, int | None]]:
@@ -50,8 +50,11 @@ def test_latex_missing_key_is_reported_at_its_file_and_line() -> None:
     assert "missingkey" in findings[[f.rule.code for f in findings].index("KR501")].message
 
 
-def test_latex_uncited_bib_entry_is_reported_at_the_entry() -> None:
-    assert where(judge(linked(DRAFTS / "latex" / "paper.tex")), "KR502") == [("refs.bib", 15)]
+def test_latex_uncited_bib_entry_is_reported_at_the_entry_only_when_asked() -> None:
+    doc = linked(DRAFTS / "latex" / "paper.tex")
+    assert where(judge(doc), "KR502") == [], "BibTeX prints only the cited entries"
+    asked = Context(Options(uncited_bib=True))
+    assert where(list(rules.judge_document(doc, {}, asked)), "KR502") == [("refs.bib", 15)]
 
 
 def test_latex_input_file_is_followed_and_its_citation_located_there() -> None:
@@ -289,7 +292,7 @@ def test_a_claim_in_latex_is_located_in_its_file(tmp_path: Path) -> None:
 
 
 def test_every_rule_explains_its_headings() -> None:
-    for rule in rules.RULES:
+    for rule in (*rules.RULES, *claims.RULES):
         for heading in ("What it does", "Why it matters", "Example", "How to fix"):
             assert heading in rule.explanation, (rule.code, heading)
 

@@ -10,13 +10,14 @@ import kratomref.readers as readers
 from kratomref.model import Document, Finding
 from kratomref.options import Options
 from kratomref.readers.text import read_draft
-from kratomref.rules import Context, citations, placeholders
+from kratomref.rules import Context, citations, claims, placeholders
 
 CTX = Context(Options())
 
 
 def codes(doc: Document) -> list[str]:
-    found: list[Finding] = [*citations.judge_document(doc, {}, CTX), *placeholders.judge_document(doc, {}, CTX)]
+    found: list[Finding] = [*citations.judge_document(doc, {}, CTX), *claims.judge_document(doc, {}, CTX),
+                            *placeholders.judge_document(doc, {}, CTX)]
     return [f.rule.code for f in found]
 
 

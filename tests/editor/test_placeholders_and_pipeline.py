@@ -227,7 +227,10 @@ def test_check_reports_latex_findings_offline(tmp_path: Path) -> None:
     report = check(options)
     found = {(f.rule.code, Path(f.location.file).name, f.location.line) for f in report.findings}
     assert ("KR501", "paper.tex", 6) in found
-    assert ("KR502", "refs.bib", 15) in found
+    assert ("KR502", "refs.bib", 15) not in found, "BibTeX prints only the cited entries"
+    again = check(dataclasses.replace(options, uncited_bib=True))
+    assert ("KR502", "refs.bib", 15) in {(f.rule.code, Path(f.location.file).name, f.location.line)
+                                          for f in again.findings}
 
 
 def test_candidates_are_formatted_from_evidence_even_when_fields_are_missing() -> None:
