@@ -56,8 +56,10 @@ def read_documents(options: Options) -> list[Document]:
     """Read every input, and the bibliographies that documents name (LaTeX, pandoc)."""
     from kratomref import readers
 
-    documents = [readers.read(path, options.input_format) for path in options.paths]
-    return readers.expand(documents)
+    documents = readers.expand([readers.read(path, options.input_format) for path in options.paths])
+    if options.uncited_bib:
+        return documents
+    return [readers.cited_entries_only(doc) for doc in documents]
 
 
 def checkable_urls(ref: Reference) -> list[str]:

@@ -98,6 +98,21 @@ def _integer(minimum: int) -> Callable[[Any], int]:
     return parse
 
 
+def _optional_integer(minimum: int) -> Callable[[Any], int | None]:
+    """A whole number, or false for "not set" (TOML has no null)."""
+    whole = _integer(minimum)
+
+    def parse(value: Any) -> int | None:
+        if value is False:
+            return None
+        try:
+            return whole(value)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (or false)") from None
+
+    return parse
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
@@ -219,8 +234,9 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "ttl_found": _number(0),
     "ttl_not_found": _number(0),
     "ttl_links": _number(0),
-    "max_age_scholarly": _integer(0),
+    "max_age_scholarly": _optional_integer(0),
     "max_age_web": _integer(0),
+    "uncited_bib": _bool,
     "today": _date,
     "quiet": _bool,
 }

@@ -50,8 +50,13 @@ class Options:
     ttl_links: float = 86400.0
 
     # judging
-    max_age_scholarly: int = 10  # years
+    # Years after which a source is reported as old (KR401). Scholarly works are not judged by age unless
+    # this is set: age alone does not make a study outdated. Web pages and grey literature age fast.
+    max_age_scholarly: int | None = None
     max_age_web: int = 5
+    # KR502 for the entries of a .bib or CSL-JSON database a LaTeX or pandoc document names: off, because
+    # BibTeX and pandoc print only the entries cited. A document's own reference list is always checked.
+    uncited_bib: bool = False
     today: dt.date = field(default_factory=dt.date.today)
 
     # output

@@ -6,11 +6,12 @@ import json
 from collections import Counter
 from typing import Any
 
+from kratomref.doi import normalise_doi
 from kratomref.model import Finding, ReferenceResult, Report, Severity
 from kratomref.reports import undefined_citations
 
 # Bumped on any change a consumer could notice: a removed or renamed key, or a changed meaning.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `doi` is the normalised DOI, `doi_as_written` the text of the entry
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -38,7 +39,8 @@ def _reference(result: ReferenceResult) -> dict[str, Any]:
         "title": ref.title,
         "authors": [str(a) for a in ref.authors],
         "year": ref.year,
-        "doi": ref.doi,
+        "doi": normalise_doi(ref.doi),
+        "doi_as_written": ref.doi,
         "url": ref.urls[0] if ref.urls else None,
         "urls": list(ref.urls),
         "verdict": result.verdict.value,

@@ -8,6 +8,7 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from kratomref.doi import normalise_doi
 from kratomref.matching import normalise_text
 from kratomref.model import (
     Document,
@@ -21,6 +22,8 @@ from kratomref.model import (
     Rule,
     Severity,
 )
+from kratomref.readers.bibtex import schemeless_url
+from kratomref.rules.placeholders import is_free_text_item
 
 if TYPE_CHECKING:
     from kratomref.rules import Context
@@ -210,8 +213,8 @@ def is_home_page(url: str) -> bool:
     """True for an http(s) URL that is a site's home page: empty path, "/", or a root index page, and
     no query (a query usually selects a specific document: /article.aspx?id=1, /?p=123)."""
     parts = _split(url)
-    if parts is None or parts.query:
-        return False
+    if parts is None or parts.query or parts.fragment.startswith(("!", "/")):
+        return False  # a query or a single-page site's route (#!/wiki/123) selects a document
     path = urllib.parse.unquote(parts.path).strip("/").lower()
     return path == "" or path in HOME_PAGE_FILES
 
@@ -237,9 +240,74 @@ def _words(text: str | None) -> str:
     return " ".join(_WORDS.findall(normalise_text(text or "")))
 
 
+# Entry types whose home page is the right link: a program, its manual, a dataset's site.
+PROJECT_TYPES = frozenset({"software", "manual", "dataset", "codemeta"})
+# A note that says the link is where a program lives: "Software available from wandb.com".
+_SOFTWARE_NOTE_RE = re.compile(r"\b(?:software|source\s+code|program|package|library|toolbox|toolkit)\b", re.IGNORECASE)
+# Where the name a title opens with ends: "SciPy: Open source...", "GAP -- Groups...", "SageMath, the Sage...",
+# "CAMEO - Continuous...", "Eigen v3", "PARI/GP (version 2.3)".
+_TITLE_LEAD_END = re.compile(r":|--|[—–(,/]|\s-\s|\bv?\d+(?:\.\d+)*\b")
+_LEAD_FILLERS = frozenset({"the", "a", "an"})
+# What a site's name may add to the project's: deeplearningbook.org for "Deep Learning", cameo3d.org.
+_SITE_NAME_SUFFIXES = frozenset({"book", "project", "lab", "app", "hq", "js", "py", "3d", "online", "system"})
+
+
+def _site_names(url: str) -> set[str]:
+    """The names a site goes by: its first label and its registered label, with and without hyphens."""
+    labels = [label for label in (site_of(url) or "").split(".") if label]
+    if len(labels) < 2:
+        return set()
+    names = {labels[0], labels[-2]}
+    for label in list(names):
+        names.add(label.replace("-", ""))
+        names.update(label.split("-"))
+    return {name for name in names if len(name) >= 3}
+
+
+def title_names_project(title: str | None, url: str) -> bool:
+    """True when the title opens with the name of the site's project, "SciPy: Open source scientific tools"
+    at scipy.org: the home page is then the project cited. "FDA and Kratom" at fda.gov names a document on the
+    site, not the site: only a name the title sets apart (a colon, a dash, a comma, a version) counts, or a
+    title that is the name alone."""
+    raw = (title or "").strip().lower()
+    end = _TITLE_LEAD_END.search(raw)
+    lead = raw[: end.start()] if end else raw
+    words = [w for w in _WORDS.findall(normalise_text(lead)) if w not in _LEAD_FILLERS]
+    joined = "".join(words)
+    if not joined:
+        return False
+    for name in _site_names(url):
+        suffix = name[len(joined):] if name.startswith(joined) else None
+        if joined == name or (len(joined) >= 4 and suffix in _SITE_NAME_SUFFIXES):
+            return True
+        if end is not None and any("".join(words[i:j]) == name for i in range(len(words))
+                                   for j in range(i + 1, len(words) + 1)):
+            return True
+        if end is not None and len(name) >= 4 and any(w.endswith(name) for w in words):
+            return True  # "PyStan: the Python interface to Stan" at mc-stan.org
+    return False
+
+
+def cites_project(ref: Reference, url: str) -> bool:
+    """True when a home page is the right link for the entry: software, a manual or a dataset; an entry whose
+    note says the link is where a program lives; an entry whose DOI identifies the document (the home page is
+    extra); a structured entry with no title; a title that opens with the site's name."""
+    if ref.type in PROJECT_TYPES:
+        return True
+    notes = " ".join(ref.fields.get(name, "") for name in ("note", "howpublished", "type", "addendum"))
+    if _SOFTWARE_NOTE_RE.search(notes) or normalise_doi(ref.doi):
+        return True
+    if not (ref.title or "").strip():
+        return not is_free_text_item(ref)
+    return title_names_project(ref.title, url)
+
+
 def cites_specific_document(ref: Reference, url: str) -> bool:
     """False when the reference cites the site itself: its title is the site's or organisation's name
-    (or its host's name), so a home page is the right link for it."""
+    (or its host's name), or it cites the project the site is the home of (software, "SciPy: ..."), so a
+    home page is the right link for it."""
+    if cites_project(ref, url):
+        return False
     title = _words(ref.title)
     if not title:
         # No title to compare: a list item as written still cites something more than a site unless
@@ -261,7 +329,13 @@ def url_field(ref: Reference, url: str) -> str | None:
     for name in (*_BIBTEX_URL_FIELDS, *ref.raw_fields):
         if url in ref.raw_fields.get(name, "") or url in ref.fields.get(name, ""):
             return name
-    return None
+    return "url" if written_without_scheme(ref, url) else None
+
+
+def written_without_scheme(ref: Reference | None, url: str) -> bool:
+    """True for the http:// URL a reader made of a url field written without its scheme ("www.x.org/a.pdf"):
+    KR212 reports the form, and says whether https works."""
+    return ref is not None and url.startswith("http://") and schemeless_url(ref.raw_fields.get("url", "")) == url
 
 
 def _where(ref: Reference, url: str) -> Location:
@@ -357,6 +431,8 @@ def judge_link(url: str, link: LinkResult | None, where: Location, *, ref: Refer
         )
         return
     moved = link.final_url is not None and link.final_url != url and len(link.chain) > 1
+    if moved and written_without_scheme(ref, url) and not _elsewhere(url, final):
+        return  # "www.x.org/a" that only redirects to https: KR212 gives the https:// address
     if moved and (link.permanent_redirect or _elsewhere(url, final)):
         kind = "moved permanently" if link.permanent_redirect else "redirects"
         yield Finding(
@@ -364,7 +440,7 @@ def judge_link(url: str, link: LinkResult | None, where: Location, *, ref: Refer
             f"cite {final}", fix=_fix(ref, url, final) if ref is not None else None,
         )
         return
-    if link.https_works and url.lower().startswith("http://"):
+    if link.https_works and url.lower().startswith("http://") and not written_without_scheme(ref, url):
         secure = "https://" + url[len("http://"):]
         yield Finding(
             LINK_INSECURE, where, f"{url} uses plain http; {secure} works",

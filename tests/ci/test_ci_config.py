@@ -191,11 +191,23 @@ def test_show_config_and_a_bad_config_through_the_cli(tmp_path: Path, monkeypatc
     assert "max-age-webb" in result.output and "kratomref.toml" in result.output
 
 
+@pytest.mark.parametrize(("text", "age", "uncited"), [
+    ("", None, False), ("max-age-scholarly = 10\nuncited-bib = true\n", 10, True),
+    ("max-age-scholarly = false\n", None, False),
+], ids=["off by default", "set", "false is not set"])
+def test_the_scholarly_age_policy_and_uncited_bib_are_opt_in(tmp_path: Path, text: str, age: int | None,
+                                                             uncited: bool) -> None:
+    write(tmp_path / "kratomref.toml", text)
+    options, _ = build_options({}, load_config(tmp_path), {})
+    assert (options.max_age_scholarly, options.uncited_bib) == (age, uncited)
+
+
 def test_show_config_output_is_a_configuration_that_gives_the_same_options(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    config = 'max-age-web = 3\nexclude = ["^https://a\\\\.org/"]\n[severity]\nKR304 = "error"\n'
+    config = 'max-age-web = 3\nmax-age-scholarly = 12\nuncited-bib = true\n' \
+             'exclude = ["^https://a\\\\.org/"]\n[severity]\nKR304 = "error"\n'
     write(tmp_path / "kratomref.toml", config)
     options, provenance = build_options({"fail_on": "never"}, load_config(tmp_path), {})
     shown = describe(options, provenance)

@@ -235,7 +235,7 @@ def test_write_through_a_symlink_fixes_the_real_file_and_keeps_the_link(tmp_path
     result = CliRunner().invoke(main, ["fix", "--offline", "--write", str(link)])
     assert result.exit_code == 0, result.output
     assert link.is_symlink(), "the link is still a link"
-    assert "doi = {10.1000/xyz}" in real.read_text(encoding="utf-8"), "the file it points to is fixed"
+    assert "doi = {10.1000/XYZ}" in real.read_text(encoding="utf-8"), "the file it points to is fixed (case kept)"
     assert (real.parent / "refs.bib.bak").read_text(encoding="utf-8") == URL_DOI_BIB, "backup next to the real file"
     assert not (tmp_path / "refs.bib.bak").exists()
 

@@ -44,6 +44,14 @@ GENERIC = {
     "an index page in a folder is a section, not the home page": ("https://x.org/kratom/index.html", "K", False),
     "a home page cited as the organisation itself": ("https://www.fda.gov", "U.S. Food and Drug Administration", False),
     "a home page whose title is the site's name": ("https://www.drugabuse.gov", "DrugAbuse.gov", False),
+    "a project cited by name at its home page": ("https://www.scipy.org/", "SciPy: Open source tools", False),
+    "a project name with a version": ("http://eigen.tuxfamily.org", "Eigen v3", False),
+    "a project name set apart by a dash": ("https://www.gap-system.org", "GAP -- Groups, Algorithms", False),
+    "a book named like its site": ("https://www.deeplearningbook.org/", "Deep Learning", False),
+    "a binding named after its project": ("http://mc-stan.org", "PyStan: the Python interface to Stan", False),
+    "a single-page site's route is a document": ("https://www.synapse.org/#!Synapse:syn6131484", "Challenge", False),
+    "the site's name opening a statement's title is generic": ("https://www.fda.gov", "FDA warns on kratom", True),
+    "a name that is not set apart is not the project": ("https://kratomscience.org", "Kratom: what to know", True),
 }
 
 
@@ -141,3 +149,29 @@ def test_confirms(name: str) -> None:
 def test_a_home_page_never_verifies() -> None:
     link = ok("https://www.fda.gov")
     assert links.confirms(online(link.url), Evidence(links={link.url: link}), CTX) is None
+
+
+PROJECTS = {
+    "a software entry": ("software", {}),
+    "a manual": ("manual", {}),
+    "a note that says the link is where the software lives": ("misc", {"note": "Software available from x.org"}),
+    "an entry whose DOI identifies the work": ("misc", {"doi": "10.1201/b12985"}),
+}
+
+
+@pytest.mark.parametrize("name", list(PROJECTS), ids=list(PROJECTS))
+def test_a_home_page_is_the_right_link_for_a_project(name: str) -> None:
+    entry_type, extra = PROJECTS[name]
+    ref = online("https://www.x.org/", "High Performance Visualization")
+    ref = Reference(location=ref.location, type=entry_type, title=ref.title, year="2020", urls=ref.urls,
+                    doi=extra.get("doi"), fields={**ref.fields, **extra}, raw_fields={**ref.raw_fields, **extra})
+    assert "KR304" not in [f.rule.code for f in links.judge(ref, Evidence(), CTX)]
+    generic = Reference(location=ref.location, type="online", title=ref.title, year="2020", urls=ref.urls,
+                        fields=dict(online("https://www.x.org/", "High Performance Visualization").fields))
+    assert "KR304" in [f.rule.code for f in links.judge(generic, Evidence(), CTX)], "the same entry as a web page"
+
+
+def test_a_structured_entry_with_only_a_link_cites_the_site() -> None:
+    ref = Reference(location=Location("refs.bib", 3, "scolobb"), type="misc", urls=("https://scolobb.wordpress.com/",),
+                    fields={"url": "https://scolobb.wordpress.com/"}, raw_fields={"url": "https://scolobb.wordpress.com/"})
+    assert "KR304" not in [f.rule.code for f in links.judge(ref, Evidence(), CTX)]

@@ -76,6 +76,13 @@ def test_json_report_has_the_documented_keys() -> None:
     assert summary["exit_code"] == 1
 
 
+def test_json_doi_is_the_doi_itself_and_the_text_as_written_is_kept() -> None:
+    hassan, fda = json.loads(json_report.render(_report()))["references"]
+    assert hassan["doi"] == "10.1016/j.neubiorev.2012.11.012"
+    assert hassan["doi_as_written"] == "https://doi.org/10.1016/j.neubiorev.2012.11.012"
+    assert fda["doi"] is None and fda["doi_as_written"] is None
+
+
 def test_json_report_says_never_when_nothing_fails_the_run() -> None:
     data = json.loads(json_report.render(_report(fail_on=None)))
     assert data["summary"]["fail_on"] == "never"

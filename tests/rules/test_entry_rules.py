@@ -33,6 +33,7 @@ MISSING = {
     "an entry without an author": ("@book{a, title = {Kratom}, year = {2020}, publisher = {P}}", "author"),
     "an entry without a title": ("@article{a, author = {Smith, J.}, journal = {J}, year = {2020}}", "title"),
     "an entry without a year": ("@article{a, author = {Smith, J.}, title = {K}, journal = {J}}", "year"),
+    "a web page without its title": ("@online{a, author = {{FDA}}, url = {https://x.org/k}, year = 2020}", "title"),
 }
 
 
@@ -50,6 +51,10 @@ COMPLETE = {
     "a biblatex date instead of a year": "@article{a, author = {S}, title = {K}, journaltitle = {J}, date = {2020-05}}",
     "an entry inheriting through crossref": "@inproceedings{a, author = {S, J}, title = {K}, crossref = {proc}}",
     "a law has no author": "@legislation{a, title = {Controlled Substances Act}, year = {1970}}",
+    "a web page dated by its access date": "@online{a, title = {pytest}, url = {https://docs.pytest.org/},\n"
+                                           "  urldate = {2019-06-30}}",
+    "an undated web page (APA: n.d.)": "@online{a, title = {The NETLIB LP test set}, url = {https://x.org/k}}",
+    "a program at its URL": "@software{a, title = {gcov}, url = {https://gcc.gnu.org/gcov.html}}",
 }
 
 
@@ -101,7 +106,6 @@ FORMS = {
     "a doi: prefix": ("doi:10.1016/j.x.2012.11.012", "prefix"),
     "a DOI: prefix with a space": ("DOI: 10.1016/j.x.2012.11.012", "prefix"),
     "a trailing full stop": ("10.1016/j.x.2012.11.012.", "punctuation"),
-    "upper case": ("10.1016/J.X.2012.11.012", "upper case"),
 }
 
 
@@ -112,6 +116,17 @@ def test_doi_form_gives_the_canonical_doi_and_a_fix(value: str, said: str) -> No
     assert finding.suggestion == "write doi = {10.1016/j.x.2012.11.012}"
     assert finding.fix == FieldFix("doi", value, "10.1016/j.x.2012.11.012")
     assert finding.rule.advisory
+
+
+def test_a_doi_keeps_the_case_it_was_written_in() -> None:
+    assert _codes(_doi("10.1109/TSMCB.2006.886952"), "KR210") == [], "DOIs are case-insensitive"
+    [finding] = _codes(_doi("https://doi.org/10.1109/TSMCB.2006.886952"), "KR210")
+    assert finding.fix == FieldFix("doi", "https://doi.org/10.1109/TSMCB.2006.886952", "10.1109/TSMCB.2006.886952")
+
+
+@pytest.mark.parametrize("value", ["10/bqhp9z", "https://doi.org/10/bqhp9z"], ids=["short", "short as a URL"])
+def test_a_short_doi_is_not_invalid(value: str) -> None:
+    assert _codes(_doi(value), "KR201") == []
 
 
 @pytest.mark.parametrize("value", ["10.1016/j.x.2012.11.012", "10.1371/journal.pone.0020476"])
@@ -190,10 +205,12 @@ def test_different_works_are_not_duplicates(source: str) -> None:
 
 @pytest.mark.parametrize(
     ("entry_type", "year", "reported"),
-    [("article", 2015, True), ("article", 2016, False), ("book", 2000, True), ("article", 2024, False),
-     ("online", 2020, True), ("online", 2021, False), ("misc", 2019, True)],
-    ids=["an article 11 years old", "an article exactly 10 years old", "an old book", "a recent article",
-         "a web page 6 years old", "a web page exactly 5 years old", "a misc entry 7 years old"],
+    [("article", 2000, False), ("book", 1990, False), ("techreport", 2015, True), ("report", 2021, False),
+     ("online", 2020, True), ("online", 2021, False), ("misc", 2019, True), ("software", 2001, False),
+     ("manual", 2009, False)],
+    ids=["an old article is not outdated by age", "nor an old book", "a report 11 years old (grey literature)",
+         "a report exactly 5 years old", "a web page 6 years old", "a web page exactly 5 years old",
+         "a misc entry 7 years old", "software is cited as the version used", "so is a manual"],
 )
 def test_age_policy(entry_type: str, year: int, reported: bool) -> None:
     findings = _codes(_bib(f"@{entry_type}{{a, author = {{S, J}}, title = {{K}}, journal = {{J}},\n"
@@ -201,6 +218,15 @@ def test_age_policy(entry_type: str, year: int, reported: bool) -> None:
     assert bool(findings) is reported
     if reported:
         assert findings[0].location.line == 2 and f"{2026 - year} years ago" in findings[0].message
+
+
+@pytest.mark.parametrize(("limit", "reported"), [(10, True), (11, False)])
+def test_scholarly_works_are_judged_by_age_only_when_a_limit_is_set(limit: int, reported: bool) -> None:
+    ctx = Context(Options(today=dt.date(2026, 11, 25), max_age_scholarly=limit))
+    findings = _codes(_bib("@article{a, author = {S, J}, title = {K}, journal = {J}, year = 2015}", ctx), "KR401")
+    assert bool(findings) is reported
+    if reported:
+        assert "10-year policy for scholarly works" in findings[0].message
 
 
 def test_age_policy_follows_the_options() -> None:
