@@ -23,14 +23,14 @@ from kratomref.urls import find_urls
 REFERENCE_HEADING_RE = re.compile(
     r"(?:\d+(?:\.\d+)*\.?\s+)?(?:references?(?:\s+list)?|bibliography|works\s+cited|sources(?:\s+cited)?"
     r"|literature\s+cited|cited\s+literature|literature|citations|notes\s+and\s+references"
-    r"|references\s+and\s+notes|sources\s+and\s+references)\s*:?",
+    r"|references\s+and\s+notes|sources\s+and\s+references|(?:further|recommended|suggested|additional)\s+reading)\s*:?",
     re.IGNORECASE,
 )
 # Other section names that, written as a bare line, end a reference list in a plain-text draft.
 SECTION_RE = re.compile(
     r"(?:\d+(?:\.\d+)*\.?\s+)?(?:appendix(?:\s+\w+)?|appendices|acknowledge?ments?|notes|footnotes|endnotes"
     r"|about\s+the\s+authors?|author\s+contributions|conflicts?\s+of\s+interest|competing\s+interests"
-    r"|funding|disclosures?|further\s+reading|tables?|figures?|glossary|index)\s*:?",
+    r"|funding|disclosures?|tables?|figures?|glossary|index)\s*:?",
     re.IGNORECASE,
 )
 _ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$")
@@ -49,10 +49,17 @@ BOLD_LEVEL = 7  # a line that is all bold: weaker than any Markdown heading
 BARE_LEVEL = 8  # a bare "References" line
 
 
+# A list of works to read, not of works cited: its items are references (checked like any), never "uncited".
+READING_LIST_RE = re.compile(r"(?:\d+(?:\.\d+)*\.?\s+)?(?:further|recommended|suggested|additional)\s+reading\s*:?",
+                             re.IGNORECASE)
+READING_LIST_FIELD = "reading-list"  # Reference.fields key of an item of such a list
+
+
 @dataclass
 class _Item:
     number: int | None
     lines: list[tuple[int, str]] = field(default_factory=list)  # (line number, text without marker)
+    reading: bool = False  # an item of a further-reading list
 
 
 def _heading(lines: list[str], index: int) -> tuple[int, str, int] | None:
@@ -295,6 +302,8 @@ def _reference(path: str, item: _Item, key: str, line_suppressions: dict[int, fr
     last_line = item.lines[-1][0] + 1
     suppressed = suppressions.on_lines(line_suppressions, first_line, last_line)
     reference = parse_citation(raw, Location(path, first_line, key), suppressed)
+    if item.reading:
+        reference = dataclasses.replace(reference, fields={**reference.fields, READING_LIST_FIELD: "1"})
     field_lines = dict(reference.field_lines)
     for name, value in reference.fields.items():
         probe = value.split()[0] if name == "url" else value
@@ -400,8 +409,11 @@ def _list_items(lines: list[str], sections: list[tuple[int, int, int]]) -> list[
     """(key, item) of every item of the reference lists: "ref-N" after its written number or its place."""
     found: list[tuple[str, _Item]] = []
     keys: set[str] = set()
-    for _heading_index, first, end in sections:
+    for heading_index, first, end in sections:
+        heading = _heading(lines, heading_index)
+        reading = heading is not None and READING_LIST_RE.fullmatch(re.sub(r"[*_]", "", heading[1]).strip()) is not None
         for position, item in enumerate(reference_items(_split_items(lines, first, end)), start=1):
+            item.reading = reading
             number = item.number if item.number is not None else position
             key = f"ref-{number}"
             if key in keys:  # a second list numbered from 1 again

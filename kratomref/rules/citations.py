@@ -24,6 +24,7 @@ from kratomref.model import (
     Severity,
 )
 from kratomref.readers.intext import candidates, nearest_key, prose
+from kratomref.readers.text import READING_LIST_FIELD
 from kratomref.rules.claims import paragraphs, sentences
 from kratomref.rules.placeholders import find_placeholders
 
@@ -171,7 +172,8 @@ def database_entries(doc: Document) -> frozenset[str]:
 
 
 def _uncited_findings(doc: Document, ctx: Context) -> Iterator[Finding]:
-    if doc.meta.get("nocite-all") == "1" or not doc.references:
+    listed = [ref for ref in doc.references if not ref.fields.get(READING_LIST_FIELD)]  # "Further reading" is not cited
+    if doc.meta.get("nocite-all") == "1" or not listed:
         return
     cited = {c.resolved_key for c in doc.citations if c.resolved_key is not None}
     # An entry a mismatched citation most likely means (KR503) is cited, only wrongly: one finding is enough.
@@ -182,19 +184,19 @@ def _uncited_findings(doc: Document, ctx: Context) -> Iterator[Finding]:
                 cited.add(likely.key)
     if not doc.citations:
         heading = doc.meta.get("references-heading-line")
-        first = doc.references[0].location
+        first = listed[0].location
         if heading and heading.isdigit():
             location = Location(doc.path, int(heading))
         else:
             location = Location(first.file, first.line)
-        count = len(doc.references)
+        count = len(listed)
         message = (f"the text cites none of the {count} entries of the reference list" if count != 1
                    else "the text does not cite the only entry of the reference list")
         yield Finding(UNCITED_REFERENCE, location, message,
                       "cite each entry where it supports the text, or remove the list")
         return
     quiet = frozenset() if ctx.options.uncited_bib else database_entries(doc)
-    for ref in doc.references:
+    for ref in listed:
         if ref.key not in cited and ref.key not in quiet:
             yield Finding(UNCITED_REFERENCE, ref.located(), f"entry {ref.key} is never cited in the text",
                           "cite it where it supports the text, or remove it")

@@ -110,18 +110,20 @@ _SOURCE_NOUNS = (r"(?:studies|research|researches|evidence|data|trials|surveys|e
                  # recommend", "real estate agents say" ("agents" alone are as often software agents)
                  r"|advocates|campaigners|regulators|courts|educators|teachers|plumbers|engineers|lawyers|attorneys"
                  r"|accountants|architects|nurses|midwives|vets|coaches|trainers|planners|recruiters|brokers"
-                 r"|realtors|(?:estate|travel|insurance|letting)\s+agents|guidelines|guidance)")
+                 r"|realtors|(?:estate|travel|insurance|letting)\s+agents|guidelines|guidance"
+                 r"|(?:[a-z]+\s+)?professionals|installers|specialists|practitioners|manufacturers|insiders)")
 _EVIDENCE_VERBS = (r"(?:show|shows|showed|suggest|suggests|suggested|find|finds|found|indicate|indicates"
                    r"|indicated|demonstrate|demonstrates|demonstrated|confirm|confirms|confirmed|prove|proves"
                    r"|proved|reveal|reveals|revealed|report|reports|reported|link|links|linked|agree|agrees"
                    r"|warn|warns|warned|believe|believes|estimate|estimates|estimated|point\s+to|points\s+to"
                    r"|say|says|recommend|recommends|consistently\s+show|also\s+[a-z]+(?:s|ed)\b"
+                   r"|claim|claims|claimed"
                    # "have found", "has long been linked", "have consistently failed to show", "have examined"
                    r"|(?:have|has)\s+(?:\w+ly\s+|long\s+|also\s+|now\s+|repeatedly\s+)?(?:been\s+)?(?:shown|found"
                    r"|demonstrated|suggested|indicated|confirmed|proven|proved|revealed|reported|linked|established"
                    r"|documented|observed|concluded|warned|argued|estimated|identified|noted|highlighted|questioned"
                    r"|failed\s+to\s+\w+|examined|investigated|explored|tied|associated|connected|discovered"
-                   r"|recommended|agreed|accepted|cautioned|predicted|outperformed|held|ruled"
+                   r"|recommended|agreed|accepted|cautioned|predicted|outperformed|held|ruled|said|stated|claimed"
                    r"|raised\s+concerns?|issued\s+(?:warnings?|guidance|advice|alerts?))"
                    r"|discover|discovers|discovered|accept|accepts|rank|ranks|ranked|advise|advises|advised"
                    r"|caution|cautions|cautioned|conclude|concludes|concluded|maintain|maintains|contend|contends"
@@ -135,7 +137,8 @@ _ORGANISATION = (r"(?:the\s+)?(?:[A-Z][A-Z][\w&-]*|(?:[A-Z][\w&.-]*\s+){0,4}(?:R
                  r"|Agency"
                  r"|Institute|Institutes|Organization|Organisation|Office|Bank|Commission|Council|University|Association"
                  r"|Society|Foundation|Centers|Centre|Center|Service|Administration|Fund|Academy|Agency|Authority"
-                 r"|Clinic|Board|Council|Federation|College)"
+                 r"|Clinic|Board|Council|Federation|College|Protection|Trust|Alliance|Coalition|Institution|League"
+                 r"|Soccer|Football|Rugby|Athletics|Service|Services|Registry|Network)"
                  r"(?:\s+(?:of|for|on)\s+(?:the\s+)?[A-Z][\w&.-]*(?:\s+(?:and\s+)?[A-Z][\w&.-]*){0,3})?"
                  r"(?:\s*\([A-Z][A-Z&]+\))?)")
 # Who a statistic is about: "40% of patients", "one in five adults" ("50% of the text" is not a claim).
@@ -164,9 +167,15 @@ CLAIM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
      re.compile(r"(?<![\w&.-])" + _ORGANISATION + r"\s+(?:\w+ly\s+)?(?:estimates|estimated|projects|projected|predicts"
                 r"|predicted|forecasts|reports|reported|found|finds|warns|warned|recommends|recommended|says"
                 # a position: "the WHO recommends", "the American Heart Association advises", "the FDA has warned"
-                r"|advises|advised|urges|urged|cautions|cautioned"
+                r"|advises|advised|urges|urged|cautions|cautioned|states|stated|said|claims|claimed|maintains"
+                r"|bans|banned|prohibits|prohibited"
                 r"|(?:has|have)\s+(?:\w+ly\s+|also\s+|long\s+)?(?:warned|issued|raised|recommended|advised|classified"
-                r"|stated|found|reported|estimated|concluded|approved|declared|urged|cautioned|banned))\b")),
+                r"|stated|said|found|reported|estimated|concluded|approved|declared|urged|cautioned|banned))\b")),
+    # how an authority classes a thing: "the IRS treats crypto as property", "The WHO classifies burnout as" (with
+    # "the": "MDL considers the model as part of the code" is a method, not an authority)
+    ("an organisation's estimate or finding",
+     re.compile(r"(?<![\w&.-])[Tt]he\s+" + _ORGANISATION + r"\s+(?:treats|treated|classifies|classified|considers"
+                r"|regards|defines|recognises|recognizes)(?=\s+(?:[\w'’-]+\s+){1,6}?as\b)")),
     # "it is widely reported that", "it is estimated that"
     ("an impersonal report of findings",
      re.compile(r"\bit(?:\s+is|'s|’s)\s+(?:\w+ly\s+)?(?:reported|believed|known|estimated|thought|established|accepted"
@@ -215,7 +224,10 @@ CLAIM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                 # "is often considered one of the best": a ranking someone made
                 r"|\b(?:is|are)\s+(?:often|generally|commonly|usually|frequently)\s+(?:considered|regarded\s+as|seen\s+as)"
                 r"\s+(?:one\s+of\s+the|among\s+the|the\s+(?:best|most|safest|healthiest|strongest|leading|greatest"
-                r"|largest|oldest|first))\b", re.IGNORECASE)),
+                r"|largest|oldest|first)|as\s+(?:\w+\s+)?(?:effective|good|safe|healthy|strong|useful|powerful)\s+as)\b"
+                # "educational apps are supposed to boost reading": what someone promised, stated as a fact
+                r"|\b(?:is|are)\s+supposed\s+to\s+(?:boost|improve|increase|reduce|lower|raise|help|prevent|cure|protect"
+                r"|make|cause|lead|work|speed|slow|strengthen|ease|relieve|treat|support)\b", re.IGNORECASE)),
     # "large tech companies have reported that", "users have found that": a report of a group stated as fact
     ("a report attributed to a group",
      re.compile(r"\b[A-Za-z][a-z]{2,}s\s+have\s+(?:\w+ly\s+|also\s+|long\s+)?(?:reported|found|concluded|warned|shown"
@@ -262,7 +274,7 @@ CITATION_MARK_RE = re.compile(
     r"|(?<=[A-Za-z.,;)])\s?\(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*\)(?=[.,;:]|\s*$)"
     r"|\bet\s+al\.?,?\s+(?:1[5-9]\d\d|20\d\d)|\b(?:doi:|https?://)"
     # a link: prose() blanks its address, "[the report](https://...)" reads "[the report](      )"
-    r"|\]\(\s{6,}|<\s{6,}>|\\(?:url|href)\{"
+    r"|\]\(\s{6,}|\]\(\s*(?:\)|$)|<\s{6,}>|\\(?:url|href)\{"
 )
 # Quoted text: “...” or "...". Cues inside quotes belong to a title or someone else's words.
 QUOTED_RE = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]{8,}’")
@@ -319,9 +331,16 @@ QUOTE_CUES: tuple[tuple[str, re.Pattern[str], bool], ...] = (
                 + r"|[”\"],?\s*(?:(?:" + DIALOGUE_VERBS + r"|" + SOURCING_VERBS + r")\s+)?(?:an?|the|one)\s+(?P<who2>"
                 + _SPOKESPERSON + r")"), False),
     ("a quotation attributed with “as … put it”",
-     re.compile(r"\b[Aa]s\s+(?:the\s+[a-z]+\s+)?(?P<who>(?:the\s+)?" + _PERSON + r")(?:\s*,[^,“\"]{2,60},)?"
+     re.compile(r"\b[Aa]s\s+(?:(?:the\s+)?(?:[a-z-]+\s+){1,3})?(?P<who>(?:the\s+)?" + _PERSON + r")"
+                r"(?:\s*,[^,“\"]{2,60},)?"
                 r"\s+(?:(?:famously|once|memorably|later)\s+)?(?:put\s+it|puts\s+it|wrote|"
                 r"writes|said|says|noted|observed|argued|explained)\b,?\s*:?\s*" + _OPEN), False),
+    # "The economic historian Lena Hartmann describes the League as “...”", "Dr. Roe called it “...”"
+    ("a quotation that names what a source called something",
+     re.compile(r"(?P<role4>\b(?:[a-z-]+\s+){1,3})?(?P<who>" + _PERSON + r")(?:\s*,[^,“\"]{2,80},)?\s+"
+                r"(?:describes|described|calls|called|dubs|dubbed"
+                r"|labels|labelled|labeled|characteri[sz]es|characteri[sz]ed|sums\s+up|summed\s+up)\b[^“\".!?]{0,80}?"
+                + _OPEN), True),
     ("a quotation attributed with “according to”",
      re.compile(r"\b(?:[Aa]ccording\s+to|[Ii]n\s+the\s+words\s+of)\s+(?P<who>(?:the\s+)?" + _PERSON
                 + r")[^“\"]{0,60}?,\s*" + _OPEN), False),
@@ -380,6 +399,8 @@ NOT_AN_AUTHORITY_RE = re.compile(
     r"|convention|syntax|grammar|version|type|size|priority|ranking|chain|expansion|decomposition|identity)\b"
     r"|[\w'’.-]+,\s+(?:we|one)\s)")
 # "is said to be positive definite if ...": a definition, not hearsay.
+# A cue inside an indirect question: "looks at what the evidence says", "asks whether studies show".
+INDIRECT_QUESTION_RE = re.compile(r"\b(?:what|whether|how|if)\s+(?:the\s+|this\s+|that\s+|these\s+)?$", re.IGNORECASE)
 DEFINITION_RE = re.compile(r"\b(?:if|iff|whenever|provided\s+that)\b")
 # Verbs that are as often nouns after a source noun: "research report", "data links", "survey projects".
 AMBIGUOUS_REPORTS = frozenset({"evidence reported without its source"})
@@ -563,6 +584,8 @@ def _claim_match(sentence: str) -> tuple[str, re.Match[str], str] | None:
             before = unquoted[max(0, match.start() - 40) : match.end()]
             if OWN_WORK_RE.search(before) and "according" not in match.group(0).lower():
                 continue
+            if INDIRECT_QUESTION_RE.search(unquoted, max(0, match.start() - 30), match.start()):
+                continue  # "this guide looks at what the evidence says": a question the text will answer
             if why == HEARSAY and "said to be" in match.group(0).lower() and DEFINITION_RE.search(unquoted,
                                                                                                   match.end()):
                 continue  # "a matrix is said to be positive if ...": a definition
@@ -754,6 +777,8 @@ def _findings_for_body(doc: Document) -> Iterator[Finding]:
     # a story: narrator's tags ("she whispered"), with the turns of its dialogue (“Can they get there in time?”)
     fiction = tags >= FICTION_TAGS or tags + _dialogue_turns(grouped) > FICTION_TAGS
     labels = _speaker_labels(doc.body)
+    turns = {line.line for line in doc.body
+             if (label := SPEAKER_LABEL_RE.match(line.text)) and label.group("label").strip().lower() in labels}
     shape = layout(doc.body)
     cited_names = _cited_names(flat)
     previous_cited = section_cited = False
@@ -791,6 +816,8 @@ def _findings_for_body(doc: Document) -> Iterator[Finding]:
                 continue
             if fiction or quoted_block:
                 continue  # a story's narration, a block quoted from elsewhere and a table's cells argue nothing
+            if sentence.line in turns:
+                continue  # a turn of a transcript or a play: a speaker's words, not the document's claim
             found_cue = _claim_match(sentence.text)
             if found_cue is None:
                 continue

@@ -340,6 +340,9 @@ def _announced_text(text: str, match: re.Match[str], defined: frozenset[str]) ->
     if re.search(r"\b(?:draft|version|rewrite|revision|revised|rewritten|updated)\b", match.group(0), re.IGNORECASE):
         return True
     sentence = re.split(r"(?<=[.!?])\s", text[match.start() : match.start() + _SENTENCE], maxsplit=1)[0]
+    if "outline" in match.group(0).lower() and re.search(
+            r"\b(?:full|complete|whole)\s+(?:article|post|draft|essay|guide|piece)\b", sentence, re.IGNORECASE):
+        return True  # "Here's an outline, followed by the full article:", not "Here is the algorithm outline"
     return _ASKED_FOR_RE.search(sentence) is not None or bool(
         re.match(r"\W*(?:certainly|sure|of\s+course|absolutely)\b", text, re.IGNORECASE))
 
@@ -482,6 +485,21 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"(?:real|actual|final|correct|proper|right|missing|link|url|source|reference|citation|quote|statistic|data"
         r"|figure|number|image|text)\b)"
         r"|\[\s*placeholder[^\]\n]{0,60}\]|\bdummy\s+(?:text|data|link|url|reference|citation)\b", re.IGNORECASE)),
+    # An instruction about the text itself: "Replace the example figures with this year's brackets before
+    # publishing", "Remember to localise the protocol before publishing", "Replace these tips with the client's
+    # own", "Note: Make sure to double-check the figures in the table against a database".
+    _P(DRAFTING_NOTE, "note", re.compile(
+        r"^\W*(?:note\s*:\s*)?(?:please\s+)?(?:replace|update|add|insert|check|verify|locali[sz]e|confirm|swap|fill\s+in"
+        r"|include|remove|adjust|tailor|double[- ]check|(?:remember|make\s+sure|be\s+sure)\s+to\s+[a-z-]+)\b"
+        r"[^.!?\n]{0,160}?\bbefore\s+(?:publishing|publication|posting|(?:it|this)\s+goes\s+live|going\s+live"
+        r"|you\s+publish|sending\s+it)\b"
+        r"|^\W*(?:note\s*:\s*)?(?:please\s+)?(?:replace|swap)\s+(?:the|these|this|those|any|all)\s+(?:[\w'’-]+\s+){0,3}?"
+        r"(?:examples?|samples?|figures|tips|quotes|quotations|names|numbers|statistics|links|placeholders?|details"
+        r"|testimonials|recommendations|case\s+studies)\b[^.!?\n]{0,80}?\bwith\b"
+        r"|\b(?:make|be)\s+sure\s+to\s+(?:double[- ]check|verify|fact[- ]check|confirm|check)\s+"
+        r"(?:the|these|all\s+the)\s+(?:[\w-]+\s+){0,2}?(?:figures|numbers|statistics|stats|data|facts|links|sources|quotes)\b[^.!?\n]{0,60}?"
+        r"\b(?:in|of)\s+(?:the|this)\s+(?:table|article|post|draft|piece|section|guide|list|text)\b",
+        re.IGNORECASE)),
     # --- KR104: what an assistant wrote to the person who asked, not to the reader ---
     _P(DRAFTING_NOTE, "assistant", re.compile(
         r"\bas\s+an\s+AI(?:\s+(?:language\s+)?model|\s+assistant)?\b|\bas\s+a\s+(?:large\s+)?language\s+model\b"
@@ -489,6 +507,11 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"|\bI\s+(?:cannot|can't|can’t|don't|don’t|do\s+not)\s+(?:browse|access)\s+(?:the\s+internet|the\s+web"
         r"|real-time|external)"
         r"|\bI\s+hope\s+(?:this|that)\s+(?:helps|was\s+helpful|is\s+helpful|meets|works\s+for\s+you|fits)\b"
+        r"|\bI\s+hope\s+(?:this|that|these|it|you|your\s+(?:readers|audience|team|clients?))\s+(?:[\w'’-]+\s+){0,5}?"
+        r"(?:starting\s+point|useful|helpful|find\s+(?:it|this|these)|enjoy\s+(?:it|this|the))\b"
+        # the assistant asks the person who asked: "Would you like me to add a table?", "Shall I expand ...?"
+        r"|\b(?:would\s+you\s+like\s+me\s+to|do\s+you\s+want\s+me\s+to|shall\s+I|should\s+I)\s+(?:also\s+)?"
+        r"(?:add|write|include|expand|create|make|revise|adjust|draft|provide|turn|prepare|generate|shorten)\b[^?\n]{0,120}\?"
         r"|\bI\s+hope\s+you\s+(?:enjoy|like|find)\s+(?:the|this|my)\s+(?:story|draft|poem|essay|article|post|piece"
         r"|version|rewrite|outline)\b"
         r"|\blet\s+me\s+know\s+if\s+(?:you(?:'d|’d|\s+would)\s+like|you\s+(?:want|need)\s+me\s+to"
@@ -499,7 +522,8 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"|around|roughly|exactly|just\s+(?:over|under)|under|over)?\s*\d[\d,]*\s+words\b|\bword\s+count\s*:\s*\d"
         r"|\b(?:creating|writing|crafting|generating|drafting|producing)\s+(?:a|an|the)\s+(?:[\w-]+,?\s+){0,4}?"
         r"(?:meta\s+titles?|meta\s+descriptions?|FAQs?|articles?|blog\s+posts?|posts?|essays?|bibliograph(?:y|ies)"
-        r"|reference\s+lists?|content|outlines?|summar(?:y|ies)|captions?|headlines?)\b[^.!?\n]{0,80}?"
+        r"|reference\s+lists?|content|outlines?|summar(?:y|ies)|captions?|headlines?|guides?|overviews?|plans?"
+        r"|templates?|reports?)\b[^.!?\n]{0,80}?"
         r"\b(?:requires|involves|would\s+require|needs)\b", re.IGNORECASE)),
     _P(DRAFTING_NOTE, "assistant", re.compile(
         r"\bhere(?:'s|’s|\s+is|\s+are)\s+(?:a|an|the|your|my)\s+(?:[\w-]+,?\s+){0,4}?(?:draft|version|rewrite"
@@ -535,7 +559,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _P(DRAFTING_NOTE, "announcement", re.compile(
         r"\b(?:below|here|the\s+following)\s+(?:is|are)\s+(?:(?:a|an|some|a\s+few|two|three|several)\s+)?"
         r"(?:[\w-]+\s+)?(?:hypothetical|fictional|fictitious|illustrative|imaginary|invented|made-up|composite)\b"
-        r"|\b(?:below|here)\s+(?:is|are)\s+(?:(?:a|an|some)\s+)?(?:sample|example|mock|dummy)\s+(?:[\w-]+\s+){0,2}?"
+        r"|\b(?:below|here)\s+(?:is|are)\s+(?:(?:a|an|some|a\s+few|two|three|several)\s+)?(?:sample|example|mock|dummy)"
+        r"\s+(?:[\w-]+\s+){0,2}?"
         r"(?:bibliograph(?:y|ies)|references?|reference\s+list|citations?|sources|quotes?|quotations?|testimonials?"
         r"|case\s+stud(?:y|ies)|interviews?|statistics|studies|reviews)\b"
         r"|\b(?:below|here)\s+(?:is|are)\s+(?:an?\s+|some\s+)?examples?\s+of\s+(?:how|what)\s+(?:[\w'’-]+\s+){1,5}?"

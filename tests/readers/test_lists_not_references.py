@@ -42,3 +42,16 @@ def test_a_reference_whose_title_is_a_question_is_still_a_reference() -> None:
                                 "1. Zhang, C. (2017). Are deep nets overfitted? In *ICLR*.\n"
                                 "2. [What is a variational autoencoder?](https://jaan.io/vae/) on jaan.io\n")
     assert [r.key for r in doc.references] == ["ref-1", "ref-2"]
+
+
+def test_a_further_reading_list_is_read_and_checked_but_never_uncited() -> None:
+    from kratomref.options import Options
+    from kratomref.rules import Context, citations
+
+    draft = ("Solar pays back [1].\n\n## References\n\n"
+             "1. Jordan, D. C. (2013). Degradation rates. *Prog Photovolt*, 21(1).\n\n"
+             "## Further Reading\n\n- Pelletier, S. (2022). *The Solar Home*. Brightwater Books.\n")
+    doc = read_markdown("solar.md", draft)
+    assert len(doc.references) == 2
+    uncited = [f for f in citations.judge_document(doc, {}, Context(Options())) if f.rule.code == "KR502"]
+    assert uncited == []
