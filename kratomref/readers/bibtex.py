@@ -396,7 +396,7 @@ def _blank_directives(text: str) -> str:
 
 
 _DIRECTIVE_COMMENT_RE = re.compile(r"%[ \t]*kratomref:[^\n]*")
-_COMMENT_AFTER_FIELD_RE = re.compile(r"(?:(?<=,)|^)[ \t]*%[^\n]*", re.MULTILINE)
+_COMMENT_AFTER_FIELD_RE = re.compile(r"(?:(?<=,)[ \t]*|(?<=[}\"])[ \t]+|^[ \t]*)%[^\n]*", re.MULTILINE)
 
 
 def _suppressions(lines: list[str]) -> tuple[dict[int, frozenset[str]], dict[int, dict[str, int]]]:

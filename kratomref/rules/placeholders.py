@@ -664,6 +664,9 @@ SKIPPED_FIELDS = frozenset(
      "abstract", "annote", "annotation", "comment", "kratomref-ignore", "citation-key", "accessed"}
 )
 _LIST_ITEM_KEY = re.compile(r"ref-\d+'*")
+# BibLaTeX's date fields take EDTF level 1, where X marks an unspecified digit: "19XX", "199X", "1999-XX".
+EDTF_FIELDS = frozenset({"date", "origdate", "eventdate", "urldate"})
+EDTF_UNSPECIFIED_RE = re.compile(r"-?\d{1,3}X{1,3}(?:-(?:\d\d|XX)){0,2}|\d{4}-XX(?:-XX)?(?:/\S{0,20})?[~?%]?")
 _URL_FIELDS = frozenset({"url", "ur", "link", "l1", "l2", "howpublished"})
 _URL_STAND_INS = frozenset({"url", "link", "tbd", "tba", "todo", "xxx", "#", "http://", "https://", "www", "..."})
 _DIRECTIVE_RE = re.compile(r"<!--\s*kratomref:.*?-->|%\s*kratomref:.*$", re.IGNORECASE)
@@ -718,6 +721,8 @@ def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]
             # CSL-JSON keeps names as structured data, not as a field's text.
             sources.append(("author", "; ".join(f"{a.given} {a.family}".strip() for a in ref.authors)))
     for name, value in sources:
+        if name is not None and name.lower() in EDTF_FIELDS and EDTF_UNSPECIFIED_RE.fullmatch(value.strip()):
+            continue  # biblatex's "date = {19XX}": an EDTF date with unspecified digits, not a placeholder
         hits = find_placeholders(value)
         if name is not None and name.lower() in _URL_FIELDS and value.strip().lower() in _URL_STAND_INS and not hits:
             hits = [Placeholder(PLACEHOLDER_LINK, value.strip(), 0, len(value), "link")]

@@ -310,3 +310,5 @@ def test_comments_after_a_field_or_on_their_own_line_inside_an_entry_are_comment
     [ref] = doc.references
     assert ref.fields["date"] == "1723-21" and ref.fields["note"].startswith("50% of cases, 20")
     assert ref.field_lines["title"] == 5, "lines stay where they were"
+    last = _read("@misc{date8,\n  urldate = {-0379}     % otherwise 380 BCE\n}\n")
+    assert not last.problems and last.references[0].fields["urldate"] == "-0379"

@@ -194,3 +194,11 @@ def test_a_marker_that_asks_for_a_source_is_a_citation_placeholder(marker: str) 
     assert finding.message.startswith('citation placeholder "TODO')
     assert finding.suggestion == rules.SUGGESTIONS["citation"]
     assert [p.kind for p in rules.citation_placeholders(marker)] == ["citation"]
+
+
+@pytest.mark.parametrize(("field", "value", "reported"), [
+    ("date", "19XX", False), ("origdate", "199X", False), ("year", "20XX", True), ("date", "20XX-XX-XX", False),
+], ids=["an EDTF century", "an EDTF decade", "a placeholder year", "an EDTF date"])
+def test_an_edtf_date_with_unspecified_digits_is_not_a_placeholder(field: str, value: str, reported: bool) -> None:
+    ref = Reference(Location("refs.bib", 1, "a"), "misc", "T", fields={field: value, "title": "T"})
+    assert bool([f for f in rules.judge(ref, NO_EVIDENCE, CTX) if f.rule.code == "KR101"]) is reported
