@@ -53,6 +53,7 @@ BARE_LEVEL = 8  # a bare "References" line
 READING_LIST_RE = re.compile(r"(?:\d+(?:\.\d+)*\.?\s+)?(?:further|recommended|suggested|additional)\s+reading\s*:?",
                              re.IGNORECASE)
 READING_LIST_FIELD = "reading-list"  # Reference.fields key of an item of such a list
+FOOTNOTE_FIELD = "rst-footnote"  # Reference.fields key of a reStructuredText footnote, where a bare link is idiomatic
 
 
 @dataclass
@@ -60,6 +61,7 @@ class _Item:
     number: int | None
     lines: list[tuple[int, str]] = field(default_factory=list)  # (line number, text without marker)
     reading: bool = False  # an item of a further-reading list
+    footnote: bool = False  # a reStructuredText footnote or citation target (".. [1] http://...")
 
 
 def _heading(lines: list[str], index: int) -> tuple[int, str, int] | None:
@@ -302,8 +304,9 @@ def _reference(path: str, item: _Item, key: str, line_suppressions: dict[int, fr
     last_line = item.lines[-1][0] + 1
     suppressed = suppressions.on_lines(line_suppressions, first_line, last_line)
     reference = parse_citation(raw, Location(path, first_line, key), suppressed)
-    if item.reading:
-        reference = dataclasses.replace(reference, fields={**reference.fields, READING_LIST_FIELD: "1"})
+    marks = {name: "1" for name, on in ((READING_LIST_FIELD, item.reading), (FOOTNOTE_FIELD, item.footnote)) if on}
+    if marks:
+        reference = dataclasses.replace(reference, fields={**reference.fields, **marks})
     field_lines = dict(reference.field_lines)
     for name, value in reference.fields.items():
         probe = value.split()[0] if name == "url" else value
@@ -401,7 +404,7 @@ def _rst_items(footnotes: list[_Footnote], sections: list[tuple[int, int, int]])
         else:
             notes.labels.setdefault(footnote.label, key)
         if key is not None:
-            items.append((key, _Item(number, footnote.lines)))
+            items.append((key, _Item(number, footnote.lines, footnote=True)))
     return items, notes
 
 

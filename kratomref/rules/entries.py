@@ -22,6 +22,7 @@ from kratomref.matching import normalise_text
 from kratomref.model import Document, Evidence, FieldFix, Finding, LinkResult, Reference, Rule, Severity
 from kratomref.readers.bibtex import doi_in_url_field, schemeless_url
 from kratomref.readers.pandoc import is_identifier_reference
+from kratomref.readers.text import FOOTNOTE_FIELD
 from kratomref.rules.placeholders import find_placeholders, is_free_text_item
 from kratomref.urls import normalise_url
 
@@ -216,15 +217,12 @@ def _missing_structured(ref: Reference) -> list[str]:
     return missing
 
 
-_RST_FOOTNOTE_RE = re.compile(r"^\s*\.\.\s+\[")
-
-
 def _missing_free_text(ref: Reference) -> list[str]:
     """Only what the item clearly lacks: the heuristic parse missing a field is not the item lacking it."""
     text = _URL_OR_DOI_RE.sub(" ", _NUMBERING_RE.sub("", ref.raw))
     words = re.findall(r"[^\W\d_]{2,}", text)
     if len(words) < 2:
-        if _RST_FOOTNOTE_RE.match(ref.raw):
+        if ref.fields.get(FOOTNOTE_FIELD):
             return []  # ".. [1] http://...": a reStructuredText footnote is how a link is given there
         return ["author", "title", "year"]  # nothing but a link (or a number)
     missing: list[str] = []

@@ -240,3 +240,11 @@ def test_agency_statements_are_told_to_look_for_a_newer_statement() -> None:
     [finding] = _codes(_bib("@online{a, author = {{Drug Enforcement Administration}}, title = {K}, year = 2016}"),
                        "KR401")
     assert "5-year policy for web pages" in finding.message and "agency" in (finding.suggestion or "")
+
+
+def test_a_restructuredtext_footnote_may_be_a_bare_link() -> None:
+    doc = read_draft("pep.rst", "Zip [1]_ and unzip [2]_.\n\nReferences\n==========\n\n"
+                                ".. [1] http://docs.python.org/reference/compound_stmts.html#for\n"
+                                ".. [2] http://www.haskell.org/onlinereport/standard-prelude.html\n", "text")
+    assert len(doc.references) == 2
+    assert [f for ref in doc.references for f in rules.judge(ref, NO_EVIDENCE, CTX) if f.rule.code == "KR105"] == []
