@@ -24,17 +24,13 @@ from kratomref.model import (
     SearchResolution,
     Severity,
     Verdict,
+    body_link_key,
 )
 from kratomref.options import Options
 from kratomref.services.cache import Cache
 
 # A progress callback: (stage, done, total). Stages: "read", "crossref", "search", "links".
 Progress = Callable[[str, int, int], None]
-
-
-def body_link_key(url: str) -> str:
-    """Evidence key of a URL found in a document's body (not in its reference list)."""
-    return f"body:{url}"
 
 
 @dataclass
@@ -151,13 +147,13 @@ def _check_links(urls: Mapping[str, str | None], options: Options, cache: Cache)
 
 def _resolve_placeholder_searches(documents: Sequence[Document], crossref: Any) -> dict[str, Any]:
     """Searches for the works that placeholder sentences describe (issue 9), with the journal they name."""
-    from kratomref.rules import citations
+    from kratomref.rules import placeholder_search
 
     queries: dict[str, str] = {}
     containers: dict[str, str] = {}
     for doc in documents:
-        queries.update(citations.placeholder_queries(doc))
-        containers.update(citations.placeholder_container_titles(doc))
+        queries.update(placeholder_search.placeholder_queries(doc))
+        containers.update(placeholder_search.placeholder_container_titles(doc))
     if not queries:
         return {}
     return dict(crossref.search(queries, containers))

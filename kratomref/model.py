@@ -323,3 +323,8 @@ class Evidence:
 
 
 NO_EVIDENCE = Evidence()
+
+
+def body_link_key(url: str) -> str:
+    """Evidence key of a URL found in a document's body (not in its reference list)."""
+    return f"body:{url}"

@@ -6,9 +6,7 @@ The claim and quotation rules (KR504, KR505) are in kratomref.rules.claims.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kratomref.model import (
@@ -17,16 +15,12 @@ from kratomref.model import (
     Evidence,
     Finding,
     Location,
-    Lookup,
     Reference,
     Rule,
-    SearchResolution,
     Severity,
 )
-from kratomref.readers.intext import candidates, nearest_key, prose
+from kratomref.readers.intext import candidates, nearest_key
 from kratomref.readers.text import READING_LIST_FIELD
-from kratomref.rules.claims import paragraphs, sentences
-from kratomref.rules.placeholders import find_placeholders
 
 if TYPE_CHECKING:
     from kratomref.rules import Context
@@ -206,137 +200,3 @@ def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context
     if doc.citations or (doc.references and doc.body):
         yield from _citation_findings(doc)
         yield from _uncited_findings(doc, ctx)
-
-
-# --- Placeholder suggestions (online): search Crossref with the sentence around a placeholder ---------
-# Words that say "a study exists" but not what it is about: dropped from the query.
-QUERY_NOISE_RE = re.compile(
-    r"\b(?:a|an|the|one|recent|new|study|studies|research|published|in|found|finds|showed|shows|that|has|have"
-    r"|been|report|reported|according|to|suggests?|evidence|trial|survey|by|of|and|it|is|was|were|for|from"
-    r"|with|on|at|as|this|these|those|that|there|here|its|they|their|them|we|our|you|your|can|could|should"
-    r"|would|may|might|will|also|more|most|very|widely|come|comes|see|check|numbers|figures|data|source"
-    r"|sources|needed|link|statement|against|about|some|many|much)\b",
-    re.IGNORECASE,
-)
-JOURNAL_RE = re.compile(r"\b(?:Journal\s+of(?:\s+(?:the\s+)?[A-Z][\w&-]*)+|[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*\s+Journal"
-                        r"|Nature|Science|The\s+Lancet|Lancet|PLOS\s+ONE|JAMA|BMJ|Cell|PNAS)\b")
-MAX_SUGGESTIONS = 3  # the issue: "up to three candidate works"
-MIN_QUERY_WORDS = 3  # a sentence with fewer content words says too little to search for
-
-
-def placeholder_id(file: str, line: int) -> str:
-    """Evidence key of the Crossref search for the placeholder(s) on a body line."""
-    return f"placeholder:{file}:{line}"
-
-
-# The kinds of placeholder (kratomref.rules.placeholders) that stand where a source should be.
-SEARCHED_KINDS = frozenset({"citation", "link"})
-
-
-def placeholder_spans(text: str, kinds: frozenset[str] | None = SEARCHED_KINDS) -> list[tuple[int, int]]:
-    """Where text holds a placeholder for a source: "(reference needed)", "[?]", "[Link to FDA statement]"...
-
-    kinds=None: every kind of placeholder ("XX%", "TODO" too). The placeholder rules (KR101/KR102) own
-    the detector, which takes a marker that asks for a source ("TODO: cite", "[TODO add source]") for a
-    citation placeholder.
-    """
-    return [(hit.start, hit.end) for hit in find_placeholders(text) if kinds is None or hit.kind in kinds]
-
-
-@dataclass(frozen=True)
-class PlaceholderSearch:
-    """What to search Crossref for, for the sentence around a placeholder."""
-
-    query: str  # query.bibliographic: the sentence's content words
-    container: str | None  # query.container-title: the journal the sentence names, if any
-
-
-def placeholder_search(sentence: str) -> PlaceholderSearch | None:
-    """The search a placeholder sentence calls for, or None when it says too little about the work."""
-    text = sentence
-    for start, end in reversed(placeholder_spans(sentence, kinds=None)):
-        text = text[:start] + " " * (end - start) + text[end:]
-    journal = JOURNAL_RE.search(text)
-    if journal is not None:
-        text = text.replace(journal.group(0), " ")
-    words = re.findall(r"[\w-]+", QUERY_NOISE_RE.sub(" ", text))
-    words = [w for w in words if not w.isdigit() or len(w) == 4]  # keep years, drop "(1)" and the like
-    if len(words) < MIN_QUERY_WORDS:
-        return None
-    return PlaceholderSearch(" ".join(words), journal.group(0) if journal else None)
-
-
-def _placeholder_searches(doc: Document) -> dict[str, PlaceholderSearch]:
-    """Placeholder id -> search: keyed on each line that carries a placeholder (where KR101/KR102 report
-    it), and on the first line of its sentence."""
-    found: dict[str, PlaceholderSearch] = {}
-    for paragraph in paragraphs(doc.body, one_per_line=doc.format == "docx"):
-        in_paragraph = sentences(paragraph)
-        for line in paragraph:
-            text = prose(line.text)
-            for start, end in placeholder_spans(text):
-                marker = text[start:end].strip()
-                # the latest sentence begun by this line that holds the marker is the one it sits in
-                owner = next((s for s in reversed(in_paragraph) if s.line <= line.line and marker in s.text), None)
-                search = placeholder_search(owner.text) if owner is not None else None
-                if owner is None or search is None:
-                    continue
-                found.setdefault(placeholder_id(line.file, line.line), search)
-                found.setdefault(placeholder_id(owner.file, owner.line), search)
-    return found
-
-
-def placeholder_queries(doc: Document) -> dict[str, str]:
-    """Placeholder id -> the Crossref query.bibliographic made of its sentence's content words."""
-    return {key: search.query for key, search in _placeholder_searches(doc).items()}
-
-
-def placeholder_container_titles(doc: Document) -> dict[str, str]:
-    """Placeholder id -> the journal its sentence names (Crossref query.container-title), where it names one."""
-    return {key: search.container for key, search in _placeholder_searches(doc).items() if search.container}
-
-
-def _candidate(work: Mapping[str, object]) -> str:
-    """One candidate work: first author (et al.), year, title, journal, DOI."""
-    def first(value: object) -> str:
-        if isinstance(value, list):
-            return str(value[0]) if value else ""
-        return str(value) if value else ""
-
-    authors = work.get("author")
-    people = [a for a in authors if isinstance(a, dict)] if isinstance(authors, list) else []
-    name = str(people[0].get("family") or people[0].get("name") or "") if people else ""
-    if name and len(people) > 1:
-        name += " et al."
-    issued = work.get("issued")
-    parts = issued.get("date-parts") if isinstance(issued, dict) else None
-    year = parts[0][0] if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0] else None
-    head = f"{name} ({year})" if name and year else name or (f"({year})" if year else "")
-    title = first(work.get("title"))
-    pieces = [p for p in (head, f"“{title}”" if title else "", first(work.get("container-title"))) if p]
-    doi = str(work.get("DOI") or "")
-    return ", ".join(pieces) + (f", https://doi.org/{doi}" if doi else "")
-
-
-def placeholder_suggestion(resolution: SearchResolution) -> str | None:
-    """The suggestion text for a placeholder: up to three candidate works to verify, best first."""
-    if resolution.status is not Lookup.FOUND or not resolution.candidates:
-        return None
-    listed = "; ".join(f"{n}) {_candidate(work)}"
-                       for n, work in enumerate(resolution.candidates[:MAX_SUGGESTIONS], start=1))
-    return ("candidate works to verify before citing (Crossref search on this sentence, best first): "
-            + listed)
-
-
-def placeholder_candidates(
-    doc: Document, line: int, evidence: Mapping[str, Evidence], file: str | None = None
-) -> str | None:
-    """The suggestion for a KR101/KR102 placeholder finding at (file, line) of doc, from the evidence the
-    check gathered (a Crossref search keyed placeholder:{file}:{line}); None offline or without candidates.
-
-    file defaults to doc.path; give it for a placeholder in a LaTeX \\input file.
-    """
-    found = evidence.get(placeholder_id(file or doc.path, line))
-    if found is None or found.search is None:
-        return None
-    return placeholder_suggestion(found.search)

@@ -21,6 +21,7 @@ from kratomref.model import (
     Reference,
     Rule,
     Severity,
+    body_link_key,
 )
 from kratomref.readers.bibtex import schemeless_url
 from kratomref.rules.placeholders import is_free_text_item
@@ -472,7 +473,6 @@ def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]
 
 def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
     """Links in a draft's body (outside its reference list)."""
-    from kratomref.check import body_link_key
 
     body = evidence.get("body")
     if body is None:

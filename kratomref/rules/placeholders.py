@@ -794,14 +794,14 @@ def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context
         return
     lines = list(_prose_lines(doc.body))
     defined = defined_acronyms(text for _, text in lines)
-    from kratomref.rules import citations  # imported here: citations imports this module
+    from kratomref.rules.placeholder_candidates import placeholder_candidates
 
     for index, (line, text) in enumerate(lines):
         for hit in find_placeholders(text, defined):
             suggestion = SUGGESTIONS[hit.kind]
             if hit.rule in (PLACEHOLDER_TEXT, PLACEHOLDER_LINK):
                 # works that Crossref found for what the sentence describes, when the check searched
-                suggestion = citations.placeholder_candidates(doc, line.line, evidence, file=line.file) or suggestion
+                suggestion = placeholder_candidates(doc, line.line, evidence, file=line.file) or suggestion
             message = _message(hit, "in the text")
             if hit.kind == "announcement":
                 covered, many = _what_follows(doc, lines, index)

@@ -17,7 +17,7 @@ import kratomref.readers as readers
 from kratomref.model import Document, Evidence, Lookup, SearchResolution
 from kratomref.options import Options
 from kratomref.readers.text import read_draft
-from kratomref.rules import citations
+from kratomref.rules import placeholder_candidates, placeholder_search
 from kratomref.services.cache import Cache
 from kratomref.services.crossref import CrossrefService
 
@@ -84,18 +84,19 @@ SENTENCE = ("A study published in the Journal of Ethnopharmacology (reference ne
 
 def test_placeholder_sentence_becomes_a_query_of_its_content_and_its_journal() -> None:
     doc = read_draft("d.md", SENTENCE, "markdown")
-    queries = citations.placeholder_queries(doc)
+    queries = placeholder_search.placeholder_queries(doc)
     assert list(queries) == ["placeholder:d.md:1"]
     query = queries["placeholder:d.md:1"]
     assert "mitragynine" in query and "analgesic" in query
     assert "needed" not in query and "Ethnopharmacology" not in query and "study" not in query
-    assert citations.placeholder_container_titles(doc) == {"placeholder:d.md:1": "Journal of Ethnopharmacology"}
+    titles = placeholder_search.placeholder_container_titles(doc)
+    assert titles == {"placeholder:d.md:1": "Journal of Ethnopharmacology"}
 
 
 def test_a_sentence_over_two_lines_is_keyed_on_both_lines() -> None:
     text = ("Mice given mitragynine showed less pain in the hot-plate test\n"
             "than controls (reference needed). Water is wet.\n")
-    queries = citations.placeholder_queries(read_draft("d.md", text, "markdown"))
+    queries = placeholder_search.placeholder_queries(read_draft("d.md", text, "markdown"))
     assert set(queries) == {"placeholder:d.md:1", "placeholder:d.md:2"}
     assert "hot-plate" in queries["placeholder:d.md:2"]
 
@@ -104,7 +105,7 @@ def test_placeholders_the_placeholder_rules_find_are_searched_and_stripped() -> 
     text = ("The FDA has warned consumers against kratom [Link to FDA statement].\n"
             "A 2021 survey found that XX% of users (Author, Year) reduced their opioid use.\n"
             "The numbers come from the survey. TODO check them.\n")
-    queries = citations.placeholder_queries(read_draft("d.md", text, "markdown"))
+    queries = placeholder_search.placeholder_queries(read_draft("d.md", text, "markdown"))
     assert set(queries) == {"placeholder:d.md:1", "placeholder:d.md:2"}
     assert "Link" not in queries["placeholder:d.md:1"] and "kratom" in queries["placeholder:d.md:1"]
     assert "XX" not in queries["placeholder:d.md:2"] and "Author" not in queries["placeholder:d.md:2"]
@@ -116,7 +117,7 @@ def test_placeholders_the_placeholder_rules_find_are_searched_and_stripped() -> 
     ids=["no placeholder, no query", "a placeholder with nothing to search for"],
 )
 def test_no_query_without_something_to_search(text: str) -> None:
-    assert citations.placeholder_queries(read_draft("d.md", text, "markdown")) == {}
+    assert placeholder_search.placeholder_queries(read_draft("d.md", text, "markdown")) == {}
 
 
 REMOBILIZATION = ("A study in the Journal of Orthopaedic Research (reference needed) found that a growth hormone "
@@ -127,14 +128,14 @@ def test_suggestion_lists_up_to_three_candidates_from_a_local_crossref(crossref_
     options = Options(crossref_url=crossref_url, mailto="test@example.org", timeout=2.0, max_retries=1)
     service = CrossrefService(options, Cache(tmp_path / "cache"))
     doc = read_draft("d.md", REMOBILIZATION, "markdown")
-    queries = citations.placeholder_queries(doc)
-    resolution = service.search(queries, citations.placeholder_container_titles(doc))["placeholder:d.md:1"]
+    queries = placeholder_search.placeholder_queries(doc)
+    resolution = service.search(queries, placeholder_search.placeholder_container_titles(doc))["placeholder:d.md:1"]
     [params] = _Handler.seen
     assert "secretagogue" in params["query.bibliographic"][0]
     assert params["query.container-title"] == ["Journal of Orthopaedic Research"]
-    suggestion = citations.placeholder_suggestion(resolution)
+    suggestion = placeholder_candidates.placeholder_suggestion(resolution)
     assert suggestion is not None and suggestion.startswith("candidate works to verify")
-    assert suggestion.count("https://doi.org/") == citations.MAX_SUGGESTIONS
+    assert suggestion.count("https://doi.org/") == placeholder_candidates.MAX_SUGGESTIONS
     first = suggestion.split("; 2) ")[0]
     assert "Lieber et al. (1997)" in first and "Growth hormone secretagogue" in first
     assert "Journal of Orthopaedic Research" in first and "https://doi.org/10.1002/jor.1100150407" in first
@@ -160,14 +161,14 @@ def test_the_pipeline_hands_candidates_to_the_placeholder_finding(crossref_url: 
                       max_retries=1, cache_dir=str(tmp_path / "cache"))
     doc = readers.read(str(draft))
     evidence = _evidence(doc, options)
-    suggestion = citations.placeholder_candidates(doc, 3, evidence)
+    suggestion = placeholder_candidates.placeholder_candidates(doc, 3, evidence)
     assert suggestion is not None and "https://doi.org/10.1002/jor.1100150407" in suggestion
-    assert citations.placeholder_candidates(doc, 1, evidence) is None  # the heading: no placeholder
+    assert placeholder_candidates.placeholder_candidates(doc, 1, evidence) is None  # the heading: no placeholder
 
     searches = len(_Handler.seen)
     again = _evidence(doc, options)  # a second run is answered from the cache
     assert len(_Handler.seen) == searches
-    assert citations.placeholder_candidates(doc, 3, again) == suggestion
+    assert placeholder_candidates.placeholder_candidates(doc, 3, again) == suggestion
 
 
 def test_the_placeholder_finding_names_the_candidate_works(crossref_url: str, tmp_path: Path) -> None:
@@ -197,11 +198,12 @@ def test_offline_makes_no_placeholder_search(crossref_url: str, tmp_path: Path) 
     doc = readers.read(str(draft))
     evidence = _evidence(doc, options)
     assert _Handler.seen == []
-    assert citations.placeholder_candidates(doc, 1, evidence) is None
+    assert placeholder_candidates.placeholder_candidates(doc, 1, evidence) is None
 
 
 def test_offline_search_gives_no_suggestion() -> None:
-    assert citations.placeholder_suggestion(SearchResolution("q", Lookup.UNVERIFIED, reason="offline")) is None
+    offline = SearchResolution("q", Lookup.UNVERIFIED, reason="offline")
+    assert placeholder_candidates.placeholder_suggestion(offline) is None
 
 
 def test_expand_attaches_the_bibliography_once(tmp_path: Path) -> None:
@@ -239,11 +241,11 @@ def test_candidates_are_formatted_from_evidence_even_when_fields_are_missing() -
               "author": [{"family": "Kruegel"}, {"family": "Grundmann"}], "issued": {"date-parts": [[2019]]}},
              {"DOI": "10.1/b", "title": [], "author": [{"name": "Kratom Study Group"}]})
     evidence = {"placeholder:d.md:1": Evidence(search=SearchResolution("q", Lookup.FOUND, works))}
-    suggestion = citations.placeholder_candidates(doc, 1, evidence)
+    suggestion = placeholder_candidates.placeholder_candidates(doc, 1, evidence)
     assert suggestion == (
         "candidate works to verify before citing (Crossref search on this sentence, best first): "
         "1) Kruegel et al. (2019), “Analgesic effects of mitragynine”, J Ethnopharmacol, https://doi.org/10.1/a; "
         "2) Kratom Study Group, https://doi.org/10.1/b")
-    assert citations.placeholder_candidates(doc, 2, evidence) is None
+    assert placeholder_candidates.placeholder_candidates(doc, 2, evidence) is None
     empty = {"placeholder:d.md:1": Evidence(search=SearchResolution("q", Lookup.FOUND, ()))}
-    assert citations.placeholder_candidates(doc, 1, empty) is None
+    assert placeholder_candidates.placeholder_candidates(doc, 1, empty) is None

@@ -1,0 +1,94 @@
+"""What to search Crossref for, for the sentence around a placeholder ("Studies show X [citation needed]")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kratomref.model import Document
+from kratomref.readers.intext import prose
+from kratomref.rules.claims import paragraphs, sentences
+from kratomref.rules.placeholder_candidates import placeholder_id
+from kratomref.rules.placeholders import find_placeholders
+
+# Words that say "a study exists" but not what it is about: dropped from the query.
+QUERY_NOISE_RE = re.compile(
+    r"\b(?:a|an|the|one|recent|new|study|studies|research|published|in|found|finds|showed|shows|that|has|have"
+    r"|been|report|reported|according|to|suggests?|evidence|trial|survey|by|of|and|it|is|was|were|for|from"
+    r"|with|on|at|as|this|these|those|that|there|here|its|they|their|them|we|our|you|your|can|could|should"
+    r"|would|may|might|will|also|more|most|very|widely|come|comes|see|check|numbers|figures|data|source"
+    r"|sources|needed|link|statement|against|about|some|many|much)\b",
+    re.IGNORECASE,
+)
+JOURNAL_RE = re.compile(r"\b(?:Journal\s+of(?:\s+(?:the\s+)?[A-Z][\w&-]*)+|[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*\s+Journal"
+                        r"|Nature|Science|The\s+Lancet|Lancet|PLOS\s+ONE|JAMA|BMJ|Cell|PNAS)\b")
+MIN_QUERY_WORDS = 3  # a sentence with fewer content words says too little to search for
+
+
+# The kinds of placeholder (kratomref.rules.placeholders) that stand where a source should be.
+SEARCHED_KINDS = frozenset({"citation", "link"})
+
+
+def placeholder_spans(text: str, kinds: frozenset[str] | None = SEARCHED_KINDS) -> list[tuple[int, int]]:
+    """Where text holds a placeholder for a source: "(reference needed)", "[?]", "[Link to FDA statement]"...
+
+    kinds=None: every kind of placeholder ("XX%", "TODO" too). The placeholder rules (KR101/KR102) own
+    the detector, which takes a marker that asks for a source ("TODO: cite", "[TODO add source]") for a
+    citation placeholder.
+    """
+    return [(hit.start, hit.end) for hit in find_placeholders(text) if kinds is None or hit.kind in kinds]
+
+
+@dataclass(frozen=True)
+class PlaceholderSearch:
+    """What to search Crossref for, for the sentence around a placeholder."""
+
+    query: str  # query.bibliographic: the sentence's content words
+    container: str | None  # query.container-title: the journal the sentence names, if any
+
+
+def placeholder_search(sentence: str) -> PlaceholderSearch | None:
+    """The search a placeholder sentence calls for, or None when it says too little about the work."""
+    text = sentence
+    for start, end in reversed(placeholder_spans(sentence, kinds=None)):
+        text = text[:start] + " " * (end - start) + text[end:]
+    journal = JOURNAL_RE.search(text)
+    if journal is not None:
+        text = text.replace(journal.group(0), " ")
+    words = re.findall(r"[\w-]+", QUERY_NOISE_RE.sub(" ", text))
+    words = [w for w in words if not w.isdigit() or len(w) == 4]  # keep years, drop "(1)" and the like
+    if len(words) < MIN_QUERY_WORDS:
+        return None
+    return PlaceholderSearch(" ".join(words), journal.group(0) if journal else None)
+
+
+def _placeholder_searches(doc: Document) -> dict[str, PlaceholderSearch]:
+    """Placeholder id -> search: keyed on each line that carries a placeholder (where KR101/KR102 report
+    it), and on the first line of its sentence."""
+    found: dict[str, PlaceholderSearch] = {}
+    for paragraph in paragraphs(doc.body, one_per_line=doc.format == "docx"):
+        in_paragraph = sentences(paragraph)
+        for line in paragraph:
+            text = prose(line.text)
+            for start, end in placeholder_spans(text):
+                marker = text[start:end].strip()
+                # the latest sentence begun by this line that holds the marker is the one it sits in
+                owner = next((s for s in reversed(in_paragraph) if s.line <= line.line and marker in s.text), None)
+                search = placeholder_search(owner.text) if owner is not None else None
+                if owner is None or search is None:
+                    continue
+                found.setdefault(placeholder_id(line.file, line.line), search)
+                found.setdefault(placeholder_id(owner.file, owner.line), search)
+    return found
+
+
+def placeholder_queries(doc: Document) -> dict[str, str]:
+    """Placeholder id -> the Crossref query.bibliographic made of its sentence's content words."""
+    return {key: search.query for key, search in _placeholder_searches(doc).items()}
+
+
+def placeholder_container_titles(doc: Document) -> dict[str, str]:
+    """Placeholder id -> the journal its sentence names (Crossref query.container-title), where it names one."""
+    return {key: search.container for key, search in _placeholder_searches(doc).items() if search.container}
+
+
