@@ -274,7 +274,10 @@ def render(items: Sequence[Mapping[str, Any]], style: Style, fmt: str = "text") 
     if not items:
         return []
     csl_style = load_style(style)
-    prepared = [normalise_dates(i) for i in items]
+    # citeproc-py lower-cases item ids, so "Smith2019" would come back as a key nobody gave it (and
+    # "Smith2019" and "smith2019" would collide): it sees "item-N" and the caller gets its own ids back.
+    own_ids = [str(i["id"]) for i in items]
+    prepared = [{**normalise_dates(i), "id": f"item-{n}"} for n, i in enumerate(items)]
     if fmt == "html":
         # citeproc-py's HTML formatter writes text as it is: "&" and "<" in a title would break the page.
         prepared = [_escaped(i) for i in prepared]
@@ -304,5 +307,5 @@ def render(items: Sequence[Mapping[str, Any]], style: Style, fmt: str = "text") 
             text = _LEADING_NUMBER.sub(r"\1 ", text)
         if fmt != "html":
             text = html.unescape(text) if "&" in text else text
-        out.append(Rendered(key, text))
+        out.append(Rendered(own_ids[int(key.removeprefix("item-"))], text))
     return out

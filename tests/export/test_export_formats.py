@@ -37,6 +37,17 @@ def article(key: str, title: str, issued: dict[str, Any], author: dict[str, str]
             "container-title": "Journal of Tests", "volume": "3", "page": "10-19", "issued": issued}
 
 
+@pytest.mark.parametrize("style", ["apa", "ieee", "mla", "chicago-author-date", "vancouver", "nature"])
+def test_capitalised_keys_export_in_every_style(tmp_path: Path, style: str) -> None:
+    path = csl_file(tmp_path, [article("Smith2019", "Capital letters", {"date-parts": [[2019]]}),
+                               article("smith2019", "Same key in lower case", {"date-parts": [[2019]]})])
+    result = run("--style", style, path)
+    assert result.exit_code == 0, result.output
+    assert "capital letters" in result.output.lower() and "same key in lower case" in result.output.lower()
+    html = run("--style", style, "--to", "html", path).output
+    assert 'id="Smith2019"' in html and 'id="smith2019"' in html, "each entry keeps its own key"
+
+
 def test_mla_keeps_given_names_in_full(tmp_path: Path) -> None:
     path = csl_file(tmp_path, [article("a", "Alpha", {"date-parts": [[2019]]})])
     result = run("--style", "mla", path)
