@@ -74,6 +74,18 @@ def _normalise_once(text: str) -> str | None:
     return s if DOI_RE.match(s) else None
 
 
+def written_doi(text: str | None) -> str | None:
+    """The DOI a text holds, bare but in the case it was written ("doi:10.1002/ANIE.1" -> "10.1002/ANIE.1"):
+    DOIs are case-insensitive and Crossref shows them as registered, so a fix keeps the writer's case. None
+    when the text holds no valid DOI."""
+    canonical = normalise_doi(text)
+    if canonical is None or text is None:
+        return None
+    bare = DOI_PREFIX_RE.sub("", text.strip()).strip()
+    bare = strip_trailing(bare.replace("\\_", "_").replace("{", "").replace("}", "").strip())
+    return bare if bare.lower() == canonical else canonical
+
+
 def find_dois(text: str) -> list[str]:
     """Every DOI in free text, normalised, in order, without repeats."""
     found: list[str] = []

@@ -318,5 +318,6 @@ def cited_entries_only(doc: Document) -> Document:
                 if parent in by_key and parent not in wanted:
                     wanted.add(parent)
                     pending.append(parent)
-    kept = tuple(ref for ref in doc.references if ref.location.file not in databases or ref.key in wanted)
+    kept = tuple(ref for ref in doc.references
+                 if ref.location.file not in databases or ref.key in wanted or latex.is_bibitem(ref))
     return doc if len(kept) == len(doc.references) else dataclasses.replace(doc, references=kept)

@@ -12,7 +12,7 @@ from bibtexparser import model as bib
 from bibtexparser.library import Library
 from bibtexparser.middlewares.parsestack import default_parse_stack
 
-from kratomref.doi import DOI_RESOLVER, DOI_START, is_doi_url, normalise_doi, strip_trailing
+from kratomref.doi import DOI_RESOLVER, DOI_START, is_doi_url, strip_trailing, written_doi
 from kratomref.model import Author, Document, Location, Problem, Reference
 from kratomref.readers import suppressions
 from kratomref.readers.journal_macros import AAS_JOURNALS, JOURNAL_FIELDS
@@ -274,11 +274,12 @@ def schemeless_url(value: str) -> str | None:
 
 def doi_in_url_field(value: str) -> str | None:
     """The DOI a url field holds instead of a URL ("10.1145/123.456", "doi:10.1145/...", "dx.doi.org/10..."),
-    normalised, or None. A resolver URL with its scheme is a link, which the DOI rules judge (KR210)."""
+    bare in the case it was written, or None. A resolver URL with its scheme is a link, which the DOI rules
+    judge (KR210)."""
     text = value.strip()
     if "://" in text or len(text) > MAX_URL_CHARS:
         return None
-    return normalise_doi(text)
+    return written_doi(text)
 
 
 def year_of(text: str | None) -> str | None:
@@ -382,21 +383,46 @@ _COMMENT_RE = re.compile(r"^\s*%")
 
 
 def _blank_directives(text: str) -> str:
-    """text with every `% kratomref: ...` comment, and every comment after a field or on a line of its own,
-    replaced by spaces of the same length.
+    """text with every `% kratomref: ...` comment, and every `%` comment between entries or between the fields
+    of an entry, replaced by spaces of the same length.
 
     BibTeX has no comments inside an entry, so bibtexparser would fail on one written after a field; biber,
     which biblatex documents are processed with, accepts them (`date = {1723-21},  % spring`). Blanking keeps
-    every line and column where it was. A `%` inside a value (`{50% of}`, `\\%`) is left alone.
+    every line and column where it was. A `%` inside a value (`{50% of}`, `"a,%20b"`, `\\%`) is text: the scan
+    tracks the braces and quotes of each entry, in one pass.
     """
     if "%" not in text:
         return text
-    return _COMMENT_AFTER_FIELD_RE.sub(lambda m: " " * len(m.group(0)),
-                                       _DIRECTIVE_COMMENT_RE.sub(lambda m: " " * len(m.group(0)), text))
+    text = _DIRECTIVE_COMMENT_RE.sub(lambda m: " " * len(m.group(0)), text)
+    spans: list[tuple[int, int]] = []
+    depth, quoted, at = 0, False, 0
+    while (token := _SCAN_RE.search(text, at)) is not None:
+        char, at = token.group(0)[0], token.end()
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        elif char == '"' and depth == 1:
+            quoted = not quoted
+        elif char == "%" and (depth == 0 or (depth == 1 and not quoted)):  # between entries too, as biber reads
+            end = text.find("\n", at)
+            at = len(text) if end < 0 else end  # braces and quotes in the comment are the comment's
+            spans.append((token.start(), at))
+    if not spans:
+        return text
+    out: list[str] = []
+    last = 0
+    for start, end in spans:
+        out.append(text[last:start])
+        out.append(" " * (end - start))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 _DIRECTIVE_COMMENT_RE = re.compile(r"%[ \t]*kratomref:[^\n]*")
-_COMMENT_AFTER_FIELD_RE = re.compile(r"(?:(?<=,)[ \t]*|(?<=[}\"])[ \t]+|^[ \t]*)%[^\n]*", re.MULTILINE)
+# What the comment scan looks at: an escape with its character (text), a brace, a quote, a percent sign.
+_SCAN_RE = re.compile(r"\\.|[{}\"%]", re.DOTALL)
 
 
 def _suppressions(lines: list[str]) -> tuple[dict[int, frozenset[str]], dict[int, dict[str, int]]]:

@@ -12,15 +12,18 @@ from kratomref.model import Document, Location, Problem
 STRICT_RELATIONSHIP = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 STRICT_MAIN = "{http://purl.oclc.org/ooxml/wordprocessingml/main}"
 MAX_DOCUMENT_XML = 32 * 1024 * 1024  # uncompressed bytes of word/document.xml read from a Strict document
+MAX_RELATIONSHIPS = 1024 * 1024  # uncompressed bytes of _rels/.rels (a few hundred in a real document)
 
 
 def strict_paragraphs(path: str) -> list[str] | None:
     """The paragraphs of a Strict Open XML document (Word's "Strict Open XML Document" format), or None when
-    the file is not one. The part's uncompressed size is checked before it is read (a zip bomb stays a
-    bomb), and ElementTree resolves no external entity."""
+    the file is not one. Each part's uncompressed size is checked before it is read (a zip bomb stays
+    packed), and ElementTree resolves no external entity."""
     try:
         with zipfile.ZipFile(path) as archive:
-            if STRICT_RELATIONSHIP not in archive.read("_rels/.rels").decode("utf-8", "replace"):
+            rels = archive.getinfo("_rels/.rels")
+            if rels.file_size > MAX_RELATIONSHIPS or STRICT_RELATIONSHIP not in archive.read(rels).decode(
+                    "utf-8", "replace"):
                 return None
             info = archive.getinfo("word/document.xml")
             if info.file_size > MAX_DOCUMENT_XML:

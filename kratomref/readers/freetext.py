@@ -55,6 +55,20 @@ _VANCOUVER_AUTHORS_RE = re.compile(
 )
 # Not the first half of an arXiv identifier: "arXiv:1810.05687" gives no year.
 _YEAR_RE = re.compile(r"\b((?:1[5-9]|20|21)\d\d)[a-z]?\b(?!\.\d{4,5}\b)")
+# A span of years ("Global report 2019-2020", "survey 2021–2022"), not pages: after no volume, colon or "pp.".
+_YEAR_RANGE_RE = re.compile(r"(?<![:\d.])(?<!pp\.\s)(?<!pp\.)\b((?:1[5-9]|20)\d\d)\s*[-–—]\s*((?:1[5-9]|20)\d\d)\b"
+                            r"(?![-–—]?\d)")
+
+
+def _range_end(text: str) -> str | None:
+    """The last year of a span of years the text names (a report's period), or None."""
+    for match in _YEAR_RANGE_RE.finditer(text):
+        first, last = int(match.group(1)), int(match.group(2))
+        if 0 < last - first <= 10:
+            return match.group(2)
+    return None
+
+
 # A year standing alone: not a page of a range ("1803-1831").
 _PLAIN_YEAR_RE = re.compile(r"(?<![-–—\d])\b((?:1[5-9]|20|21)\d\d)[a-z]?\b(?!\.\d{4,5}\b)(?!\s*[-–—]+\s*\d)")
 _PAGES = r"[A-Za-z]?\d+[A-Za-z]?(?:\s*[-–—]+\s*[A-Za-z]?\d+[A-Za-z]?)?"
@@ -387,7 +401,7 @@ def parse_citation(
         bracketed = _APA_YEAR_RE.search(remainder)  # "Journal 11 (2010): 1803-1831": not the last page
         years = _PLAIN_YEAR_RE.findall(remainder) or _PLAIN_YEAR_RE.findall(work)
         year = (semicolon.group(1) if semicolon else bracketed.group(1) if bracketed and bracketed.group(1)
-                else years[-1] if years else None)
+                else years[-1] if years else _range_end(work))
     entry_type = _infer_type(authors, found, doi, urls, online)
     container, publisher = found.container, found.publisher
     if entry_type == "book" and container and not publisher:

@@ -1063,6 +1063,11 @@ def related_paths(doc: Document) -> list[str]:
     return [p for p in doc.meta.get("bibliography", "").split(",") if p]
 
 
+def is_bibitem(ref: Reference) -> bool:
+    """True for an item of a document's own thebibliography list (never a database entry)."""
+    return ref.raw.lstrip().startswith("\\bibitem")
+
+
 def database_files(doc: Document) -> list[str]:
     """The files whose entries are the databases a document draws on, as opposed to its own reference list (a
     thebibliography): the .bib files it names, and the .tex files that write a .bib it reads with filecontents
@@ -1091,7 +1096,9 @@ def link_citations(doc: Document, references: Sequence[Reference]) -> Document:
 
 def _unparsed_keys(problems: Sequence[Problem]) -> list[str]:
     """Keys of the entries a bibliography holds but could not parse (their KR001 problems name them)."""
-    return [p.location.key for p in problems if p.code == "KR001" and p.location.key]
+    # a keyless entry's stand-in key ("<no key, line 3>") holds a comma and can be cited by no one
+    return [p.location.key for p in problems
+            if p.code == "KR001" and p.location.key and not p.location.key.startswith("<no key")]
 
 
 def _unread(bibliography: Document) -> bool:

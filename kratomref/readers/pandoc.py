@@ -6,6 +6,7 @@ each cites a work without a bibliography entry, so each identifier is a referenc
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,10 @@ from kratomref.readers.intext import code_lines, mask_inline, mask_lines
 
 # A citation key: a letter, digit or _ first, then word characters and internal punctuation (pandoc manual).
 _KEY = r"[\w][\w:.#$%&\-+?<>~/]*(?<![.:#$%&\-+?<>~/])"
-BRACKETED_RE = re.compile(r"\[(?P<inner>[^\[\]]*?-?@(?:" + _KEY + r"|\{)[^\[\]]*)\]")
+# A bracket holding a citation: matched as a bracket, then its inside tested (one regex that did both tried
+# every "@" of a long unclosed bracket again from each start: quadratic).
+BRACKET_RE = re.compile(r"\[(?P<inner>[^\[\]]*)\]")
+CITES_INSIDE_RE = re.compile(r"-?@(?:" + _KEY + r"|\{)")
 ITEM_RE = re.compile(r"(?<![\w@])-?@(?P<key>" + _KEY + r")")
 # A bare @key in text; not an e-mail address (a word character before the @) nor a handle in a URL.
 BARE_RE = re.compile(r"(?<![\w@./\\])@(?P<key>" + _KEY + r")")
@@ -25,7 +29,7 @@ BRACED_ITEM_RE = re.compile(r"(?<![\w@])-?@" + _BRACED)
 # Citations by identifier (Manubot): prefix -> the field the identifier goes in. A bare DOI or URL key
 # ("@10.1/x", "@https://x.org") is one too.
 IDENTIFIER_PREFIXES = ("doi", "pmid", "pmcid", "arxiv", "isbn", "url", "wikidata")
-_IDENTIFIER_RE = re.compile(r"(?P<prefix>doi|pmid|pmcid|arxiv|isbn|url|wikidata):(?P<id>\S+)"
+_IDENTIFIER_RE = re.compile(r"(?P<prefix>" + "|".join(IDENTIFIER_PREFIXES) + r"):(?P<id>\S+)"
                             r"|(?P<doi>10\.\d{4,9}/\S+)|(?P<url>https?://\S+)", re.IGNORECASE)
 _FRONT_KEY_RE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*)$")
 
@@ -79,9 +83,11 @@ def _keys(text: str) -> list[tuple[int, str, str]]:
 
 def _unordered_keys(text: str) -> Iterator[tuple[int, str, str]]:
     taken: list[tuple[int, int]] = []
-    for match in BRACKETED_RE.finditer(text):
-        taken.append(match.span())
+    for match in BRACKET_RE.finditer(text):
         inner = match.group("inner")
+        if CITES_INSIDE_RE.search(inner) is None:
+            continue
+        taken.append(match.span())
         for item in ITEM_RE.finditer(BRACED_ITEM_RE.sub(lambda m: " " * len(m.group(0)), inner)):
             yield match.start(), item.group("key"), match.group(0)
         for item in BRACED_ITEM_RE.finditer(inner):
@@ -222,5 +228,8 @@ def read(path: str, text: str) -> Document:
     # A work cited by identifier is a reference of the note itself; its citations are tied to it when the
     # note's bibliographies are read (kratomref.readers.latex.link_citations).
     references, _ = identifier_references(body)
+    own = {ref.key for ref in references}  # tied now, so a note with no bibliography has them tied too
+    citations = [dataclasses.replace(c, resolved_key=c.target) if c.style == "key" and c.target in own else c
+                 for c in find_citations(body)]
     return Document(path, "pandoc", references=tuple(references), body=tuple(body),
-                    citations=tuple(find_citations(body)), problems=tuple(problems), meta=meta)
+                    citations=tuple(citations), problems=tuple(problems), meta=meta)

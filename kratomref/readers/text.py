@@ -210,26 +210,24 @@ _QUESTION_RE = re.compile(
 
 
 def looks_like_reference(item: _Item) -> bool:
-    """True for a list item that reads as a reference: a link or DOI, a year in parentheses, a volume and
-    issue; or, when it is not an FAQ's question, a year, a venue in italics, a statute or a case. A step, a
-    tip, an answer has none of them."""
-    raw = " ".join(text.strip() for _, text in item.lines)
-    if _STRONG_SIGN_RE.search(raw):
-        return True
+    """True for a list item that reads as a reference: not an FAQ's question, and a link or DOI, a year in
+    parentheses, a volume and issue, a year, a venue in italics, an author as references write one, a statute
+    or a case. A step, a tip or an answer has none of them."""
     first = item.lines[0][1].strip().lstrip("*_ ")
     if _QUESTION_RE.match(first):
         return False
-    return _WEAK_SIGN_RE.search(raw) is not None or _AUTHOR_SIGN_RE.match(first) is not None
+    raw = " ".join(text.strip() for _, text in item.lines)
+    return (_STRONG_SIGN_RE.search(raw) is not None or _WEAK_SIGN_RE.search(raw) is not None
+            or _AUTHOR_SIGN_RE.match(first) is not None)
 
 
 def reference_items(items: list[_Item]) -> list[_Item]:
-    """The items of a list under a reference heading that are references: the list ends where its items stop
-    looking like references (an FAQ numbered on from the references), and a list none of whose first items is
-    a reference (FAQs, steps, tips under a "Sources" heading) is no reference list at all."""
-    for position, item in enumerate(items):
-        if not looks_like_reference(item):
-            return items[:position]
-    return items
+    """The items of a list under a reference heading that are references: the list ends after its last item
+    that looks like one (an FAQ numbered on from the references is text), and a list none of whose items is
+    one (FAQs, steps, tips under a "Sources" heading) is no reference list at all. An undated agency page in
+    the middle of a list stays a reference."""
+    last = max((index for index, item in enumerate(items) if looks_like_reference(item)), default=-1)
+    return items[: last + 1]
 
 
 def _is_note(item: _Item) -> bool:

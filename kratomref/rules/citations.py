@@ -1,6 +1,7 @@
-"""Editor rules: in-text citations against the reference list (KR501-503), and Crossref searches for placeholders.
+"""Editor rules: in-text citations against the reference list (KR501 undefined, KR502 uncited, KR503 mismatch).
 
-The claim and quotation rules (KR504, KR505) are in kratomref.rules.claims.
+The claim and quotation rules (KR504, KR505) are in kratomref.rules.claims; the Crossref searches for a
+placeholder's sentence in kratomref.rules.placeholder_search.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ RULES = (UNDEFINED_CITATION, UNCITED_REFERENCE, CITATION_MISMATCH)
 YEAR_SLIP = 2  # a year off by one or two is a typo or preprint/print year; further apart is another work
 SURNAME_SIMILARITY = 0.8  # difflib ratio: "Hasan"/"Hassan" 0.91, "Smith"/"Smyth" 0.8, "Lee"/"Li" 0.4
 
+
 def _citation_findings(doc: Document) -> Iterator[Finding]:
     references = doc.references
     with_authors = any(r.authors and r.year for r in references)
@@ -115,8 +117,6 @@ def _citation_findings(doc: Document) -> Iterator[Finding]:
             what = f"no entry has the key {citation.target!r}"
         yield Finding(UNDEFINED_CITATION, citation.location, f"citation {citation.text} matches no entry: {what}",
                       _undefined_suggestion(citation, references))
-
-
 
 
 def _undefined_suggestion(citation: Citation, references: Sequence[Reference]) -> str | None:
@@ -159,10 +159,10 @@ def database_entries(doc: Document) -> frozenset[str]:
     """Keys of the entries that come from a database the document names (a .bib or CSL-JSON file of a LaTeX
     or pandoc document), as opposed to the document's own reference list: BibTeX and pandoc print only the
     entries cited, so an uncited database entry harms nobody."""
-    from kratomref.readers.latex import database_files
+    from kratomref.readers.latex import database_files, is_bibitem
 
     databases = set(database_files(doc))
-    return frozenset(ref.key for ref in doc.references if ref.location.file in databases)
+    return frozenset(ref.key for ref in doc.references if ref.location.file in databases and not is_bibitem(ref))
 
 
 def _uncited_findings(doc: Document, ctx: Context) -> Iterator[Finding]:

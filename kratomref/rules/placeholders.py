@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from kratomref.model import Document, Evidence, Finding, Location, Reference, Rule, Severity, TextLine
 from kratomref.readers.intext import code_lines, mask_inline
+from kratomref.readers.latex import is_bibitem
 from kratomref.urls import find_urls
 
 if TYPE_CHECKING:
@@ -692,7 +693,7 @@ def _message(placeholder: Placeholder, where: str) -> str:
 def is_free_text_item(ref: Reference) -> bool:
     """True for an item of a draft's reference list or a LaTeX \\bibitem, parsed from free text (its fields
     derive from raw)."""
-    if ref.raw.lstrip().startswith("\\bibitem"):
+    if is_bibitem(ref):
         return True
     return bool(_LIST_ITEM_KEY.fullmatch(ref.location.key or "")) and not ref.raw.lstrip().startswith("@")
 

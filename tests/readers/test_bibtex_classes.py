@@ -312,3 +312,14 @@ def test_comments_after_a_field_or_on_their_own_line_inside_an_entry_are_comment
     assert ref.field_lines["title"] == 5, "lines stay where they were"
     last = _read("@misc{date8,\n  urldate = {-0379}     % otherwise 380 BCE\n}\n")
     assert not last.problems and last.references[0].fields["urldate"] == "-0379"
+
+
+@pytest.mark.parametrize("value", [
+    "url = {https://scholar.google.com/scholar?q=Smith,%20J}", "title = {Over half,% of cases}",
+    "title = {A {B} %C}", "title = {A\n% of users}", 'title = "a,%20b"', "title = {50% of {X} cases}",
+], ids=["an escaped comma in a URL", "a percent after a comma", "a percent after a brace", "a line opening with %",
+        "a quoted value", "braces after a percent"])
+def test_a_percent_sign_inside_a_value_is_text_and_the_next_entry_is_read(value: str) -> None:
+    doc = _read(f"@misc{{k, {value}, year = {{2020}}}}\n@misc{{j, title = {{Next}}}}\n")
+    assert not doc.problems and [r.key for r in doc.references] == ["k", "j"]
+    assert "%" in next(v for name, v in doc.references[0].fields.items() if name in ("url", "title"))

@@ -152,3 +152,12 @@ def test_organisations_are_told_from_people(text: str, expected: bool) -> None:
 )
 def test_author_lists_are_parsed(text: str, authors: tuple[Author, ...], et_al: bool) -> None:
     assert parse_authors(text) == (authors, et_al)
+
+
+@pytest.mark.parametrize(("text", "year"), [
+    ("World Health Organization. Global report on kratom 2019-2020. Geneva: WHO.", "2020"),
+    ("National Survey on Drug Use and Health 2021–2022. SAMHSA.", "2022"),
+    ("Smith J. Title. J Med. 12:2019-2024.", None),
+], ids=["a report's period", "with an en dash", "pages after a colon"])
+def test_a_span_of_years_gives_its_last_year_but_pages_give_none(text: str, year: str | None) -> None:
+    assert parse_citation(text, Location("refs.md", 1)).year == year

@@ -378,3 +378,16 @@ def test_long_runs_of_latex_are_read_in_seconds(tmp_path: Path, run: str) -> Non
     start = time.perf_counter()
     expanded(tmp_path / "long.tex")
     assert time.perf_counter() - start < 10
+
+
+def test_own_bibitems_stay_whole_beside_a_filecontents_database(tmp_path: Path) -> None:
+    tex = tmp_path / "paper.tex"
+    tex.write_text("\\begin{filecontents}{db.bib}\n@article{k1, author = {A, B}, title = {T}, journal = {J},"
+                   " year = {2020}}\n@article{k2, author = {C, D}, title = {U}, journal = {J}, year = {2021}}\n"
+                   "\\end{filecontents}\n\\addbibresource{db.bib}\n\\begin{document}\nText \\cite{own1} and \\cite{k1}.\n"
+                   "\\begin{thebibliography}{9}\n\\bibitem{own1} Smith, J. 2019, ApJ, 1, 2\n"
+                   "\\bibitem{own2} Lee, K. 2020, MNRAS, 3, 4\n\\end{thebibliography}\n\\end{document}\n")
+    report = check(Options(paths=(str(tex),), offline=True, use_cache=False, archive=False))
+    keys = sorted(r.reference.key for r in report.results)
+    assert keys == ["k1", "own1", "own2"], "the uncited database entry k2 goes; the document's own own2 stays"
+    assert [f.location.key for f in report.findings if f.rule.code == "KR502"] == ["own2"]

@@ -55,3 +55,12 @@ def test_a_further_reading_list_is_read_and_checked_but_never_uncited() -> None:
     assert len(doc.references) == 2
     uncited = [f for f in citations.judge_document(doc, {}, Context(Options())) if f.rule.code == "KR502"]
     assert uncited == []
+
+
+def test_an_undated_agency_page_in_the_middle_of_the_list_is_still_a_reference() -> None:
+    doc = read_markdown("k.md", "Kratom [1], the FDA [2], a survey [3].\n\n## References\n\n"
+                                "1. Smith, J. (2019). Kratom use. *J Subst*, 4(2), 1-9.\n"
+                                "2. U.S. Food and Drug Administration. FDA and Kratom.\n"
+                                "3. Lee, K. (2021). A survey of users. *Addiction*, 7, 3-4.\n")
+    assert [r.key for r in doc.references] == ["ref-1", "ref-2", "ref-3"]
+    assert all(c.resolved_key for c in doc.citations)

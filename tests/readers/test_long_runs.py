@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from kratomref.model import TextLine
 from kratomref.readers.intext import find_citations, prose
+from kratomref.readers.text import read_draft
 
 RUN_CHARS = 200_000
 GENEROUS_SECONDS = 10  # the check takes about 2 s here; before the fix it did not finish in an hour
@@ -68,3 +70,14 @@ def test_a_long_run_of_doi_prefixes_in_a_bibtex_entry_is_checked_in_seconds(tmp_
     report = json.loads(done.stdout)
     assert [r["doi_as_written"] for r in report["references"]] == [run, None]
     assert "KR201" in {f["code"] for f in report["findings"] if f["key"] == "a"}
+
+
+def test_an_unclosed_bracket_of_citation_keys_is_read_in_linear_time() -> None:
+    """A pandoc bracket was found by one regex that tried every "@" of an unclosed bracket from each start."""
+    def seconds(n: int) -> float:
+        start = time.perf_counter()
+        read_draft("d.md", "[" + "@a " * n, "markdown")
+        return time.perf_counter() - start
+
+    small, large = seconds(20_000), seconds(40_000)
+    assert large < 3 * small + 0.1 and large < 2, (small, large)

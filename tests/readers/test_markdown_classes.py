@@ -88,6 +88,15 @@ def test_a_pandoc_paper_with_a_bibliography_also_cites_by_identifier(tmp_path: P
     assert [r.key for r in docs[0].references] == ["doi:10.1016/j.neuron.2009.12.010", "smith2019"]
 
 
+@pytest.mark.parametrize("front", ["bibliography: []\n", ""], ids=["an empty bibliography", "no bibliography"])
+def test_a_pandoc_note_without_a_bibliography_ties_its_identifier_citations(tmp_path: Path, front: str) -> None:
+    note = tmp_path / "note.md"
+    note.write_text(f"---\ntitle: A note\n{front}---\nDeep learning works [@doi:10.1038/nature14539].\n")
+    report = check(Options(paths=(str(note),), input_format="pandoc", offline=True, use_cache=False, archive=False))
+    assert [f.rule.code for f in report.findings if f.rule.code in ("KR501", "KR502")] == []
+    assert [c.resolved_key for d in report.documents for c in d.citations] == ["doi:10.1038/nature14539"]
+
+
 def test_a_key_in_braces_may_hold_any_character() -> None:
     doc = read_draft("d.md", "A page [@{url:https://www.who.int/a?b=c}] and @{doi:10.1002/(SICI)x}.\n", "markdown")
     assert [(r.key, r.urls, r.doi) for r in doc.references] == [

@@ -150,3 +150,9 @@ def test_a_doi_url_of_another_resolver_in_the_url_field_is_the_doi_and_no_link()
     assert _codes(findings) == ["KR210"]
     assert findings[0].message == "the DOI 10.1145/1073001.1073004 is given only as a link in the url field"
     assert findings[0].fix is None  # the link works; a style that prints url but not doi would lose it
+
+
+def test_a_doi_moved_out_of_the_url_field_keeps_its_case() -> None:
+    [finding] = [f for f in _findings("@article{a, author = {S, J}, title = {T}, journal = {J}, year = {2020},\n"
+                                      "  url = {10.1002/ANIE.201915678}}") if f.rule.code == "KR212"]
+    assert finding.fix is not None and finding.fix.new == "10.1002/ANIE.201915678"
