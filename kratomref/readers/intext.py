@@ -46,7 +46,11 @@ _AY_ITEM_RE = re.compile(r"(?P<authors>" + _AUTHORS + r"),?\s+(?P<year>" + _YEAR
 _MORE_YEARS_RE = re.compile(r",\s*(?P<year>" + _YEAR + r")\b")
 # A part that is only a year continues the previous part's author: "(Smith, 2019; 2020)".
 _YEAR_ONLY_RE = re.compile(r"^\s*(?P<year>" + _YEAR + r")\s*$")
-_PAREN_GROUP_RE = re.compile(r"\(([^()]*?\b" + _YEAR + r"\b[^()]*?)\)")
+# A parenthesis with no parenthesis inside, read for author-year items when _HAS_YEAR_RE finds a year in it. One
+# pattern for both ("(" ... year ... ")") scans to the end of the text again from every word of an unclosed
+# parenthesis full of years (quadratic time).
+_PAREN_GROUP_RE = re.compile(r"\(([^()]*)\)")
+_HAS_YEAR_RE = re.compile(r"\b" + _YEAR + r"\b")
 # Narrative form: "Smith (2019)", "Smith and Jones (2019)", "Lee et al. (2020a)".
 _NARRATIVE_RE = re.compile(r"(?P<authors>" + _AUTHORS + r")\s+\(\s*(?P<year>" + _YEAR + r")\s*\)")
 # The whole text of a link that is an author-year citation: "Kingma & Welling, 2014", "Vaswani, et al., 2017",
@@ -410,6 +414,8 @@ def _author_year(file: str, line: int, text: str, links: Sequence[_Link] = ()) -
                                              "author-year"), _link_near(links, match.start(), match.end(), text),
                      _second_surname(match.group("authors")))
     for group in _PAREN_GROUP_RE.finditer(text):
+        if _HAS_YEAR_RE.search(group.group(1)) is None:
+            continue
         if any(start <= group.start() < end for start, end in spans):
             continue
         # a link right before the parenthesis is the source of a group with one part: "[FRL](…) (Wang, 2015)"

@@ -266,16 +266,22 @@ OWN_WORK_RE = re.compile(r"\b(?:our|this|the\s+present|the\s+current|the\s+pilot
 # A pointer to the document's own figure or table: the sentence reports the author's own results.
 OWN_FIGURE_RE = re.compile(r"\((?:see\s+)?(?:Fig(?:ure)?|Table|Supplementary)\.?\s*[A-Z]?\d", re.IGNORECASE)
 # Any citation mark: [1], [1-3], ¹, ^1^, <sup>, (Smith, 2019), Smith (2019), \cite{..}, [@key], [^note], \footnote.
+# A bracket with a key ([see @smith, p. 3]) and a parenthesis with a year ((Smith, 2019)) are found by
+# BRACKET_GROUP_RE and PAREN_GROUP_RE, then their insides tested: one pattern for the whole ("[...@key...]")
+# scans to the end of the text again from every position of an unclosed group (quadratic time).
 CITATION_MARK_RE = re.compile(
     r"\[\d{1,3}(?:\s*[-–,]\s*\d{1,3})*\]|[⁰¹²³⁴⁵⁶⁷⁸⁹]|\^\d+\^|<sup>|\[\^[^\]]+\]"
     r"|\\" + CITE_COMMAND + r"\*?\s*[\[{]|\\footnote"
-    r"|\[[^\[\]]*@[\w:.#$%&+?<>~/-]+[^\[\]]*\]|(?<![\w.])-?@[A-Za-z_][\w:.#$%&+?<>~/-]*"
-    r"|\([^()]*\b(?:1[5-9]\d\d|20\d\d)[a-z]?\b[^()]*\)"
+    r"|(?<![\w.])-?@[A-Za-z_][\w:.#$%&+?<>~/-]*"
     r"|(?<=[A-Za-z.,;)])\s?\(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*\)(?=[.,;:]|\s*$)"
     r"|\bet\s+al\.?,?\s+(?:1[5-9]\d\d|20\d\d)|\b(?:doi:|https?://)"
     # a link: prose() blanks its address, "[the report](https://...)" reads "[the report](      )"
     r"|\]\(\s{6,}|\]\(\s*(?:\)|$)|<\s{6,}>|\\(?:url|href)\{"
 )
+BRACKET_GROUP_RE = re.compile(r"\[([^\[\]]*)\]")  # a bracket with no bracket inside
+BRACKET_KEY_RE = re.compile(r"@[\w:.#$%&+?<>~/-]")  # [@key], [see @key, p. 3]
+PAREN_GROUP_RE = re.compile(r"\(([^()]*)\)")  # a parenthesis with no parenthesis inside
+PAREN_YEAR_RE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)[a-z]?\b")  # (Smith, 2019), (2019a)
 # Quoted text: “...” or "...". Cues inside quotes belong to a title or someone else's words.
 QUOTED_RE = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]{8,}’")
 
@@ -556,7 +562,11 @@ def sentences(paragraph: Sequence[TextLine]) -> list[Sentence]:
 
 
 def has_citation(text: str) -> bool:
-    return CITATION_MARK_RE.search(text) is not None
+    if CITATION_MARK_RE.search(text) is not None:
+        return True
+    if "[" in text and any(BRACKET_KEY_RE.search(group.group(1)) for group in BRACKET_GROUP_RE.finditer(text)):
+        return True
+    return "(" in text and any(PAREN_YEAR_RE.search(group.group(1)) for group in PAREN_GROUP_RE.finditer(text))
 
 
 def _unclosed(sentence: str) -> int | None:
@@ -596,12 +606,6 @@ def _claim_match(sentence: str) -> tuple[str, re.Match[str], str] | None:
                 continue  # "The term research report.": a noun, not a report
             return why, match, unquoted
     return None
-
-
-def claim_cue(sentence: str) -> str | None:
-    """Why the sentence reports evidence or an authority's position, or None."""
-    found = _claim_match(sentence)
-    return found[0] if found is not None else None
 
 
 def _quotations(sentence: str) -> list[str]:
@@ -656,14 +660,16 @@ def stated_source(sentence: str) -> bool:
                                   or VENUE_NAMED_RE.match(sentence, venue.end()) is not None)
 
 
-def is_fiction(all_sentences: Sequence[Sentence]) -> bool:
-    """True when the text tells a story: FICTION_TAGS or more narrator's dialogue tags ("she whispered")."""
-    return sum(len(FICTION_TAG_RE.findall(s.text)) for s in all_sentences) >= FICTION_TAGS
-
-
 def _dialogue_turns(grouped: Sequence[Sequence[Sentence]]) -> int:
     """Paragraphs that are nothing but a quotation: turns of a dialogue (“Can the lifeboat get there in time?”)."""
     return sum(1 for found in grouped if found and PURE_QUOTE_RE.fullmatch(" ".join(s.text for s in found)))
+
+
+def _is_fiction(grouped: Sequence[Sequence[Sentence]]) -> bool:
+    """True when the text tells a story: FICTION_TAGS or more narrator's dialogue tags ("she whispered"), or
+    more than FICTION_TAGS of them and the turns of its dialogue (“Can they get there in time?”) together."""
+    tags = sum(len(FICTION_TAG_RE.findall(s.text)) for found in grouped for s in found)
+    return tags >= FICTION_TAGS or tags + _dialogue_turns(grouped) > FICTION_TAGS
 
 
 def _speaker_labels(body: Sequence[TextLine]) -> frozenset[str]:
@@ -773,9 +779,7 @@ def _findings_for_body(doc: Document) -> Iterator[Finding]:
     paras = paragraphs(doc.body, one_per_line=doc.format == "docx")
     grouped = [sentences(paragraph) for paragraph in paras]
     flat = [s for found in grouped for s in found]
-    tags = sum(len(FICTION_TAG_RE.findall(s.text)) for s in flat)
-    # a story: narrator's tags ("she whispered"), with the turns of its dialogue (“Can they get there in time?”)
-    fiction = tags >= FICTION_TAGS or tags + _dialogue_turns(grouped) > FICTION_TAGS
+    fiction = _is_fiction(grouped)
     labels = _speaker_labels(doc.body)
     turns = {line.line for line in doc.body
              if (label := SPEAKER_LABEL_RE.match(line.text)) and label.group("label").strip().lower() in labels}
@@ -790,6 +794,10 @@ def _findings_for_body(doc: Document) -> Iterator[Finding]:
         if heading != section:
             section, section_cited = heading, has_citation(heading)
         cited = [has_citation(s.text) for s in found]
+        # cited_from[i]: sentence i or a later one of the paragraph is cited (one pass, not one per sentence)
+        cited_from = [*cited, False]
+        for index in range(len(cited) - 1, -1, -1):
+            cited_from[index] = cited[index] or cited_from[index + 1]
         # what a sentence that refers back ("their experiments showed") may lean on
         near = any(cited) or previous_cited or section_cited
         previous_cited = any(cited)
@@ -800,7 +808,7 @@ def _findings_for_body(doc: Document) -> Iterator[Finding]:
             continue
         quoted_block = all(BLOCKQUOTE_RE.match(line.text) or TABLE_ROW_RE.match(line.text) for line in paragraph)
         for index, sentence in enumerate(found):
-            if any(cited[index:]):
+            if cited_from[index]:
                 continue  # cited here, or later in the paragraph: the support follows the claim
             location = Location(sentence.file, sentence.line)
             quote = None if fiction else quote_cue(sentence.text)

@@ -277,12 +277,20 @@ def title_names_project(title: str | None, url: str) -> bool:
     joined = "".join(words)
     if not joined:
         return False
+    # where each word starts and ends in `joined`: a name made of a run of whole words starts at a word's start
+    # and ends at a word's end (one test per word, not one joined string per run of words: cubic time)
+    starts: list[int] = []
+    offset = 0
+    for word in words:
+        starts.append(offset)
+        offset += len(word)
+    ends = frozenset(start + len(word) for start, word in zip(starts, words, strict=True))
     for name in _site_names(url):
         suffix = name[len(joined):] if name.startswith(joined) else None
         if joined == name or (len(joined) >= 4 and suffix in _SITE_NAME_SUFFIXES):
             return True
-        if end is not None and any("".join(words[i:j]) == name for i in range(len(words))
-                                   for j in range(i + 1, len(words) + 1)):
+        if end is not None and name and any(joined.startswith(name, start) and start + len(name) in ends
+                                            for start in starts):
             return True
         if end is not None and len(name) >= 4 and any(w.endswith(name) for w in words):
             return True  # "PyStan: the Python interface to Stan" at mc-stan.org

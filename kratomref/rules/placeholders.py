@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from kratomref.model import Document, Evidence, Finding, Location, Reference, Rule, Severity, TextLine
 from kratomref.readers.intext import code_lines, mask_inline
 from kratomref.readers.latex import is_bibitem
+from kratomref.rules.placeholder_candidates import placeholder_candidates
 from kratomref.urls import find_urls
 
 if TYPE_CHECKING:
@@ -756,30 +757,92 @@ _CASE_RE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)?(?:\*\*|__)[^*_\n]{2,80
                       r"|^\s*(?:case|example|scenario)\s*(?:study\s*)?\d*\s*[:.]", re.IGNORECASE)
 
 
-def _what_follows(doc: Document, lines: Sequence[tuple[TextLine, str]], at: int) -> tuple[str, bool]:
-    """("the 3 quotes and 2 case studies that follow", plural): the illustrative material announced on line
-    index `at`, up to the next heading (or through the section a heading right after it opens), entries of a
-    reference list included."""
-    here = lines[at][0]
-    events: list[tuple[int, str, str]] = [(line.line, "text", text) for line, text in lines[at + 1 :]
-                                          if line.file == here.file]
-    events += [(ref.location.line, "source", "") for ref in doc.references
-               if ref.location.file == here.file and ref.location.line is not None and ref.location.line > here.line]
-    quotes = cases = sources = 0
-    seen = False
-    for _, kind, text in sorted(events, key=lambda event: event[0]):
-        if kind == "text" and _HEADING_LINE_RE.match(text):
-            if seen:
-                break
-            continue
-        if not text.strip() and kind == "text":
-            continue
-        seen = True
-        if kind == "source":
-            sources += 1
-            continue
-        quotes += len(_QUOTATION_RE.findall(text))
-        cases += 1 if _CASE_RE.match(text) else 0
+class _Event(NamedTuple):
+    """A line of a draft or an entry of its reference list, as _what_follows counts it."""
+
+    line: int
+    order: int  # the line's index in the document's prose lines; -1 for an entry of the reference list
+    heading: bool
+    material: bool  # not a heading, not blank: a line of text or an entry that the announcement may cover
+    quotes: int
+    cases: int
+    sources: int
+
+
+@dataclass(frozen=True)
+class _FileEvents:
+    """The events of one file in line order, with running counts: what follows any line is then read in one
+    step, not by reading every later line again for each announcement (quadratic time)."""
+
+    events: list[_Event]
+    lines: list[int]  # the line of each event, for bisect
+    in_order: bool  # the file's lines come in the document in line order (not a file included twice)
+    quotes: list[int]  # quotes[i]: the quotes of events[:i]; cases and sources likewise
+    cases: list[int]
+    sources: list[int]
+    next_material: list[int]  # next_material[i]: the first event at or after i that is material, or len(events)
+    next_heading: list[int]  # next_heading[i]: the first heading at or after i, or len(events)
+
+
+def _file_events(events: list[_Event], in_order: bool) -> _FileEvents:
+    quotes, cases, sources = [0], [0], [0]
+    for event in events:
+        quotes.append(quotes[-1] + event.quotes)
+        cases.append(cases[-1] + event.cases)
+        sources.append(sources[-1] + event.sources)
+    next_material = [len(events)] * (len(events) + 1)
+    next_heading = [len(events)] * (len(events) + 1)
+    for index in range(len(events) - 1, -1, -1):
+        next_material[index] = index if events[index].material else next_material[index + 1]
+        next_heading[index] = index if events[index].heading else next_heading[index + 1]
+    return _FileEvents(events, [event.line for event in events], in_order, quotes, cases, sources, next_material,
+                       next_heading)
+
+
+def _following(doc: Document, lines: Sequence[tuple[TextLine, str]]) -> dict[str, _FileEvents]:
+    """The events of each file of the document, for _what_follows: its prose lines, then the entries of its
+    reference list, in line order (a line before an entry on the same line)."""
+    by_file: dict[str, list[_Event]] = {}
+    in_order: dict[str, bool] = {}
+    for order, (line, text) in enumerate(lines):
+        heading = _HEADING_LINE_RE.match(text) is not None
+        material = not heading and bool(text.strip())
+        events = by_file.setdefault(line.file, [])
+        in_order[line.file] = in_order.get(line.file, True) and (not events or events[-1].line < line.line)
+        events.append(_Event(line.line, order, heading, material, len(_QUOTATION_RE.findall(text)) if material else 0,
+                             1 if material and _CASE_RE.match(text) else 0, 0))
+    for ref in doc.references:
+        if ref.location.file in by_file and ref.location.line is not None:
+            by_file[ref.location.file].append(_Event(ref.location.line, -1, False, True, 0, 0, 1))
+    return {file: _file_events(sorted(events, key=lambda event: event.line), in_order[file])
+            for file, events in by_file.items()}
+
+
+def _what_follows(following: Mapping[str, _FileEvents], here: TextLine, at: int) -> tuple[str, bool]:
+    """("the 3 quotes and 2 case studies that follow", plural): the illustrative material announced on `here`,
+    prose line index `at`, up to the next heading (or through the section a heading right after it opens),
+    entries of a reference list included."""
+    found = following[here.file]
+    if found.in_order:
+        # every event after the line's own: the later lines, and the entries on later lines
+        first = found.next_material[bisect.bisect_right(found.lines, here.line)]
+        stop = found.next_heading[first] if first < len(found.events) else first
+        quotes = found.quotes[stop] - found.quotes[first]
+        cases = found.cases[stop] - found.cases[first]
+        sources = found.sources[stop] - found.sources[first]
+    else:  # a file whose lines come twice or out of order: read the later lines and entries one by one
+        quotes = cases = sources = 0
+        seen = False
+        for event in found.events:
+            if (event.order <= at) if event.order >= 0 else (event.line <= here.line):
+                continue
+            if event.heading:
+                if seen:
+                    break
+                continue
+            if event.material:
+                seen = True
+                quotes, cases, sources = quotes + event.quotes, cases + event.cases, sources + event.sources
     parts = [f"{n} {word if n == 1 else plural}" for n, word, plural in
              ((quotes, "quote", "quotes"), (cases, "case study", "case studies"),
               (sources, "entry of the reference list", "entries of the reference list")) if n]
@@ -795,8 +858,7 @@ def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context
         return
     lines = list(_prose_lines(doc.body))
     defined = defined_acronyms(text for _, text in lines)
-    from kratomref.rules.placeholder_candidates import placeholder_candidates
-
+    following: dict[str, _FileEvents] | None = None  # read once, at the first announcement
     for index, (line, text) in enumerate(lines):
         for hit in find_placeholders(text, defined):
             suggestion = SUGGESTIONS[hit.kind]
@@ -805,7 +867,8 @@ def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context
                 suggestion = placeholder_candidates(doc, line.line, evidence, file=line.file) or suggestion
             message = _message(hit, "in the text")
             if hit.kind == "announcement":
-                covered, many = _what_follows(doc, lines, index)
+                following = _following(doc, lines) if following is None else following
+                covered, many = _what_follows(following, line, index)
                 message += (f"; {covered} {'are' if many else 'is'} illustrative material that must not be"
                             " published as evidence")
             yield Finding(hit.rule, Location(line.file, line.line, None, hit.start + 1), message, suggestion)

@@ -384,7 +384,8 @@ def test_own_bibitems_stay_whole_beside_a_filecontents_database(tmp_path: Path) 
     tex = tmp_path / "paper.tex"
     tex.write_text("\\begin{filecontents}{db.bib}\n@article{k1, author = {A, B}, title = {T}, journal = {J},"
                    " year = {2020}}\n@article{k2, author = {C, D}, title = {U}, journal = {J}, year = {2021}}\n"
-                   "\\end{filecontents}\n\\addbibresource{db.bib}\n\\begin{document}\nText \\cite{own1} and \\cite{k1}.\n"
+                   "\\end{filecontents}\n\\addbibresource{db.bib}\n\\begin{document}\n"
+                   "Text \\cite{own1} and \\cite{k1}.\n"
                    "\\begin{thebibliography}{9}\n\\bibitem{own1} Smith, J. 2019, ApJ, 1, 2\n"
                    "\\bibitem{own2} Lee, K. 2020, MNRAS, 3, 4\n\\end{thebibliography}\n\\end{document}\n")
     report = check(Options(paths=(str(tex),), offline=True, use_cache=False, archive=False))
