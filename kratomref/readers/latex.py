@@ -8,15 +8,14 @@ import dataclasses
 import json
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from kratomref.model import Author, Citation, Document, Location, Problem, Reference, TextLine
+from kratomref.model import Citation, Document, Location, Problem, Reference, TextLine
 from kratomref.readers import bibtex
-from kratomref.readers.freetext import clean, parse_citation
+from kratomref.readers.bibitem import item_reference
 from kratomref.readers.journal_macros import AAS_JOURNALS
+from kratomref.readers.texpath import find_bibliography
 
 # The name of a citation command: \cite, \citep, \citet, \parencite, \textcite, \autocite, \footcite,
 # \nocite, \supercite, \fullcite and their capitalised and multi-citation forms (\Citep, \Textcite,
@@ -88,26 +87,7 @@ _PARAMETER_RE = re.compile(r"#+(\d)")
 MAX_EXPANSIONS = 3  # rounds of macro expansion in a reference list item (a macro may use another)
 MAX_ITEM_CHARS = 8000  # a \bibitem's text is cut here: one citation is far shorter
 _PROTECT_OPEN, _PROTECT_CLOSE = "\ue000", "\ue001"  # around a URL while the rest of an item is decoded
-# natbib's label gives the year: \bibitem[Goodman \& Weare(2010)]{key}
-_LABEL_YEAR_RE = re.compile(r"\((?P<year>(?:1[5-9]|20)\d\d)[a-z]?\)")
-# The astronomy journals' style (AAS, MNRAS, A&A): "Bovy, J., Rix, H.-W., et al. 2012, ApJ, 753, 148", authors,
-# then the year and a comma, then the journal, volume and page; no title.
-_ASTRONOMY_RE = re.compile(r"^(?P<authors>[^()]{2,600}?(?:\b[A-Z][a-z]?\.|\bet al\.?))\s*,?\s+"
-                           r"(?P<year>(?:1[5-9]|20)\d\d)[a-z]?\s*,\s*(?P<rest>.+)$")
-_NUMBER = r"[A-Za-z]?\d+[A-Za-z]?(?:\s*[-\u2013]+\s*[A-Za-z]?\d+[A-Za-z]?)?"
-_ASTRONOMY_SOURCE_RE = re.compile(rf"^(?P<container>[^,\d][^,]*),\s*(?P<numbers>{_NUMBER}(?:\s*,\s*{_NUMBER}){{0,2}})"
-                                  r"\s*(?:[,.;]|$)")
-_INITIALS_RE = re.compile(r"(?:[A-Z][a-z]?\.?[\s-]*){1,4}")
-_SURNAME_RE = re.compile(r"(?:(?:van|von|der|den|de|del|della|di|du|le|la)\s+){0,3}"
-                         r"[A-Z\u00c0-\u024f][^\s\d,.;:()]{0,30}(?:[\s-][A-Z\u00c0-\u024f][^\s\d,.;:()]{0,30})?")
-_PUBLISHER_RE = re.compile(r"\b(?:Press|Publish\w*|Verlag|Springer|Wiley|Elsevier|Books|Editions?)\b")
-_YEAR_RE = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
-_SURNAME_INITIALS_RE = re.compile(r"(?P<family>.+?)\s+(?P<given>(?:[A-Z][a-z]?\.[\s-]*){1,4})")
 
-# --- TeX's search path for a .bib the document's directory does not hold --------------------------------
-SEARCH_VARIABLES = ("BIBINPUTS", "TEXINPUTS")
-KPSEWHICH_TIMEOUT = 5.0  # seconds; kpsewhich answers in milliseconds from its ls-R database
-MAX_SEARCHED_DIRECTORIES = 2000  # a recursive `dir//` entry is walked this far, no further
 
 
 def strip_comment(line: str) -> str:
@@ -631,113 +611,6 @@ def _decoded_keeping_edges(piece: str) -> str:
     return f"{lead}{decoded}{trail}" if decoded else lead or trail
 
 
-def _astronomy_authors(text: str) -> tuple[tuple[Author, ...], bool]:
-    """The authors of "Bovy, J., Rix, H.-W., \\& Hogg, D. W." or "Brewer B. J., P\u00e1rtay L. B." and et al."""
-    et_al = re.search(r"\bet\s+al\b", text) is not None
-    text = re.sub(r"\bet\s+al\b\.?", " ", text)
-    authors: list[Author] = []
-    for part in (p.strip(" .") for p in re.split(r",|&|\band\b", text)):
-        if not part:
-            continue
-        if _INITIALS_RE.fullmatch(part + ".") and authors and not authors[-1].given:
-            authors[-1] = Author(authors[-1].family, part if part.endswith(".") else part + ".")
-            continue
-        named = _SURNAME_INITIALS_RE.fullmatch(part + ".")
-        authors.append(Author(named.group("family"), named.group("given").strip()) if named else Author(part))
-    return tuple(authors), et_al
-
-
-def _astronomy_style(reference: Reference, text: str) -> Reference:
-    """reference read again when text is in the astronomy journals' style: authors, year, journal, volume, page."""
-    match = _ASTRONOMY_RE.match(text)
-    if match is None:
-        return reference
-    authors, et_al = _astronomy_authors(match.group("authors"))
-    if not authors or any(len(a.family.split()) > 4 for a in authors):
-        return reference  # not a list of names: leave the item to the free-text parser
-    rest = match.group("rest")
-    source = _ASTRONOMY_SOURCE_RE.match(rest)
-    container = volume = issue = pages = None
-    if source is not None:
-        container = clean(source.group("container"))
-        numbers = [n.strip() for n in source.group("numbers").split(",")]
-        volume, pages = numbers[0], numbers[-1] if len(numbers) > 1 else None
-        issue = numbers[1] if len(numbers) == 3 else None
-    kind = "article" if container and volume else "preprint" if rest.lower().startswith("arxiv") else "misc"
-    kept = {k: v for k, v in reference.fields.items() if k in ("doi", "url")}
-    found = {"author": clean(match.group("authors")), "year": match.group("year"), "journal": container,
-             "volume": volume, "number": issue, "pages": re.sub(r"\s*[\u2013-]+\s*", "-", pages) if pages else None}
-    fields = {**{k: v for k, v in found.items() if v}, **kept}
-    line = reference.location.line or 1
-    return dataclasses.replace(
-        reference, type=kind, title=None, authors=authors, et_al=et_al, year=match.group("year"), container=container,
-        volume=volume, issue=issue, pages=fields.get("pages"), publisher=None, fields=fields,
-        field_lines={name: line for name in fields}, raw_fields=dict(fields))
-
-
-def _leading_authors(parts: Sequence[str]) -> int:
-    """How many of the comma-separated parts of an item are its author list: "Gregory, P. C., Title, ..."."""
-    index = 0
-    while index < len(parts):
-        part = re.sub(r"^(?:&|and)\s+", "", parts[index])
-        if (index + 1 < len(parts) and _SURNAME_RE.fullmatch(part)
-                and _INITIALS_RE.fullmatch(re.sub(r"^(?:&|and)\s+", "", parts[index + 1]))):
-            index += 2
-            continue
-        named = _SURNAME_INITIALS_RE.fullmatch(part)
-        if named is None or not _SURNAME_RE.fullmatch(named.group("family")):
-            break
-        index += 1
-    return index
-
-
-def _book_style(reference: Reference, text: str) -> Reference:
-    """reference read again when text is "Surname, I., Surname, I., Title, Publisher, Year" (a book or report)."""
-    parts = [p.strip() for p in text.split(",")]
-    count = _leading_authors(parts)
-    rest = parts[count:]
-    if count == 0 or len(rest) < 2 or _YEAR_RE.match(rest[0]):
-        return reference
-    authors, et_al = _astronomy_authors(", ".join(parts[:count]))
-    years = _YEAR_RE.findall(", ".join(rest))
-    year = years[-1] if years else None  # else the natbib label's
-    chapter = rest[0].lower().startswith("in ")
-    # the title runs up to the publisher, the report number or the year: "Information Theory, Inference, and ..."
-    end = next((i for i, p in enumerate(rest) if i and (_PUBLISHER_RE.search(p) or _YEAR_RE.search(p)
-                                                         or re.search(r"\b(?:report|ed|eds)\b", p, re.I))), 1)
-    title = None if chapter else clean(", ".join(rest[:end]))
-    container = clean(rest[0][3:]) if chapter else None
-    publisher = next((clean(p) for p in rest[1:] if _PUBLISHER_RE.search(p)), None)
-    pages = rest[-1] if re.fullmatch(r"\d+\s*[-\u2013]+\s*\d+", rest[-1]) else None
-    kind = ("incollection" if chapter else "book" if publisher
-            else "report" if re.search(r"\breport\b", text, re.IGNORECASE) else "misc")
-    kept = {k: v for k, v in reference.fields.items() if k in ("doi", "url")}
-    found = {"author": clean(", ".join(parts[:count])), "title": title, "year": year, "booktitle": container,
-             "publisher": publisher, "pages": re.sub(r"\s*[\u2013-]+\s*", "-", pages) if pages else None}
-    fields = {**{k: v for k, v in found.items() if v}, **kept}
-    line = reference.location.line or 1
-    return dataclasses.replace(
-        reference, type=kind, title=title, authors=authors, et_al=et_al, year=year, container=container,
-        volume=None, issue=None, pages=fields.get("pages"), publisher=publisher, fields=fields,
-        field_lines={name: line for name in fields}, raw_fields=dict(fields))
-
-
-def item_reference(text: str, location: Location, head: str = "") -> Reference:
-    """A Reference from the text of a reference list item (head: its \\bibitem[label]{key}, whose natbib label
-    gives the year when the text does not)."""
-    parsed = parse_citation(text, location)
-    reference = _astronomy_style(parsed, text)
-    if reference is parsed and not parsed.authors:
-        reference = _book_style(parsed, text)
-    label = _LABEL_YEAR_RE.search(head)
-    if reference.year is None and label is not None:
-        year = label.group("year")
-        reference = dataclasses.replace(reference, year=year, fields={**reference.fields, "year": year},
-                                        raw_fields={**reference.raw_fields, "year": year},
-                                        field_lines={**reference.field_lines, "year": location.line or 1})
-    return reference
-
-
 def _bibliography_items(text: str, pairs: dict[int, int]) -> tuple[list[tuple[int, int, str, int]],
                                                                    list[tuple[int, int]]]:
     """(start of \\bibitem, end of its key, the key, end of the item) of each item of a thebibliography list,
@@ -907,73 +780,6 @@ def _walk(path: str, text: str, state: _State, depth: int) -> None:
 
 
 # --- The bibliographies a document names -------------------------------------------------------------------
-
-
-def _search_entries(value: str, base_dir: str) -> list[tuple[str, bool]]:
-    """(directory, recursive) of each entry of a TeX path variable; an empty entry (TeX's default path) is left
-    to kpsewhich."""
-    entries: list[tuple[str, bool]] = []
-    for entry in value.split(os.pathsep):
-        entry = entry.strip().removeprefix("!!")  # kpathsea's "search this folder's ls-R only"
-        recursive = entry.endswith("//")
-        entry = entry.rstrip("/") if recursive else entry
-        if not entry:
-            continue
-        directory = os.path.normpath(os.path.join(base_dir, os.path.expanduser(entry)))
-        entries.append((directory, recursive))
-    return entries
-
-
-def _look_in(directory: str, name: str, recursive: bool) -> str | None:
-    candidate = os.path.join(directory, name)
-    if os.path.isfile(candidate):
-        return candidate
-    if not recursive:
-        return None
-    for visited, (folder, subfolders, _files) in enumerate(os.walk(directory)):
-        if visited >= MAX_SEARCHED_DIRECTORIES:
-            return None
-        subfolders.sort()
-        candidate = os.path.join(folder, name)
-        if os.path.isfile(candidate):
-            return candidate
-    return None
-
-
-def _kpsewhich(name: str, base_dir: str) -> str | None:
-    """Where kpsewhich (TeX's own file search) finds name, or None when it is absent, fails or is slow."""
-    program = shutil.which("kpsewhich")
-    if program is None:
-        return None
-    try:
-        answer = subprocess.run([program, name], cwd=base_dir or None, capture_output=True, text=True,
-                                timeout=KPSEWHICH_TIMEOUT, check=False)
-    except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
-        return None
-    found = answer.stdout.strip().splitlines()
-    if answer.returncode != 0 or not found:
-        return None
-    return os.path.normpath(os.path.join(base_dir, found[0].strip()))
-
-
-def find_bibliography(name: str, base_dir: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """Where TeX would find the .bib `name` that is not in the document's directory: the directories of
-    BIBINPUTS and TEXINPUTS (a trailing // searches their subdirectories), then kpsewhich. None if nowhere.
-
-    Only a relative name ending in .bib is looked for: what is found this way is the user's TeX setup, which
-    a document may use, not any file it may name.
-    """
-    parts = name.replace("\\", "/").split("/")
-    if os.path.isabs(name) or name.startswith("-") or ".." in parts or not name.lower().endswith(".bib"):
-        return None
-    environment = os.environ if environ is None else environ
-    for variable in SEARCH_VARIABLES:
-        for directory, recursive in _search_entries(environment.get(variable, ""), base_dir):
-            found = _look_in(directory, name, recursive)
-            if found is not None:
-                return found
-    found = _kpsewhich(name, base_dir)
-    return found if found is not None and found.lower().endswith(".bib") and os.path.isfile(found) else None
 
 
 @dataclasses.dataclass
