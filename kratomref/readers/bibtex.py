@@ -15,6 +15,7 @@ from bibtexparser.middlewares.parsestack import default_parse_stack
 from kratomref.doi import DOI_RESOLVER, DOI_START, is_doi_url, strip_trailing, written_doi
 from kratomref.model import Author, Document, Location, Problem, Reference
 from kratomref.readers import suppressions
+from kratomref.readers.blanking import blank_spans
 from kratomref.readers.journal_macros import AAS_JOURNALS, JOURNAL_FIELDS
 from kratomref.urls import extract_urls
 
@@ -408,16 +409,7 @@ def _blank_directives(text: str) -> str:
             end = text.find("\n", at)
             at = len(text) if end < 0 else end  # braces and quotes in the comment are the comment's
             spans.append((token.start(), at))
-    if not spans:
-        return text
-    out: list[str] = []
-    last = 0
-    for start, end in spans:
-        out.append(text[last:start])
-        out.append(" " * (end - start))
-        last = end
-    out.append(text[last:])
-    return "".join(out)
+    return blank_spans(text, spans)
 
 
 _DIRECTIVE_COMMENT_RE = re.compile(r"%[ \t]*kratomref:[^\n]*")

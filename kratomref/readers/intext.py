@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 
 from kratomref.model import Citation, Location, Reference, TextLine
+from kratomref.readers.blanking import blank_spans
 from kratomref.urls import find_urls
 
 # [1], [1, 3], [2-4], [1–3, 7]: brackets holding only numbers, commas and ranges.
@@ -535,7 +536,7 @@ def _cited_by_link(file: str, line: int, text: str, links: Sequence[_Link], used
     """Links in the text to the same work as exactly one list item, and bare URLs: each cites that item
     ("the [GAN paper](https://arxiv.org/abs/1406.2661)" with the item "[1] Goodfellow ... arxiv.org/abs/1406.2661")."""
     targets = [(link.start, link.target, text[link.start : link.end]) for link in links if link.start not in used]
-    blanked = _blank_spans(text, [(link.start, link.end) for link in links])
+    blanked = blank_spans(text, [(link.start, link.end) for link in links])
     targets += [(start, url, url) for start, url in find_urls(blanked)]
     for start, target, written in targets:
         key = _entry_at(target, by_url) if target else None
@@ -556,18 +557,6 @@ def _entry_at(target: str, by_url: Mapping[str, list[str]]) -> str | None:
     if len(parents) == 1 and len(parents[0][1]) == 1:
         return parents[0][1][0]
     return None
-
-
-def _blank_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """text with each (start, end) span, in order and not overlapping, replaced by spaces."""
-    pieces: list[str] = []
-    last = 0
-    for start, end in spans:
-        pieces.append(text[last:start])
-        pieces.append(" " * (end - start))
-        last = end
-    pieces.append(text[last:])
-    return "".join(pieces)
 
 
 def find_citations(
@@ -606,7 +595,7 @@ def find_citations(
         unlinked = URL_RE.sub(lambda m: " " * len(m.group(0)), unlinked)
         linked = list(_link_citations(line.file, line.line, text, links))
         # a link that is a citation is not read again as a parenthesised one
-        unlinked = _blank_spans(unlinked, [(f.link.start, f.link.end) for f in linked if f.link is not None])
+        unlinked = blank_spans(unlinked, [(f.link.start, f.link.end) for f in linked if f.link is not None])
         found.extend((line.line, f) for f in linked)
         if numeric:
             found.extend((line.line, f) for f in _numeric(line.file, line.line, unlinked))

@@ -14,6 +14,7 @@ from typing import Protocol
 from kratomref.model import Citation, Document, Location, Problem, Reference, TextLine
 from kratomref.readers import bibtex
 from kratomref.readers.bibitem import item_reference
+from kratomref.readers.blanking import blank_spans
 from kratomref.readers.journal_macros import AAS_JOURNALS
 from kratomref.readers.texpath import find_bibliography
 
@@ -243,24 +244,6 @@ def _brace_pairs(text: str) -> dict[int, int]:
         elif char == "}" and stack:
             pairs[stack.pop()] = position
     return pairs
-
-
-def _mask(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """text with each span blanked (spaces; newlines kept, so lines and columns stay where they were)."""
-    if not spans:
-        return text
-    out: list[str] = []
-    last = 0
-    for start, end in sorted(spans):
-        if start < last:
-            start = last
-        if end <= start:
-            continue
-        out.append(text[last:start])
-        out.append(re.sub(r"[^\n]", " ", text[start:end]))
-        last = end
-    out.append(text[last:])
-    return "".join(out)
 
 
 # --- Definitions ------------------------------------------------------------------------------------------
@@ -762,9 +745,9 @@ def _walk(path: str, text: str, state: _State, depth: int) -> None:
     definitions = _definitions(prepared, pairs)
     for definition in definitions:
         _learn(definition, state)
-    masked = _mask(prepared, [d.span for d in definitions])
+    masked = blank_spans(prepared, [d.span for d in definitions])
     lists = _bibitems(path, masked, pairs, state)
-    masked = _mask(masked, [*lists, *_code_arguments(masked, pairs, state)])
+    masked = blank_spans(masked, [*lists, *_code_arguments(masked, pairs, state)])
     starts = _line_starts(masked)
     done = 0  # citations are read up to each \\input, so that the commands its file defines apply after it
     for number, line in enumerate(masked.split("\n"), start=1):
