@@ -1,20 +1,22 @@
-"""Formatted bibliographies (CSL styles through citeproc-py) and CSL-JSON, RIS and BibTeX exports."""
+"""Formatted bibliographies (CSL styles through pandoc's citeproc: text, HTML, Markdown, LaTeX, Word) and
+CSL-JSON, RIS and BibTeX exports."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kratomref.export.csl import enrich, from_crossref, from_reference, unique_ids
+from kratomref.export.csl import enrich, from_crossref, from_reference, items_from, unique_ids
 from kratomref.export.model import FORMATS, ExportEntry, ExportOptions, ExportResult
-from kratomref.export.render import RenderError
+from kratomref.export.render import RenderError, RenderMissing
 from kratomref.export.styles import ALIASES, Style, StyleError, list_styles, resolve
-from kratomref.export.writers import FORMATTED, WRITERS
+from kratomref.export.writers import BINARY, FORMATTED, FORMATTERS, WRITERS
 from kratomref.model import Document, Reference, ReferenceResult, Verdict
 from kratomref.options import Options
 from kratomref.services.cache import Cache
 
 __all__ = [
-    "ALIASES", "FORMATS", "ExportEntry", "ExportOptions", "ExportResult", "RenderError", "Style", "StyleError",
+    "ALIASES", "BINARY", "FORMATS", "ExportEntry", "ExportOptions", "ExportResult", "RenderError", "RenderMissing",
+    "Style", "StyleError",
     "entries_from", "export", "from_crossref", "from_reference", "input_problems", "list_styles", "resolve", "write",
 ]
 
@@ -31,7 +33,12 @@ def entries_from(
     entries: list[ExportEntry] = []
     skipped: list[tuple[Reference, str]] = []
     notes: list[str] = []
-    items = unique_ids(from_reference(ref) for ref in references)
+    # CSL-JSON as the field makes it (pandoc's biblatex reader) for what CSL renders and for csl-json; the
+    # RIS and BibTeX writers start from kratomref's own conversion, which keeps titles as the user wrote them.
+    if export_options.to in FORMATTED or export_options.to == "csl-json":
+        items = items_from(references)
+    else:
+        items = unique_ids(from_reference(ref) for ref in references)
     for ref, item in zip(references, items, strict=True):
         result = by_ref.get(id(ref))
         verdict = result.verdict if result is not None else None
@@ -55,23 +62,42 @@ def entries_from(
     return entries, skipped, notes
 
 
-def write(entries: Sequence[ExportEntry], export_options: ExportOptions) -> str:
+def write(entries: Sequence[ExportEntry], export_options: ExportOptions) -> str | bytes:
+    """The entries in the format asked for (bytes for docx)."""
+    return write_with_notes(entries, export_options)[0]
+
+
+def write_with_notes(entries: Sequence[ExportEntry], export_options: ExportOptions) -> tuple[str | bytes, list[str]]:
+    """The entries in the format asked for, and a note naming the entries the style rendered empty."""
     if export_options.to not in WRITERS:
         raise ValueError(f"unknown export format {export_options.to!r} (expected {', '.join(FORMATS)})")
-    style = resolve(export_options.style) if export_options.to in FORMATTED else None
-    return WRITERS[export_options.to](entries, style)
+    if export_options.to not in FORMATTED:
+        return WRITERS[export_options.to](entries, None), []
+    formatted = FORMATTERS[export_options.to](entries, resolve(export_options.style))
+    notes = []
+    if formatted.empty:
+        keys = ", ".join(str(e.item["id"]) for e in formatted.empty)
+        notes.append(f"left out {_count(len(formatted.empty), 'entry', 'entries')} that the style "
+                     f"{export_options.style} renders empty: {keys}")
+    return formatted.data, notes
 
 
 def export(options: Options, export_options: ExportOptions, *, cache: Cache | None = None) -> ExportResult:
     """Read (and, for --enrich, --mark-problems and --verified-only, check) the inputs, then write them out.
 
-    Raises StyleError for an unknown style, RenderError when citeproc-py fails, readers.InputError for an
-    input that cannot be opened.
+    Raises StyleError for an unknown style, RenderError when pandoc fails (RenderMissing when there is no
+    pandoc >= 3 for a formatted output), readers.InputError for an input that cannot be opened.
     """
     from kratomref.check import check, read_documents
 
     if export_options.to in FORMATTED:
-        resolve(export_options.style)  # an unknown style fails before any look-up
+        resolve(export_options.style)  # an unknown style fails before any look-up, and so does a missing pandoc
+        from kratomref.export.pandoc import PandocMissing, find_pandoc
+
+        try:
+            find_pandoc()
+        except PandocMissing as exc:
+            raise RenderMissing(str(exc)) from exc
     needs_check = export_options.enrich or export_options.mark_problems or export_options.verified_only
     documents: list[Document]
     if needs_check:
@@ -87,9 +113,8 @@ def export(options: Options, export_options: ExportOptions, *, cache: Cache | No
     enriched = sum(1 for e in entries if e.enriched)
     if export_options.enrich:
         notes.append(f"enriched {enriched} of {_count(len(entries), 'entry', 'entries')} from their Crossref records")
-    return ExportResult(
-        write(entries, export_options), tuple(entries), tuple(skipped), tuple(notes), input_problems(documents)
-    )
+    data, empty = write_with_notes(entries, export_options)
+    return ExportResult(data, tuple(entries), tuple(skipped), tuple(notes + empty), input_problems(documents))
 
 
 def input_problems(documents: Sequence[Document]) -> tuple[str, ...]:

@@ -1,19 +1,24 @@
 """CSL-JSON items from kratomref's `Reference` model and from Crossref works, and enrichment of one from the other.
 
 CSL-JSON is the one intermediate form every export writer starts from: the CSL styles render it, and the
-RIS and BibTeX writers translate it field by field.
+RIS and BibTeX writers translate it field by field. Entries read from a .bib file are converted by pandoc's
+biblatex reader (the converter the field uses), with what it leaves out filled from the `Reference`.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from kratomref.doi import normalise_doi
+from kratomref.export.titles import keep_written_case
 from kratomref.model import Author, Reference
-from kratomref.readers.bibtex import parse_names
+from kratomref.readers.bibtex import decode_latex, parse_names
+from kratomref.readers.csljson import TYPES as CSL_READER_TYPES
 
 # BibTeX/BibLaTeX entry types (as the model normalises them) -> CSL 1.0.2 item types.
 CSL_TYPES = {
@@ -37,9 +42,17 @@ CSL_TYPES = {
     "electronic": "webpage",
     "unpublished": "manuscript",
     "preprint": "article",
+    "dataset": "dataset",
+    "software": "software",
     "misc": "document",
 }
 THESIS_GENRES = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}
+# Fields that name a container (a journal, a book, a web site as written in howpublished). A .bib entry without
+# one has no container: the BibTeX reader's container is then its institution, publisher or organization.
+CONTAINER_FIELDS = ("journal", "journaltitle", "booktitle", "maintitle", "howpublished")
+SITE_FIELDS = ("organization", "institution", "publisher", "school")
+# CSL item type names: a CSL-JSON item's `type`, which is not a genre ("Doctoral dissertation") as a .bib's is.
+_CSL_TYPE_NAMES = frozenset(name.casefold() for name in (*CSL_TYPES.values(), *CSL_READER_TYPES))
 
 # Crossref work types (api.crossref.org/types) -> CSL item types.
 CROSSREF_TYPES = {
@@ -91,7 +104,7 @@ def csl_name(author: Author) -> dict[str, str]:
 def date_parts(text: str | None, month: str | None = None) -> dict[str, Any] | None:
     """A CSL date from "2019", "2019-05-03" (BibLaTeX date) or "May 2019"; `literal` when unparseable.
 
-    citeproc-py drops `raw` dates, so every exported date is given as date-parts (or literal).
+    Every exported date is given as date-parts (or literal), which every CSL consumer reads.
     """
     if not text or not text.strip():
         return None
@@ -120,23 +133,6 @@ def _month(text: str) -> int | None:
     return _MONTHS.get(text)
 
 
-def normalise_dates(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a CSL item with every `raw` date turned into date-parts (citeproc-py ignores `raw`)."""
-    out = dict(item)
-    for name in ("issued", "accessed", "original-date", "event-date", "submitted"):
-        value = out.get(name)
-        if isinstance(value, Mapping) and "date-parts" not in value:
-            raw = value.get("raw") or value.get("literal")
-            parsed = date_parts(str(raw)) if raw else None
-            if parsed is not None:
-                out[name] = parsed
-        elif isinstance(value, str):
-            parsed = date_parts(value)
-            if parsed is not None:
-                out[name] = parsed
-    return out
-
-
 def _names(ref: Reference, field: str) -> list[dict[str, str]]:
     value = ref.raw_fields.get(field)
     if not value:
@@ -150,17 +146,23 @@ def from_reference(ref: Reference) -> dict[str, Any]:
     csl_type = CSL_TYPES.get(ref.type, "document")
     item: dict[str, Any] = {"id": ref.key, "type": csl_type}
     f = ref.fields
+    roles: tuple[str, ...] = ("editor", "translator", "collection-editor")
     if ref.authors and (f.get("author") or not f.get("editor")):
         item["author"] = [csl_name(a) for a in ref.authors]
-        editors = _names(ref, "editor")
-        if editors:
-            item["editor"] = editors
     elif ref.authors:
-        item["editor"] = [csl_name(a) for a in ref.authors]
+        item["editor"] = [csl_name(a) for a in ref.authors]  # the editors stand in for the missing authors
+        roles = ("translator", "collection-editor")
+    for role in roles:
+        names = _names(ref, role)
+        if names:
+            item[role] = names
     if ref.title:
         item["title"] = ref.title
-    if ref.container:
+    site = None  # the organization or institution the reader took for a container: the publisher, not one
+    if ref.container and _has_container(ref, csl_type):
         item["container-title"] = ref.container
+    elif ref.container:
+        site = ref.container
     if f.get("series"):
         item["collection-title"] = f["series"]
     issued = date_parts(f.get("date")) if f.get("date") else None
@@ -179,13 +181,19 @@ def from_reference(ref: Reference) -> dict[str, Any]:
         item["publisher"] = ref.publisher
     elif csl_type in ("report", "thesis") and (f.get("institution") or f.get("school")):
         item["publisher"] = f.get("institution") or f.get("school")
+    elif site:
+        item["publisher"] = site
     place = f.get("address") or f.get("location")
     if place:
         item["publisher-place"] = place
     if f.get("edition"):
         item["edition"] = f["edition"]
-    if ref.type in THESIS_GENRES:
-        item["genre"] = THESIS_GENRES[ref.type]
+    written_type = f.get("type")
+    if written_type and written_type.casefold() in _CSL_TYPE_NAMES:
+        written_type = None  # a CSL-JSON item's type, read into the same field
+    genre = f.get("genre") or written_type or THESIS_GENRES.get(ref.type)
+    if genre:
+        item["genre"] = genre
     doi = normalise_doi(ref.doi)
     if doi:
         item["DOI"] = doi
@@ -194,10 +202,22 @@ def from_reference(ref: Reference) -> dict[str, Any]:
     accessed = date_parts(f.get("urldate")) if f.get("urldate") else None
     if accessed is not None:
         item["accessed"] = accessed
-    for source, target in (("isbn", "ISBN"), ("issn", "ISSN"), ("pmid", "PMID"), ("language", "language")):
+    for source, target in (("isbn", "ISBN"), ("issn", "ISSN"), ("pmid", "PMID"), ("language", "language"),
+                           ("note", "note"), ("abstract", "abstract"), ("keyword", "keyword"),
+                           ("keywords", "keyword")):
         if f.get(source):
             item[target] = f[source]
     return item
+
+
+def _has_container(ref: Reference, csl_type: str) -> bool:
+    """False when the reference's container is only the institution, publisher or organization the BibTeX reader
+    fell back on (an entry with no journal, book or site field of its own): that is the publisher, not a
+    container. A web page's site (organization) is its container."""
+    f = ref.fields
+    if csl_type == "webpage" or any(f.get(name) for name in CONTAINER_FIELDS):
+        return True
+    return not any(f.get(name) == ref.container for name in SITE_FIELDS)
 
 
 def _first(value: Any) -> str | None:
@@ -301,6 +321,181 @@ def unique_ids(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def family_names(item: Mapping[str, Any]) -> tuple[str, ...]:
-    names: Sequence[Mapping[str, Any]] = item.get("author") or item.get("editor") or []
-    return tuple(str(n.get("family") or n.get("literal") or "") + "|" + str(n.get("given") or "") for n in names)
+
+# --- BibTeX/BibLaTeX through pandoc's biblatex reader ---------------------------------------------------
+
+_ENTRY_HEAD = re.compile(r"^(\s*@\s*[A-Za-z]+\s*[{(]\s*)([^,\s]*)")
+_STRING_HEAD = re.compile(r"@\s*string\s*[{(]", re.IGNORECASE)
+_PANDOC_LINE = re.compile(r"line (\d+)")
+# List fields biblatex splits at " and ": a name such as "Food and Drug Administration" written without
+# braces comes back from pandoc as "Food; Drug Administration"; kratomref keeps the name as written.
+_LITERAL_LISTS = {"publisher": ("publisher", "organization", "institution", "school"),
+                  "publisher-place": ("address", "location")}
+_MAX_RETRIES = 8
+
+
+def is_bibtex(ref: Reference) -> bool:
+    """The reference is an entry of a .bib file (its source is an @type{key, ...} block)."""
+    return bool(_ENTRY_HEAD.match(ref.raw)) and not ref.raw.lstrip().lower().startswith(("@string", "@preamble"))
+
+
+def _string_macros(path: str) -> str:
+    """The @string definitions of a .bib file, as written, so that an entry's macros expand."""
+    try:
+        text = Path(path).read_text("utf-8", errors="replace")
+    except OSError:
+        return ""
+    blocks: list[str] = []
+    for match in _STRING_HEAD.finditer(text):
+        depth, position = 0, match.end() - 1
+        for position in range(match.end() - 1, len(text)):
+            char = text[position]
+            if char in "{(":
+                depth += 1
+            elif char in "})":
+                depth -= 1
+                if depth == 0:
+                    break
+        blocks.append(text[match.start() : position + 1])
+    return "\n".join(blocks)
+
+
+def _biblatex_items(sources: Mapping[str, str], macros: str) -> dict[str, dict[str, Any]]:
+    """kr-id -> pandoc's CSL-JSON item, for entries renamed to kr-ids. An entry pandoc cannot parse is
+    left out (its caller converts it itself); pandoc is run once unless an entry breaks the run."""
+    from kratomref.export.pandoc import PandocError, PandocMissing, run_pandoc
+
+    pending = dict(sources)
+    for _ in range(_MAX_RETRIES):
+        if not pending:
+            return {}
+        text = macros + "\n\n" + "\n\n".join(pending.values()) + "\n"
+        try:
+            out = run_pandoc(["-f", "biblatex", "-t", "csljson"], text.encode("utf-8"))
+        except PandocMissing:
+            raise
+        except PandocError as exc:
+            match = _PANDOC_LINE.search(str(exc))
+            if match is None:
+                return {}
+            line = int(match.group(1)) - macros.count("\n") - 2
+            start = 1
+            for key, source in list(pending.items()):
+                end = start + source.count("\n") + 2
+                if line < end:
+                    del pending[key]
+                    break
+                start = end
+            else:
+                return {}
+            continue
+        items = json.loads(out.decode("utf-8"))
+        return {str(item.get("id")): item for item in items if isinstance(item, dict)}
+    return {}
+
+
+def _closing_brace(text: str) -> int:
+    """The position of the brace that closes the one opening `text`, -1 when none does."""
+    depth = 0
+    for position, char in enumerate(text):
+        escaped = position > 0 and text[position - 1] == "\\"
+        if char == "{" and not escaped:
+            depth += 1
+        elif char == "}" and not escaped:
+            depth -= 1
+            if depth == 0:
+                return position
+    return -1
+
+
+def braced_words(raw: str) -> frozenset[str]:
+    """The words of a BibTeX field's brace groups of several words with a capital, as a binomial is written
+    ("{Mitragyna speciosa}"), LaTeX decoded: words kept as written, the lower-case ones from a title-case
+    style. A group of one word ("{effects}", as a BibTeX writer protects a word from a sentence-casing reader)
+    is not one."""
+    text = raw.strip()
+    if len(text) > 1 and text[0] == "{" and _closing_brace(text) == len(text) - 1:
+        # the whole title in braces, "{{How to use the Plugin}}": the habit that stops BibTeX lower-casing,
+        # not a mark on some words
+        return braced_words(text[1:-1])
+    words: set[str] = set()
+    depth, start = 0, 0
+    for position, char in enumerate(raw):
+        escaped = position > 0 and raw[position - 1] == "\\"
+        if char == "{" and not escaped:
+            if depth == 0:
+                start = position + 1
+            depth += 1
+        elif char == "}" and depth and not escaped:
+            depth -= 1
+            if depth == 0:
+                text = decode_latex(raw[start:position])
+                group = re.findall(r"\w+", text)
+                if len(text.split()) > 1 and any(w[:1].isupper() for w in group):
+                    words.update(group)
+    return frozenset(words)
+
+
+def _without_others(names: Any) -> tuple[list[Any], bool]:
+    kept = [n for n in names if not (isinstance(n, Mapping) and str(n.get("literal", "")).lower() == "others")]
+    return kept, len(kept) != len(names)
+
+
+def merge_biblatex(ref: Reference, theirs: Mapping[str, Any], mine: Mapping[str, Any]) -> dict[str, Any]:
+    """pandoc's item for a .bib entry, completed with what kratomref's own conversion (`mine`) has and it lacks:
+    the DOI normalised, "and others" dropped from the name lists, list fields kept whole, the writer's proper
+    nouns and italic words kept in the title (kratomref.export.titles)."""
+    item: dict[str, Any] = {k: copy.deepcopy(v) for k, v in theirs.items() if v not in (None, "", [], {})}
+    for role in ("author", "editor", "translator"):
+        if isinstance(item.get(role), list):
+            item[role], _ = _without_others(item[role])
+            if not item[role]:
+                del item[role]
+    for target, fields in _LITERAL_LISTS.items():
+        value = item.get(target)
+        if isinstance(value, str) and "; " in value:
+            written = next((ref.fields[f] for f in fields if ref.fields.get(f)), None)
+            if written and " and " in written:
+                item[target] = " ".join(written.split())
+    if isinstance(item.get("title"), str) and ref.title:
+        # pandoc's reader sentence-cases the title; the writer's proper nouns and italics keep their case
+        item["title"] = keep_written_case(item["title"], ref.title, braced_words(ref.raw_fields.get("title", "")))
+    if mine.get("DOI"):
+        item["DOI"] = mine["DOI"]
+    for name, value in mine.items():
+        if name not in item and name != "id":
+            item[name] = copy.deepcopy(value)
+    if item.get("type") == "webpage" and item.get("container-title") == item.get("publisher"):
+        del item["publisher"]
+    item["id"] = mine["id"]
+    return item
+
+
+def items_from(references: Sequence[Reference]) -> list[dict[str, Any]]:
+    """The CSL-JSON items of references (ids made unique): .bib entries through pandoc's biblatex reader
+    (one run for all of them), the others through `from_reference`. Without pandoc, every item is
+    kratomref's own conversion."""
+    own = unique_ids(from_reference(ref) for ref in references)
+    sources: dict[str, str] = {}
+    files: list[str] = []
+    for n, ref in enumerate(references):
+        if is_bibtex(ref):
+            head = _ENTRY_HEAD.match(ref.raw)
+            assert head is not None  # is_bibtex
+            sources[f"kr{n}"] = f"{head.group(1)}kr{n}{ref.raw[head.end():]}"
+            if ref.location.file not in files:
+                files.append(ref.location.file)
+    if not sources:
+        return own
+    from kratomref.export.pandoc import PandocMissing
+
+    macros = "\n".join(m for m in (_string_macros(f) for f in files) if m)
+    try:
+        converted = _biblatex_items(sources, macros)
+    except PandocMissing:
+        return own
+    out: list[dict[str, Any]] = []
+    for n, (ref, item) in enumerate(zip(references, own, strict=True)):
+        theirs = converted.get(f"kr{n}")
+        out.append(merge_biblatex(ref, theirs, item) if theirs is not None else item)
+    return out

@@ -7,7 +7,7 @@ from typing import Any
 
 from kratomref.model import Reference, Verdict
 
-FORMATS = ("text", "html", "markdown", "csl-json", "ris", "bibtex")
+FORMATS = ("text", "html", "markdown", "latex", "docx", "csl-json", "ris", "bibtex")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class ExportEntry:
 
 @dataclass(frozen=True)
 class ExportResult:
-    text: str
+    text: str | bytes  # bytes for docx
     entries: tuple[ExportEntry, ...]
     skipped: tuple[tuple[Reference, str], ...] = ()  # left out, and why (--verified-only)
     notes: tuple[str, ...] = field(default_factory=tuple)  # messages for the user (stderr)
