@@ -1,8 +1,18 @@
-"""Crossref benchmark: 1,000 DOIs against a local server enforcing Crossref's polite-pool limits, and the
-quality of DOI suggestions (best_match) on PubMed Central reference strings with gold DOIs.
+"""Crossref benchmark: resolving 1,000 and 5,000 DOIs against a local server that enforces Crossref's limits
+(polite or public pool), side by side with a baseline; and the quality of DOI suggestions (best_match) on
+PubMed Central reference strings with gold DOIs.
 
-    python bench/crossref_bench.py speed [--dois 1000] [--baseline 200]
+    python bench/crossref_bench.py speed [--dois 1000 5000] [--pool polite public] [--reps 3] [--baseline REV]
     python bench/crossref_bench.py quality DATA.json.gz [--sample 2000]
+
+speed: the server (this process) answers like Crossref: list requests (filters, searches) and single-work
+requests are limited per second in a sliding one-second window, and requests beyond the pool's concurrency
+are refused; both get HTTP 429 with Retry-After, as Crossref does. Every answer takes a realistic latency
+(list requests 0.4 s, single works 0.15 s, +-25 %, seeded) and carries the pool's X-Rate-Limit-* and
+X-Concurrency-Limit headers. Each run is a fresh process with an empty cache, timing resolve_dois() only:
+this tree's kratomref, and the baseline's (`git archive REV kratomref`, default HEAD, i.e. the last commit),
+alternating which goes first, `--reps` times. The floor is what the pool's limits allow: the batches spaced
+at the pool's list rate, at most `concurrency` in flight, plus one answer's latency.
 
 Run by hand; results go to bench/RESULTS.md.
 """
@@ -14,8 +24,13 @@ import collections
 import copy
 import gzip
 import json
+import math
+import os
 import random
+import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -24,8 +39,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import habanero
-import httpx2
 from rapidfuzz import fuzz, process
 
 from kratomref.matching import best_match
@@ -36,40 +49,60 @@ from kratomref.rules.crossref import search_query
 from kratomref.services.cache import Cache
 from kratomref.services.crossref import CrossrefService, batches
 
-FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "crossref" / "work-10.1038_srep16696.json"
-LATENCY = 0.05
-LIMITS = {"single": 10, "list": 3}  # per second, Crossref's polite pool
-CONCURRENCY = 3
-HEADERS = {"x-api-pool": "polite", "x-concurrency-limit": "3", "x-rate-limit-interval": "1s",
-           "x-rate-limit-limit": "10"}
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "crossref" / "work-10.1038_srep16696.json"
+MAILTO = "bench@example.org"
+# Crossref's documented limits per pool (requests per second, and at once), and the headers it sends.
+POOLS: dict[str, dict[str, Any]] = {
+    "polite": {"single": 10, "list": 3, "concurrency": 3,
+               "headers": {"x-api-pool": "polite", "x-concurrency-limit": "3", "x-rate-limit-interval": "1s",
+                           "x-rate-limit-limit": "10"}},
+    "public": {"single": 5, "list": 1, "concurrency": 1,
+               "headers": {"x-api-pool": "public", "x-concurrency-limit": "1", "x-rate-limit-interval": "1s",
+                           "x-rate-limit-limit": "5"}},
+}
+LATENCY = {"list": 0.4, "single": 0.15}  # seconds per answer, before the jitter
+JITTER = 0.25
 
 
 class LimitedCrossref:
     """Answers /works/{doi}, /works?filter=doi:... and /works?query.bibliographic=...; 429 past the limits."""
 
-    def __init__(self, records: dict[str, dict[str, Any]], search: Any = None) -> None:
+    def __init__(self, records: dict[str, dict[str, Any]], search: Any = None, pool: str = "polite",
+                 latency: dict[str, float] | None = None) -> None:
         self.records = records
         self.search = search
+        self.limits = POOLS[pool]
+        self.headers: dict[str, str] = self.limits["headers"]
+        self.latency = LATENCY if latency is None else latency
         self.lock = threading.Lock()
-        self.arrivals: dict[str, collections.deque[float]] = {k: collections.deque() for k in LIMITS}
-        self.in_flight = 0
-        self.requests = collections.Counter[str]()
-        self.too_many = 0
         self.enforce = True
+        self.reset()
 
-    def admit(self, kind: str) -> bool:
+    def reset(self) -> None:
+        with self.lock:
+            self.arrivals: dict[str, collections.deque[float]] = {k: collections.deque() for k in ("single", "list")}
+            self.in_flight = 0
+            self.max_in_flight = 0
+            self.requests = collections.Counter[str]()
+            self.too_many = 0
+            self.random = random.Random(1)
+
+    def admit(self, kind: str) -> float | None:
+        """The latency to serve this request with, or None to refuse it."""
         now = time.monotonic()
         with self.lock:
             self.requests[kind] += 1
             window = self.arrivals[kind]
             while window and now - window[0] >= 1.0:
                 window.popleft()
-            if self.enforce and (len(window) >= LIMITS[kind] or self.in_flight >= CONCURRENCY):
+            if self.enforce and (len(window) >= self.limits[kind] or self.in_flight >= self.limits["concurrency"]):
                 self.too_many += 1
-                return False
+                return None
             window.append(now)
             self.in_flight += 1
-            return True
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            return self.latency[kind] * (1 + self.random.uniform(-JITTER, JITTER))
 
     def done(self) -> None:
         with self.lock:
@@ -99,21 +132,23 @@ def serve(app: LimitedCrossref) -> tuple[ThreadingHTTPServer, str]:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
             kind = "list" if parts.path.rstrip("/") == "/works" else "single"
-            if not app.admit(kind):
+            latency = app.admit(kind)
+            if latency is None:
                 status, body, ctype = 429, "Too many requests", "text/plain"
                 extra = {"Retry-After": "1"}
             else:
+                started = time.monotonic()
                 try:
-                    time.sleep(LATENCY)
                     status, payload = app.answer(parts.path, query)
+                    body = payload if isinstance(payload, str) else json.dumps(payload)
+                    time.sleep(max(0.0, latency - (time.monotonic() - started)))
                 finally:
                     app.done()
-                body = payload if isinstance(payload, str) else json.dumps(payload)
                 ctype = "application/json" if not isinstance(payload, str) else "text/plain"
                 extra = {}
             data = body.encode()
             self.send_response(status)
-            for name, value in {**HEADERS, **extra, "Content-Type": ctype}.items():
+            for name, value in {**app.headers, **extra, "Content-Type": ctype}.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -144,56 +179,79 @@ def synthetic_records(n: int) -> dict[str, dict[str, Any]]:
     return records
 
 
-def speed(n: int, baseline_n: int) -> None:
-    records = synthetic_records(n)
-    dois = list(records)
-    app = LimitedCrossref(records)
-    server, url = serve(app)
+def floor_seconds(n_batches: int, pool: str) -> float:
+    """What the pool's limits allow: batches spaced at the list rate, at most `concurrency` at once."""
+    limits = POOLS[pool]
+    spaced = (n_batches - 1) / limits["list"]
+    waves = (math.ceil(n_batches / limits["concurrency"]) - 1) * LATENCY["list"]
+    return float(max(spaced, waves) + LATENCY["list"])
+
+
+def client(url: str, n: int, pool: str) -> None:
+    """One timed run in this process (started by `speed`): resolve n DOIs with an empty cache."""
+    dois = list(synthetic_records(n))
     with tempfile.TemporaryDirectory() as tmp:
-        options = Options(crossref_url=url, doi_url=url, mailto="bench@example.org", timeout=10)
+        options = Options(crossref_url=url, doi_url=url, mailto=MAILTO if pool == "polite" else None, timeout=10)
         cache = Cache(tmp)
         service = CrossrefService(options, cache)
-        plan = batches(dois, url)
         start = time.perf_counter()
         results = service.resolve_dois(dois)
-        cold = time.perf_counter() - start
-        found = sum(1 for r in results.values() if r.status is Lookup.FOUND)
-        lists = app.requests["list"]
-        floor = (len(plan) - 1) / LIMITS["list"] + LATENCY
-        print(f"(a) kratomref: {n} DOIs in {cold:.2f} s; found {found}; {len(plan)} batch requests planned, "
-              f"{dict(app.requests)} seen; 429s {app.too_many}; rate-limit floor {floor:.2f} s "
-              f"-> {cold / floor:.2f}x floor; stats {service.stats.as_dict()}")
-        before = sum(app.requests.values())
-        start = time.perf_counter()
-        warm_results = CrossrefService(options, cache).resolve_dois(dois)
-        warm = time.perf_counter() - start
-        warm_found = sum(1 for r in warm_results.values() if r.from_cache)
-        print(f"    warm cache: {n} DOIs in {warm:.3f} s, {sum(app.requests.values()) - before} requests, "
-              f"{warm_found} from cache")
-        del lists
+        elapsed = time.perf_counter() - start
+        cache.close()
+    found = sum(1 for r in results.values() if r.status is Lookup.FOUND)
+    print(json.dumps({"elapsed": elapsed, "found": found, "stats": service.stats.as_dict()}))
 
-    # (b) the naive baseline: one habanero.works(ids=doi) per DOI, waiting out each 429 as a user must.
-    app.requests.clear()
-    app.too_many = 0
-    cr = habanero.Crossref(base_url=url, mailto="bench@example.org")
-    subset = dois[:baseline_n]
-    start = time.perf_counter()
-    got = 0
-    for doi in subset:
-        while True:
-            try:
-                cr.works(ids=doi)
-                got += 1
-                break
-            except httpx2.HTTPStatusError as exc:
-                if exc.response.status_code != 429:
-                    raise
-                time.sleep(float(exc.response.headers.get("retry-after", "1")))
-    naive = time.perf_counter() - start
-    per_doi = naive / len(subset)
-    print(f"(b) habanero loop: {len(subset)} DOIs in {naive:.2f} s ({got} found, {app.too_many} 429s waited out); "
-          f"extrapolated to {n}: {per_doi * n:.1f} s -> kratomref is {per_doi * n / cold:.1f}x faster")
-    server.shutdown()
+
+def baseline_tree(rev: str, into: Path) -> Path:
+    """The kratomref package as committed at `rev`, extracted under `into`."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "kratomref"], check=True,
+                             capture_output=True).stdout
+    tar_path = into / "baseline.tar"
+    tar_path.write_bytes(archive)
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def run_client(tree: Path, url: str, n: int, pool: str) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    out = subprocess.run([sys.executable, __file__, "_client", url, str(n), pool], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def speed(sizes: list[int], pools: list[str], reps: int, rev: str | None) -> None:
+    records = synthetic_records(max(sizes))
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; latency {LATENCY} +-{JITTER:.0%}")
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"kratomref": ROOT}
+        if rev:
+            trees[f"baseline {rev}"] = baseline_tree(rev, Path(tmp))
+        for pool in pools:
+            app = LimitedCrossref(records, pool=pool)
+            server, url = serve(app)
+            for n in sizes:
+                plan = batches(list(records)[:n], url)
+                floor = floor_seconds(len(plan), pool)
+                times: dict[str, list[float]] = {name: [] for name in trees}
+                refused: dict[str, int] = collections.Counter()
+                for rep in range(reps):
+                    order = list(trees) if rep % 2 == 0 else list(reversed(trees))
+                    for name in order:
+                        app.reset()
+                        result = run_client(trees[name], url, n, pool)
+                        times[name].append(result["elapsed"])
+                        refused[name] += app.too_many
+                        print(f"  {pool} {n} rep {rep + 1} {name}: {result['elapsed']:.2f} s, found "
+                              f"{result['found']}, requests {dict(app.requests)}, 429s {app.too_many}, "
+                              f"max in flight {app.max_in_flight}", flush=True)
+                for name, values in times.items():
+                    best, median = min(values), statistics.median(values)
+                    print(f"{pool:6} {n:5} DOIs {name:22} min {best:6.2f} s ({best / floor:.2f}x)  median "
+                          f"{median:6.2f} s ({median / floor:.2f}x)  floor {floor:.2f} s ({len(plan)} batches)  "
+                          f"429s {refused[name]}", flush=True)
+            server.shutdown()
 
 
 # --- matching quality ---------------------------------------------------------------------------------
@@ -237,7 +295,7 @@ def quality(path: str, sample: int, seed: int = 1) -> None:
         hits = process.extract(query, texts, scorer=fuzz.token_set_ratio, limit=rows)
         return [records[keys[index]] for _, _, index in hits]
 
-    app = LimitedCrossref(records, search)
+    app = LimitedCrossref(records, search, latency={"list": 0.0, "single": 0.0})
     app.enforce = False  # the quality run measures matching, not pacing
     server, url = serve(app)
     # A third of the gold items lack a first author. A real Crossref record of a journal article carries its
@@ -286,17 +344,22 @@ def quality(path: str, sample: int, seed: int = 1) -> None:
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["_client"]:
+        client(argv[1], int(argv[2]), argv[3])
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("speed")
-    s.add_argument("--dois", type=int, default=1000)
-    s.add_argument("--baseline", type=int, default=200, help="DOIs for the habanero loop (extrapolated)")
+    s.add_argument("--dois", type=int, nargs="+", default=[1000, 5000])
+    s.add_argument("--pool", nargs="+", choices=list(POOLS), default=list(POOLS))
+    s.add_argument("--reps", type=int, default=3)
+    s.add_argument("--baseline", default="HEAD", help="git revision to compare with ('none': no baseline)")
     q = sub.add_parser("quality")
     q.add_argument("data", help="references-doi-matching.json.gz from biblio-glutton")
     q.add_argument("--sample", type=int, default=2000)
     args = parser.parse_args(argv)
     if args.command == "speed":
-        speed(args.dois, args.baseline)
+        speed(args.dois, args.pool, args.reps, None if args.baseline == "none" else args.baseline)
     else:
         quality(args.data, args.sample)
 

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any, NamedTuple
 
+import httpx2
 import requests
+
+from kratomref.services.doiorg import AnswerTooLarge, bounded_get, keep_deadlines
 
 # The API answers in well under a second; a slow archive must not hold up the whole run.
 ARCHIVE_TIMEOUT_CAP = 10.0  # seconds
 MAX_ANSWER_BYTES = 64 * 1024  # the JSON answer is a few hundred bytes
+
+# One client per proxy setting, shared by every thread: the archive is asked through httpx2 (whose
+# connections keep to a total deadline, see doiorg.keep_deadlines), not through the link checker's
+# requests session, whose timeout bounds each read only, so that a trickling archive cannot hold a run.
+_clients: dict[bool, httpx2.Client] = {}
+_clients_lock = threading.Lock()
 
 
 def availability_url(archive_url: str) -> str:
@@ -24,28 +35,41 @@ class ArchiveAnswer(NamedTuple):
     snapshot: str | None = None
 
 
+def _client(trust_env: bool) -> httpx2.Client:
+    with _clients_lock:
+        client = _clients.get(trust_env)
+        if client is None:
+            client = keep_deadlines(httpx2.Client(trust_env=trust_env, follow_redirects=False))
+            _clients[trust_env] = client
+        return client
+
+
 def lookup_snapshot(
     session: requests.Session, archive_url: str, url: str, year: str | None, *, timeout: float
 ) -> ArchiveAnswer:
     """The snapshot closest to `year` (or the newest). Never raises for a network failure or a malformed
-    answer: those come back as not answered."""
+    answer: those come back as not answered. `session` gives the headers (the User-Agent) and whether the
+    environment's proxy settings apply; the whole request, headers included, ends within `timeout`."""
     params = {"url": url}
     if year and year[:4].isdigit():
         params["timestamp"] = year[:4]
+    limit = min(timeout, ARCHIVE_TIMEOUT_CAP)
+    headers = {k: str(v) for k, v in session.headers.items() if k.lower() in ("user-agent", "accept-language")}
+    headers["Accept"] = "application/json"
     try:
-        response = session.get(
+        response = bounded_get(
+            _client(bool(session.trust_env)),
             availability_url(archive_url),
+            time.monotonic() + limit,
+            MAX_ANSWER_BYTES,
             params=params,
-            timeout=min(timeout, ARCHIVE_TIMEOUT_CAP),
-            allow_redirects=False,
-            stream=True,
+            headers=headers,
+            timeout=limit,
         )
-        with response:
-            if response.status_code != 200:
-                return ArchiveAnswer(answered=False)
-            body = response.raw.read(MAX_ANSWER_BYTES, decode_content=True)
-        data: Any = json.loads(body)
-    except (requests.RequestException, ValueError, OSError):
+        if response.status_code != 200:
+            return ArchiveAnswer(answered=False)
+        data: Any = json.loads(response.content)
+    except (httpx2.HTTPError, AnswerTooLarge, ValueError, OSError):
         return ArchiveAnswer(answered=False)
     snapshots = data.get("archived_snapshots") if isinstance(data, dict) else None
     if not isinstance(snapshots, dict):

@@ -5,18 +5,17 @@ What could not be checked comes back as an UNVERIFIED result with its reason, ne
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any
-
-import habanero
-import httpx2
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from kratomref import __version__
 from kratomref.doi import normalise_doi
@@ -24,9 +23,14 @@ from kratomref.model import DoiResolution, Lookup, SearchResolution
 from kratomref.options import Options
 from kratomref.services import PROJECT_URL
 from kratomref.services.cache import Cache
-from kratomref.services.doiorg import MAX_ANSWER_BYTES, AnswerTooLarge, bounded_get, lookup_handle
 from kratomref.services.ratelimit import CrossrefLimiter, parse_retry_after
 from kratomref.services.stats import Counters
+
+if TYPE_CHECKING:
+    import httpx2
+
+# The HTTP stack (habanero, httpx2, and doiorg's deadline transport on them) is imported by the first request,
+# not with this module: an offline run, which answers from the cache, never loads it.
 
 DOI_NAMESPACE = "crossref-doi"
 SEARCH_NAMESPACE = "crossref-search"
@@ -44,6 +48,12 @@ FALLBACK_PROBES = 2  # failed single look-ups in a row, after a failed batch, be
 # Fields of a work dropped before it is cached or returned: the cited-reference list can be hundreds of
 # entries and no rule reads it.
 DROPPED_FIELDS = ("reference",)
+# The shape of a work, as far as the rules read it (see well_formed_work).
+WORK_LIST_FIELDS = ("title", "subtitle", "container-title", "short-container-title")  # lists of strings
+WORK_RECORD_LISTS = ("author", "editor", "updated-by")  # lists of objects
+WORK_OBJECTS = ("issued", "published", "published-print", "published-online", "relation")
+WORK_STRINGS = ("type", "volume", "issue", "page", "article-number")
+UNTITLED_TYPES = frozenset({"component", "journal-issue", "journal-volume"})  # records Crossref may leave untitled
 
 
 # --- habanero, with the response headers it hides ------------------------------------------------------
@@ -52,8 +62,9 @@ DROPPED_FIELDS = ("reference",)
 # the `httpx2` name of those modules is pointed at this stand-in: every attribute is the real module's, and
 # `get` goes through the calling thread's pooled client (when one is set) and remembers the response. With
 # no client set it behaves exactly like httpx2.get, so other users of habanero in the process see no change.
-# With a client set, the timeout also bounds the whole request (see doiorg.bounded_get): httpx's own
-# timeout is per read, so a server trickling a byte every half second would otherwise never time out.
+# With a client set, the timeout also bounds the whole request, status line and headers included (see
+# doiorg.keep_deadlines): httpx's own timeout is per read, so a server trickling a byte every half second
+# would otherwise never time out.
 _calls = threading.local()
 # works() with a query or filter goes through habanero.request_class, ids and agency through habanero.request.
 # importlib, not `import habanero.request`: the package re-exports a function under that module's name.
@@ -62,9 +73,15 @@ HABANERO_MODULES = ("habanero.request", "habanero.request_class")
 
 class _RecordingHttpx:
     def __getattr__(self, name: str) -> Any:
+        import httpx2
+
         return getattr(httpx2, name)
 
     def get(self, url: str, **kwargs: Any) -> httpx2.Response:
+        import httpx2
+
+        from kratomref.services.doiorg import MAX_ANSWER_BYTES, bounded_get
+
         client: httpx2.Client | None = getattr(_calls, "client", None)
         _calls.last = None
         if client is None:
@@ -75,10 +92,17 @@ class _RecordingHttpx:
         return response
 
 
-for _name in HABANERO_MODULES:
-    _module = importlib.import_module(_name)
-    if not isinstance(getattr(_module, "httpx2", None), _RecordingHttpx):
-        setattr(_module, "httpx2", _RecordingHttpx())  # noqa: B010 - a module attribute mypy cannot see
+@functools.cache
+def recording_habanero() -> ModuleType:
+    """habanero, its request modules pointed at _RecordingHttpx (once, on first use)."""
+    import habanero
+
+    for name in HABANERO_MODULES:
+        module = importlib.import_module(name)
+        if not isinstance(getattr(module, "httpx2", None), _RecordingHttpx):
+            setattr(module, "httpx2", _RecordingHttpx())  # noqa: B010 - a module attribute mypy cannot see
+    loaded: ModuleType = habanero
+    return loaded
 
 
 @dataclass
@@ -115,9 +139,51 @@ def _cause_chain(exc: BaseException) -> list[BaseException]:
 
 
 def _message(body: Any) -> Any:
-    if isinstance(body, dict) and isinstance(body.get("message"), dict):
+    # An error that came with HTTP 200 ({"status": "error", "message-type": "exception", ...}) is no answer.
+    if isinstance(body, dict) and body.get("status", "ok") == "ok" and isinstance(body.get("message"), dict):
         return body["message"]
     return None
+
+
+def _list_of(value: Any, kind: type) -> bool:
+    return isinstance(value, list) and all(isinstance(v, kind) for v in value)
+
+
+def well_formed_work(item: Any) -> bool:
+    """Whether `item` has the shape of a Crossref work: a DOI, a title (unless its type is one Crossref
+    leaves untitled) and, for the fields the rules read, the types Crossref sends. A look-up answered with
+    anything else could not be checked: the rules never judge a reference against it, and it is never
+    cached (issue 17)."""
+    if not isinstance(item, dict):
+        return False
+    doi = item.get("DOI")
+    if not isinstance(doi, str) or normalise_doi(doi) is None:
+        return False
+    for name in WORK_LIST_FIELDS:
+        if name in item and not _list_of(item[name], str):
+            return False
+    for name in WORK_RECORD_LISTS:
+        if name in item and not _list_of(item[name], dict):
+            return False
+    for name in WORK_OBJECTS:
+        if name in item and not isinstance(item[name], dict):
+            return False
+    for name in WORK_STRINGS:
+        if name in item and not isinstance(item[name], str):
+            return False
+    titled = any(t.strip() for t in item.get("title") or [])
+    return titled or item.get("type") in UNTITLED_TYPES
+
+
+def _usable_doi_entry(cached: Any) -> TypeGuard[dict[str, Any]]:
+    """A cached DOI look-up that says something: found (with a well-formed record, or only an agency) or
+    not found. Anything else (an entry an older version stored, a hand-edited file) is asked again."""
+    if not isinstance(cached, dict):
+        return False
+    if cached.get("status") == Lookup.NOT_FOUND.value:
+        return True
+    record = cached.get("record")
+    return cached.get("status") == Lookup.FOUND.value and (record is None or well_formed_work(record))
 
 
 def _agency_label(body: Any) -> str | None:
@@ -180,15 +246,23 @@ class CrossrefService:
         self.stats = CrossrefStats(pool=pool)
         self.base_url = options.crossref_url.rstrip("/")
         self.user_agent = user_agent(options)
-        self.client = habanero.Crossref(
-            base_url=self.base_url,
-            mailto=options.mailto,
-            ua_string=self.user_agent,
-            timeout=options.timeout,
-        )
+        self._client: Any = None  # habanero.Crossref, made by the first request (see `client`)
         self._http: httpx2.Client | None = None
+        self._failed_probes = 0  # probes behind the circuit breaker that failed in a row, in any call
         self._doi_prefix = service_key(self.base_url, options.doi_url) + ":"
         self._search_prefix = service_key(self.base_url) + ":"
+
+    @property
+    def client(self) -> Any:
+        """habanero's Crossref client, made (and the HTTP stack imported) when a request needs it."""
+        if self._client is None:
+            self._client = recording_habanero().Crossref(
+                base_url=self.base_url,
+                mailto=self.options.mailto,
+                ua_string=self.user_agent,
+                timeout=self.options.timeout,
+            )
+        return self._client
 
     # --- public API ------------------------------------------------------------------------------------
 
@@ -198,7 +272,7 @@ class CrossrefService:
         todo: list[str] = []
         for doi in dict.fromkeys(dois):
             cached = self.cache.get(DOI_NAMESPACE, self._doi_prefix + doi)
-            if isinstance(cached, dict) and cached.get("status") in (Lookup.FOUND.value, Lookup.NOT_FOUND.value):
+            if _usable_doi_entry(cached):
                 self.stats.add(cache_hits=1)
                 results[doi] = DoiResolution(
                     doi, Lookup(cached["status"]), cached.get("record"), cached.get("agency"), from_cache=True
@@ -214,7 +288,8 @@ class CrossrefService:
             failed: list[str] = []  # DOIs of batches that failed (5xx, timeout, malformed answer)
             failure = ""
             chunks = batches(todo, self.base_url)
-            for chunk, answer in zip(chunks, self._map(self._batch, chunks), strict=True):
+            # Each batch is judged and stored as it is answered, while the others are still on the wire.
+            for chunk, answer in self._as_answered(self._batch, chunks):
                 if answer.status == 400:
                     # A filter Crossref refuses (a DOI with characters its filter syntax cannot take)
                     # says nothing about the DOIs: ask for each on its own.
@@ -235,13 +310,12 @@ class CrossrefService:
                     else:
                         failure = answer.error or "Crossref sent a malformed answer"
                     continue
-                for doi in chunk:
-                    if doi in found:
-                        results[doi] = self._store(DoiResolution(doi, Lookup.FOUND, found[doi], "crossref"))
-                    else:
-                        missing.append(doi)
-            for doi, resolution in zip(missing, self._map(self._single, missing), strict=True):
-                results[doi] = self._store(resolution)
+                answered = [DoiResolution(doi, Lookup.FOUND, found[doi], "crossref") for doi in chunk if doi in found]
+                missing.extend(doi for doi in chunk if doi not in found)
+                for resolution in self._store_many(answered):
+                    results[resolution.doi] = resolution
+            for resolution in self._store_many(self._map(self._single, missing)):
+                results[resolution.doi] = resolution
             results.update(self._fall_back(failed, failure))
         return {doi: results[doi] for doi in dict.fromkeys(dois)}
 
@@ -273,8 +347,12 @@ class CrossrefService:
             results.append(result)
             reason = failed(result)
             if reason is None:
+                self._failed_probes = 0
                 break
-            if len(results) >= FALLBACK_PROBES:
+            # The count runs across calls: after the DOIs' probes failed, the searches that follow get
+            # one probe (Crossref may be back), not FALLBACK_PROBES more timeouts.
+            self._failed_probes += 1
+            if self._failed_probes >= FALLBACK_PROBES:
                 return results + [given_up(item, reason) for item in pending]
         return results + self._map(fn, pending)
 
@@ -292,7 +370,7 @@ class CrossrefService:
         for search in dict.fromkeys(wanted.values()):
             query, container = search
             cached = self.cache.get(SEARCH_NAMESPACE, self._search_key(query, container))
-            if isinstance(cached, list):
+            if isinstance(cached, list) and all(well_formed_work(item) for item in cached):
                 self.stats.add(cache_hits=1)
                 by_query[search] = SearchResolution(query, Lookup.FOUND, tuple(cached), from_cache=True)
             elif self.options.offline:
@@ -307,22 +385,31 @@ class CrossrefService:
                     lambda r: r.reason or "search failed" if r.status is Lookup.UNVERIFIED else None,
                     lambda search, reason: SearchResolution(search[0], Lookup.UNVERIFIED, reason=reason),
                 )
+                to_store: dict[float, dict[str, Any]] = {}
                 for search, resolution in zip(todo, answered, strict=True):
                     by_query[search] = resolution
-                    if resolution.status is Lookup.FOUND:
+                    if resolution.status is Lookup.FOUND:  # never an unverified search
                         ttl = self.options.ttl_found if resolution.candidates else self.options.ttl_not_found
-                        self.cache.put(SEARCH_NAMESPACE, self._search_key(*search), list(resolution.candidates), ttl)
+                        to_store.setdefault(ttl, {})[self._search_key(*search)] = list(resolution.candidates)
+                for ttl, items in to_store.items():
+                    self.cache.put_many(SEARCH_NAMESPACE, items, ttl)
         return {ident: by_query[search] for ident, search in wanted.items()}
 
     # --- plumbing -------------------------------------------------------------------------------------
 
     def _session(self) -> httpx2.Client:
         # One pooled client per public call: keep-alive connections instead of one per request.
+        import httpx2
+
+        from kratomref.services.doiorg import keep_deadlines
+
         concurrency = self.limiter.cap.limit
-        self._http = httpx2.Client(
+        client = httpx2.Client(
             limits=httpx2.Limits(max_connections=concurrency + 2),
             headers={"User-Agent": self.user_agent},  # doi.org; habanero sets its own per request
         )
+        self._http = keep_deadlines(client)
+        _ = self.client  # habanero's client too, before any worker thread asks for it
         return self._http
 
     def _map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
@@ -338,6 +425,37 @@ class CrossrefService:
         if container:
             return f"{self._search_prefix}rows={SEARCH_ROWS}:container={container}:{query}"
         return f"{self._search_prefix}rows={SEARCH_ROWS}:{query}"
+
+    def _as_answered(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
+        """(item, fn(item)) in the order the answers come, up to the concurrency cap at once: the caller's
+        work on one answer overlaps the requests still under way."""
+        workers = min(len(items), self.limiter.cap.limit)
+        if workers <= 1:
+            for item in items:
+                yield item, fn(item)
+            return
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crossref")
+        try:
+            futures = {pool.submit(fn, item): item for item in items}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            # An interrupt or an error: the requests not yet started never are.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _store_many(self, resolutions: Sequence[DoiResolution]) -> Sequence[DoiResolution]:
+        """_store for many, in one cache transaction per time to live (a transaction per DOI costs more
+        than the requests)."""
+        by_ttl: dict[float, dict[str, Any]] = {}
+        for resolution in resolutions:
+            if resolution.status is Lookup.UNVERIFIED:
+                continue  # errors are never cached
+            ttl = self.options.ttl_found if resolution.status is Lookup.FOUND else self.options.ttl_not_found
+            value = {"status": resolution.status.value, "record": resolution.record, "agency": resolution.agency}
+            by_ttl.setdefault(ttl, {})[self._doi_prefix + resolution.doi] = value
+        for ttl, items in by_ttl.items():
+            self.cache.put_many(DOI_NAMESPACE, items, ttl)
+        return resolutions
 
     def _store(self, resolution: DoiResolution) -> DoiResolution:
         if resolution.status is Lookup.UNVERIFIED:
@@ -373,11 +491,17 @@ class CrossrefService:
                 _calls.client = None
                 _calls.deadline = None
             if response is None:
+                import httpx2
+
+                from kratomref.services.doiorg import MAX_ANSWER_BYTES, AnswerTooLarge
+
                 assert exc is not None
                 chain = _cause_chain(exc)
                 if any(isinstance(e, httpx2.TimeoutException) for e in chain):
-                    reason = f"Crossref timed out after {self.options.timeout:g} s"
-                elif any(isinstance(e, AnswerTooLarge) for e in chain):
+                    # Not retried (as for links): a server that let the whole timeout pass would make each
+                    # retry cost as much again, and the fall-back and the circuit breaker ask once more.
+                    return _Answer(error=f"Crossref timed out after {self.options.timeout:g} s")
+                if any(isinstance(e, AnswerTooLarge) for e in chain):
                     reason = f"Crossref sent an answer over {MAX_ANSWER_BYTES // 2**20} MB"
                 else:
                     kinds = [type(e).__name__ for e in chain if isinstance(e, httpx2.HTTPError)]
@@ -402,6 +526,7 @@ class CrossrefService:
                 continue
             if status == 404:
                 self.limiter.succeeded(kind)
+                self._failed_probes = 0
                 return _Answer(not_found=True, status=404)
             if status >= 500:
                 reason = f"Crossref answered HTTP {status}"
@@ -415,6 +540,7 @@ class CrossrefService:
             value = None if exc is not None else (shape or _message)(body)
             if value is None:
                 return _Answer(error="Crossref sent a malformed answer", status=status)
+            self._failed_probes = 0  # Crossref answers: the circuit breaker starts afresh
             return _Answer(message=value, status=status)
         return _Answer(error=reason)
 
@@ -428,9 +554,9 @@ class CrossrefService:
             return None
         found: dict[str, dict[str, Any]] = {}
         for item in items:
-            if not isinstance(item, dict):
-                return None
-            doi = normalise_doi(str(item.get("DOI", "")))
+            if not well_formed_work(item):
+                return None  # one item of the wrong shape and the rest of the answer is not trusted either
+            doi = normalise_doi(str(item["DOI"]))
             if doi:
                 found[doi] = _trim(item)
         return found
@@ -440,13 +566,15 @@ class CrossrefService:
         if answer.error is not None:
             return DoiResolution(doi, Lookup.UNVERIFIED, reason=answer.error)
         if not answer.not_found:
-            if normalise_doi(str(answer.message.get("DOI", ""))) is None:
+            if not well_formed_work(answer.message):
                 return DoiResolution(doi, Lookup.UNVERIFIED, reason="Crossref sent a malformed answer")
             return DoiResolution(doi, Lookup.FOUND, _trim(answer.message), "crossref")
         return self._elsewhere(doi)
 
     def _elsewhere(self, doi: str) -> DoiResolution:
         """Crossref has no record: is the DOI registered with another agency (DataCite, mEDRA...)?"""
+        from kratomref.services.doiorg import lookup_handle
+
         assert self._http is not None
         self.stats.add(handles=1)
         handle = lookup_handle(self._http, self.options.doi_url, doi, self.options.timeout)
@@ -472,6 +600,6 @@ class CrossrefService:
         if answer.not_found:
             return SearchResolution(query, Lookup.UNVERIFIED, reason="Crossref answered HTTP 404 to a search")
         items = answer.message.get("items")
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        if not isinstance(items, list) or not all(well_formed_work(i) for i in items):
             return SearchResolution(query, Lookup.UNVERIFIED, reason="Crossref sent a malformed answer")
         return SearchResolution(query, Lookup.FOUND, tuple(_trim(i) for i in items))

@@ -222,7 +222,10 @@ def test_the_public_pool_is_used_without_a_mailto(crossref: FakeCrossref, option
     assert service.stats.pool == "public"
     singles = [s.at for s in crossref.seen if s.kind == "single"]
     assert crossref.max_in_flight == 1
-    assert min(b - a for a, b in itertools.pairwise(singles)) >= 0.19  # 5 single requests/s
+    # the public pool's 5 single requests/s, as the server sees them: one gap between two arrivals can shrink
+    # when the machine is busy, so it is the span of the three that is asserted
+    assert len(singles) == 3
+    assert singles[-1] - singles[0] >= 2 * 0.19
 
 
 def test_the_user_agent_names_kratomref_and_the_mailto(crossref: FakeCrossref, options: Options, cache: Cache) -> None:
