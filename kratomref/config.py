@@ -1,22 +1,34 @@
-"""Configuration: `kratomref.toml` or `[tool.kratomref]` in `pyproject.toml`, the environment and the
-command line, merged into Options with a record of where each value came from."""
+"""Configuration: the user's own config file, the repository's `kratomref.toml` or `[tool.kratomref]` in
+`pyproject.toml`, the environment and the command line, merged into Options with a record of where each
+value came from, and with what a repository may set kept apart from what only the user may set.
+
+Trust levels: the command line, the environment, the user's own config file (in the platform's user config
+directory) and a file named with `--config` are the user's. A configuration file found in the checked
+repository is written by whoever wrote the repository (a pull request, in CI): it sets the project's policy
+(rules, severities, paths inside the repository), but a setting that loosens safety or chooses where answers
+come from (`allow-private`, the cache, TTLs, service URLs, long timeouts) can only be tightened by it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib
+import math
 import os
 import re
-import socket
 import sys
 import urllib.parse
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from kratomref.model import Severity
-from kratomref.options import Options
+from kratomref.options import MAX_TTL_FOUND, MAX_TTL_LINKS, MAX_TTL_NOT_FOUND, Options
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,10 +51,25 @@ COMMAND_LINE = "command line"
 
 # Options that name files: relative values in a config file are relative to that file's directory.
 _PATH_FIELDS = frozenset({"paths", "cache_dir", "baseline"})
+# Files a repository's configuration names: they must lie inside the repository (the config file's directory).
+_REPOSITORY_FILES = ("paths", "baseline")
+# Where answers come from: the user's choice only.
+_SERVICE_URLS = ("crossref_url", "doi_url", "archive_url", "openalex_url", "datacite_url", "arxiv_url",
+                 "pubmed_url", "dblp_url", "openlibrary_url")
+
+# The longest a cached answer may stay fresh, from any source (seconds).
+TTL_BOUNDS = {"ttl_found": MAX_TTL_FOUND, "ttl_not_found": MAX_TTL_NOT_FOUND, "ttl_links": MAX_TTL_LINKS}
+# How far a repository's configuration may raise a limit above the user's value (or the default): a slow
+# server deserves a longer timeout, but not one that lets a pull request hold the runner.
+REPOSITORY_CEILINGS: dict[str, float] = {"timeout": 30.0, "max_retries": 5, "host_interval": 5.0}
 
 
 class ConfigError(Exception):
     """A configuration file that cannot be read, or a key or value in it that is wrong."""
+
+
+class ConfigWarning(UserWarning):
+    """A value of a repository's configuration that was ignored (the message names the key and the file)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +77,9 @@ class ConfigFile:
     path: Path
     values: Mapping[str, Any]  # the kratomref table, keys as written (kebab-case)
     label: str  # "kratomref.toml" or "pyproject.toml:[tool.kratomref]", for --show-config
+    # The user's own file (user config, --config): may set anything. A file found in the checked repository
+    # is not: it may only tighten the safety settings, and name files inside its own directory.
+    trusted: bool = False
 
 
 # --- value parsers: each takes what TOML (or the CLI) gave and returns the Options value ----------
@@ -80,9 +110,16 @@ def _number(minimum: float) -> Callable[[Any], float]:
     def parse(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"expected a number, got {value!r}")
-        if value < minimum:
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        # nan and inf (TOML has both) compare false with every bound, so each bound would let them through
+        if not math.isfinite(number):
+            raise ValueError(f"expected a finite number, got {_short(repr(value))}")
+        if number < minimum:
             raise ValueError(f"expected a number of at least {minimum:g}, got {value!r}")
-        return float(value)
+        return number
 
     return parse
 
@@ -113,12 +150,31 @@ def _optional_integer(minimum: int) -> Callable[[Any], int | None]:
     return parse
 
 
+def _short(value: Any, limit: int = 40) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"expected a list of strings, got {value!r}")
     return tuple(value)
+
+
+def _path(value: str) -> str:
+    if "\x00" in value:  # no file name holds one; opening it would raise, not refuse
+        raise ValueError(f"a file name cannot contain a NUL character, got {value!r}")
+    return value
+
+
+def _paths(value: Any) -> tuple[str, ...]:
+    return tuple(_path(item) for item in _strings(value))
+
+
+def _optional_path(value: Any) -> str | None:
+    return None if value is None else _path(_string(value))
 
 
 def _rule_selectors(value: Any) -> tuple[str, ...]:
@@ -133,6 +189,63 @@ def _check_selector(selector: str) -> None:
 
     if not any(rule.matches(selector) for rule in RULES):
         raise ValueError(f"unknown rule {selector!r} (see `kratomref rules`)")
+
+
+# A repetition that may run longer than this is long: `[a-z]{2,3}` is short, `.*` and `a{0,1000}` are long.
+_LONG_REPEAT = 16
+# The most ways the short repetitions and optional parts of a pattern may split one text (`s?` is 2 ways,
+# `[a-z]{2,3}` 2 ways): `a?a?...a?aa...a` takes 2**n steps on n a's.
+_MAX_SPLITS = 16
+
+
+def backtracking_risk(pattern: str) -> str | None:
+    """Why a search with this (valid) regular expression can take more than quadratic time on a long URL,
+    else None. Python's engine backtracks: `(a+)+$` and `(a|ab)*c` take exponential time, `.*a.*a.*b` the
+    fourth power of the URL's length, so a pattern a pull request wrote could hold the runner. Refused: a
+    repetition or an alternation inside a repetition, a backreference, more than one long repetition, and
+    short repetitions and optional parts that could split a text more than _MAX_SPLITS ways. Conservative
+    (`([a-z]+\\.)*` is refused though it is safe): it judges only a repository's patterns."""
+    parser: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
+    long_repeats = 0
+    splits = 1
+
+    def walk(items: Any, in_repeat: bool) -> str | None:
+        nonlocal long_repeats, splits
+        for op, argument in items:
+            name = str(op)
+            parts: list[tuple[Any, bool]] = []
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, high, body = argument
+                if high > 1 and in_repeat:
+                    return "a repetition inside a repetition"
+                if high > _LONG_REPEAT:
+                    long_repeats += 1
+                    if long_repeats > 1:
+                        return "more than one long repetition"
+                else:
+                    splits *= high - low + 1
+                    if splits > _MAX_SPLITS:
+                        return "too many optional or repeated parts"
+                parts.append((body, in_repeat or high > 1))
+            elif name == "BRANCH":
+                if in_repeat:
+                    return "an alternation inside a repetition"
+                parts += [(branch, in_repeat) for branch in argument[1]]
+            elif name in ("GROUPREF", "GROUPREF_EXISTS"):
+                return "a backreference"
+            elif name == "SUBPATTERN":
+                parts.append((argument[-1], in_repeat))
+            elif name in ("ASSERT", "ASSERT_NOT"):
+                parts.append((argument[1], in_repeat))
+            elif name == "ATOMIC_GROUP":
+                parts.append((argument, in_repeat))
+            for body, inside in parts:
+                reason = walk(body, inside)
+                if reason is not None:
+                    return reason
+        return None
+
+    return walk(parser.parse(pattern), False)
 
 
 def _regexes(value: Any) -> tuple[str, ...]:
@@ -206,20 +319,33 @@ def _date(value: Any) -> dt.date:
 
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
-    "paths": _strings,
+    "paths": _paths,
     "input_format": _input_format,
     "select": _rule_selectors,
     "ignore": _rule_selectors,
     "severity_overrides": _severity_overrides,
     "fail_on": _fail_on,
     "allow_unverified": _bool,
-    "baseline": _optional_string,
+    "baseline": _optional_path,
     "offline": _bool,
     "crossref_url": _http_url,
     "doi_url": _http_url,
     "archive_url": _http_url,
     "archive": _bool,
     "mailto": _optional_string,
+    "openalex_url": _http_url,
+    "datacite_url": _http_url,
+    "arxiv_url": _http_url,
+    "pubmed_url": _http_url,
+    "dblp_url": _http_url,
+    "openlibrary_url": _http_url,
+    "use_openalex": _bool,
+    "use_datacite": _bool,
+    "use_arxiv": _bool,
+    "use_pubmed": _bool,
+    "use_dblp": _bool,
+    "use_openlibrary": _bool,
+    "authority_pacing": _number(0),
     "timeout": _number(0.1),
     "max_concurrency": _integer(1),
     "max_per_host": _integer(1),
@@ -230,7 +356,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "accept": _status_codes,
     "allow_private": _bool,
     "use_cache": _bool,
-    "cache_dir": _optional_string,
+    "cache_dir": _optional_path,
     "ttl_found": _number(0),
     "ttl_not_found": _number(0),
     "ttl_links": _number(0),
@@ -260,8 +386,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return data
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except ValueError as exc:  # TOMLDecodeError, or an integer too long to convert (Python's digit limit)
+        raise ConfigError(f"{path}: not valid TOML: {_short(str(exc), 300)}") from None
 
 
 def _display(path: Path, start_dir: Path) -> str:
@@ -283,18 +409,32 @@ def _from_file(path: Path, start_dir: Path) -> ConfigFile | None:
     return ConfigFile(path, data, _display(path, start_dir))
 
 
+def _is_devnull(path: Path) -> bool:
+    if str(path) == os.devnull:
+        return True
+    try:
+        return os.path.samefile(path, os.devnull)
+    except OSError:
+        return False
+
+
 def load_config(start_dir: Path, explicit_file: Path | None = None) -> ConfigFile | None:
-    """The explicit file, or the nearest kratomref.toml or pyproject.toml with [tool.kratomref] from
-    start_dir upward (kratomref.toml wins in the same directory). None when there is none."""
+    """The explicit file (the user's choice, so trusted; `--config /dev/null` is an empty one), or the nearest
+    kratomref.toml or pyproject.toml with [tool.kratomref] from start_dir upward (kratomref.toml wins in the
+    same directory; not trusted: it belongs to the checked repository). None when there is none."""
     start_dir = start_dir.resolve()
     if explicit_file is not None:
+        if _is_devnull(explicit_file):
+            return ConfigFile(Path(os.devnull), {}, str(explicit_file), trusted=True)
         if not explicit_file.exists():
             raise ConfigError(f"{explicit_file}: configuration file not found")
         if not explicit_file.is_file():
             kind = "is a directory" if explicit_file.is_dir() else "exists but is not a regular file"
             raise ConfigError(f"{explicit_file}: {kind}; the configuration is a kratomref.toml or pyproject.toml")
         found = _from_file(explicit_file.resolve(), start_dir)
-        return found if found is not None else ConfigFile(explicit_file.resolve(), {}, str(explicit_file))
+        if found is None:
+            return ConfigFile(explicit_file.resolve(), {}, str(explicit_file), trusted=True)
+        return dataclasses.replace(found, trusted=True)
     for directory in (start_dir, *start_dir.parents):
         for name in (CONFIG_NAME, PYPROJECT_NAME):
             candidate = directory / name
@@ -302,6 +442,42 @@ def load_config(start_dir: Path, explicit_file: Path | None = None) -> ConfigFil
                 found = _from_file(candidate, start_dir)
                 if found is not None:
                     return found
+    return None
+
+
+def user_config_file() -> Path:
+    """The user's own configuration file, e.g. ~/.config/kratomref/kratomref.toml (platformdirs)."""
+    return platformdirs.user_config_path("kratomref", appauthor=False) / CONFIG_NAME
+
+
+def load_user_config(path: Path | None = None) -> ConfigFile | None:
+    """The user's own configuration (trusted, like the command line), or None when there is none."""
+    path = path if path is not None else user_config_file()
+    if not path.is_file():
+        return None
+    return ConfigFile(path, _read_toml(path), f"user config {path}", trusted=True)
+
+
+def checked_tree(config: ConfigFile | None, start_dir: Path) -> tuple[Path, ...]:
+    """The directories a pull request can write to: the repository configuration's directory and the root of
+    the version-controlled tree the run starts in (the nearest directory with .git, .hg, .svn, .jj)."""
+    roots: list[Path] = []
+    if config is not None and not config.trusted:
+        roots.append(config.path.parent.resolve())
+    start = start_dir.resolve()
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in (".git", ".hg", ".svn", ".jj")):
+            roots.append(directory)
+            break
+    return tuple(roots)
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> Path | None:
+    """The root that holds path (after resolving '..' and symbolic links), else None."""
+    resolved = path.resolve()
+    for root in roots:
+        if resolved == root or resolved.is_relative_to(root):
+            return root
     return None
 
 
@@ -344,17 +520,120 @@ def _relative_to(base: Path, value: str | tuple[str, ...]) -> str | tuple[str, .
     return tuple(one(p) for p in value) if isinstance(value, tuple) else one(value)
 
 
+def _duration(seconds: float) -> str:
+    """"604800 s (7 days)": seconds as written in a config file, with days when that is clearer."""
+    return f"{seconds:g} s ({seconds / 86400:g} days)" if seconds >= 86400 else f"{seconds:g} s"
+
+
+def _check_bounds(name: str, value: Any, where: str) -> None:
+    bound = TTL_BOUNDS.get(name)
+    if bound is not None and value > bound:
+        raise ConfigError(f"{where}: bad value for {key_of(name)!r}: at most {_duration(bound)}, got {value!r}")
+
+
+def _loosens(name: str, value: Any, trusted: Any) -> str | None:
+    """Why a repository's value would loosen the user's (or the default) setting, else None."""
+    flag = key_of(name)
+    if name == "allow_private" and value and not trusted:
+        return "a repository configuration cannot allow private addresses (give --allow-private on the command line)"
+    if name == "offline" and not value and trusted:
+        return "a repository configuration cannot turn network access back on"
+    if (name in ("use_cache", "archive") or name.startswith("use_")) and value and not trusted:
+        return f"a repository configuration cannot turn {flag} back on"
+    if name == "cache_dir":
+        return (
+            "the cache is the user's, not the repository's (use --cache-dir, KRATOMREF_CACHE_DIR or your "
+            "user config)"
+        )
+    if name in _SERVICE_URLS and value.rstrip("/").lower() != trusted.rstrip("/").lower():
+        where = f"--{flag}, " if name in ("crossref_url", "doi_url", "archive_url") else ""
+        return (
+            f"a repository configuration cannot choose which service answers (use {where}"
+            "the environment or your user config)"
+        )
+    if name == "authority_pacing" and value < trusted:
+        return "a repository configuration cannot ask the authorities faster than they ask"
+    if name in TTL_BOUNDS and value > trusted:
+        return f"longer than {_duration(trusted)}; a repository configuration can only shorten it"
+    if name in REPOSITORY_CEILINGS:
+        ceiling = max(trusted, REPOSITORY_CEILINGS[name])
+        if value > ceiling:
+            return f"above {ceiling:g}, the most a repository configuration may set"
+    if name in ("max_concurrency", "max_per_host") and value > trusted:
+        return f"above {trusted:g}; a repository configuration can only lower it"
+    if name == "host_interval" and value < trusted:
+        return f"below {trusted:g} s; a repository configuration can only raise it"
+    if name == "exclude":
+        for pattern in value:
+            risk = backtracking_risk(pattern)
+            if risk is not None:
+                return (
+                    f"{pattern!r} has {risk}, which can make a search take exponential time on a long URL; "
+                    "simplify it, or give it with --exclude or in your user config"
+                )
+    return None
+
+
+def _outside_files(config: ConfigFile, name: str) -> list[str]:
+    """The files a repository's config names under `name` that lie outside its directory (symbolic links
+    and '..' resolved)."""
+    raw = config.values.get(key_of(name))
+    named = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, (list, tuple)) else []
+    root = config.path.parent.resolve()
+    return [item for item in named if isinstance(item, str) and _inside(root / item, (root,)) is None]
+
+
 def build_options(
-    cli_values: Mapping[str, Any], config: ConfigFile | None, env: Mapping[str, str]
+    cli_values: Mapping[str, Any],
+    config: ConfigFile | None,
+    env: Mapping[str, str],
+    *,
+    user_config: ConfigFile | None = None,
+    warn: Callable[[str], None] | None = None,
+    tree: Sequence[Path] | None = None,
 ) -> tuple[Options, dict[str, str]]:
-    """Options and where each came from. Command line > environment > config file > default."""
+    """Options and where each came from. Command line > environment > configuration file > the user's own
+    config > default. A repository's configuration file (config with trusted=False) only tightens: a value
+    that would loosen safety is ignored, with one warning naming the key and the file (through `warn`, else a
+    ConfigWarning), and the files it names must lie in its directory. `tree` is the checked tree, where the
+    cache may not live (default: see checked_tree)."""
+    if warn is None:
+
+        def warn(message: str) -> None:
+            warnings.warn(message, ConfigWarning, stacklevel=3)
+
     values: dict[str, Any] = {}
     provenance = {f.name: DEFAULT for f in dataclasses.fields(Options)}
 
-    if config is not None:
+    for trusted_file in (user_config, config if config is not None and config.trusted else None):
+        if trusted_file is None:
+            continue
+        for name, value in _file_values(trusted_file).items():
+            _check_bounds(name, value, str(trusted_file.path))
+            values[name] = value
+            provenance[name] = trusted_file.label
+
+    refused: dict[str, str] = {}
+    if config is not None and not config.trusted:
+        trusted_values = dataclasses.replace(Options(), **values)
         for name, value in _file_values(config).items():
+            reason = _loosens(name, value, getattr(trusted_values, name))
+            if reason is not None:
+                shown = f"{key_of(name)} = {_toml_value(config.values[key_of(name)])}"
+                warn(f"{config.label}: ignoring {shown}: {reason}")
+                provenance[name] = f"{provenance[name]} ({config.label} sets {shown}: ignored)"
+                continue
             values[name] = value
             provenance[name] = config.label
+        for name in _REPOSITORY_FILES:
+            outside = _outside_files(config, name)
+            if outside:
+                refused[name] = (
+                    f"{config.path}: {key_of(name)!r} names {', '.join(map(repr, outside))}, outside the "
+                    f"repository {config.path.parent} (after resolving '..' and symbolic links); a repository's "
+                    "configuration may only name files inside it, so nothing was read (give a file outside it "
+                    "on the command line)"
+                )
 
     for variable, name in ENVIRONMENT.items():
         if env.get(variable):
@@ -374,50 +653,45 @@ def build_options(
             values[name] = parser(raw) if parser is not None else raw
         except ValueError as exc:
             raise ConfigError(f"command line: bad value for --{key_of(name)}: {exc}") from None
+        _check_bounds(name, values[name], "command line")
         provenance[name] = COMMAND_LINE
 
-    if config is not None:
-        _refuse_private_service_urls(config, values, provenance)
+    for name, message in refused.items():
+        if config is not None and provenance[name] == config.label:  # not overridden by the user
+            raise ConfigError(message)
+
+    roots = tuple(tree) if tree is not None else checked_tree(config, Path.cwd())
+    _keep_the_cache_out_of_the_tree(values, provenance, roots, warn)
     return Options(**values), provenance
 
 
-# Service base URLs: a repository's config file (which a pull request can change) must not turn the checker
-# against the machine that runs it, e.g. a GET to an admin endpoint on loopback from a CI runner.
-_SERVICE_URLS = ("crossref_url", "doi_url", "archive_url")
+def _keep_the_cache_out_of_the_tree(
+    values: dict[str, Any], provenance: dict[str, str], roots: Sequence[Path], warn: Callable[[str], None]
+) -> None:
+    """A cache inside the checked tree could hold answers a pull request committed: refused, unless
+    --cache-dir on the command line asks for it (then a warning)."""
+    directory = values.get("cache_dir")
+    if not directory or values.get("use_cache") is False:
+        return
+    from kratomref.services.cache import user_cache_dir
 
-
-def _private_address(host: str) -> str | None:
-    """The loopback/private/link-local address a host is or resolves to, else None (a DNS failure too:
-    the run reports the service unreachable later)."""
-    from kratomref.services.netpolicy import is_public, literal_address
-
-    if host.lower().rstrip(".") == "localhost" or host.lower().endswith(".localhost"):
-        return host
-    literal = literal_address(host)
-    if literal is not None:
-        return None if is_public(literal) else literal
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return None
-    private = [str(info[4][0]) for info in infos if not is_public(str(info[4][0]))]
-    return private[0] if private else None
-
-
-def _refuse_private_service_urls(config: ConfigFile, values: Mapping[str, Any], provenance: Mapping[str, str]) -> None:
-    # Only --allow-private on the command line counts: the same file cannot vouch for itself.
-    allowed = provenance.get("allow_private") == COMMAND_LINE and bool(values.get("allow_private"))
-    for name in _SERVICE_URLS:
-        if provenance.get(name) != config.label or allowed:
-            continue
-        host = urllib.parse.urlsplit(values[name]).hostname or ""
-        address = _private_address(host)
-        if address is not None:
-            shown = host if address == host else f"{host} ({address})"
-            raise ConfigError(
-                f"{config.path}: {key_of(name)!r} points at a private address {shown}; refused unless "
-                "--allow-private is given on the command line"
-            )
+    fallback = str(user_cache_dir())
+    root = _inside(Path(directory), roots)
+    if root is None or Path(directory).resolve() == Path(fallback).resolve():  # the user's own cache dir
+        return
+    source = provenance["cache_dir"]
+    if source == COMMAND_LINE:
+        warn(
+            f"the cache directory {directory} is inside the checked tree {root}: answers committed there "
+            "would be believed (allowed because --cache-dir was given on the command line)"
+        )
+        return
+    warn(
+        f"{source}: ignoring cache-dir {directory}: it is inside the checked tree {root}, where a pull "
+        f"request could commit answers; using {fallback} (--cache-dir on the command line overrides)"
+    )
+    values["cache_dir"] = fallback
+    provenance["cache_dir"] = f"{DEFAULT} ({source} sets {directory}: inside the checked tree, ignored)"
 
 
 def _toml_value(value: Any) -> str:
@@ -431,10 +705,23 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+    # control characters and bidi overrides as TOML escapes: a value a repository wrote is shown on a terminal
+    return '"' + _UNSAFE.sub(_toml_escape, text) + '"'
+
+
+def _toml_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
+
+
+# C0 and C1 controls, bidi controls, line separators and invisible format characters (as reports.sanitize)
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+    "\u180e\u200b\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
 
 
 def describe(options: Options, provenance: Mapping[str, str]) -> str:

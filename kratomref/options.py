@@ -10,6 +10,20 @@ from kratomref.model import Severity
 DEFAULT_CROSSREF_URL = "https://api.crossref.org"
 DEFAULT_DOI_URL = "https://doi.org"  # the handle API lives at {doi_url}/api/handles/{doi}
 DEFAULT_ARCHIVE_URL = "https://archive.org"  # {archive_url}/wayback/available?url=...
+DEFAULT_OPENALEX_URL = "https://api.openalex.org"
+DEFAULT_DATACITE_URL = "https://api.datacite.org"
+DEFAULT_ARXIV_URL = "https://export.arxiv.org/api"  # {arxiv_url}/query?id_list=...
+DEFAULT_PUBMED_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"  # {pubmed_url}/esummary.fcgi
+DEFAULT_DBLP_URL = "https://dblp.org"  # {dblp_url}/search/publ/api
+DEFAULT_OPENLIBRARY_URL = "https://openlibrary.org"
+AUTHORITIES = ("openalex", "datacite", "arxiv", "pubmed", "dblp", "openlibrary")
+
+DAY = 86400.0
+# The longest a cached answer may stay fresh, whoever sets the TTL: a record Crossref found, and an answer that
+# something is not there (a DOI or a search Crossref does not know, a link's state), which changes faster.
+MAX_TTL_FOUND = 90 * DAY
+MAX_TTL_NOT_FOUND = 7 * DAY
+MAX_TTL_LINKS = 7 * DAY
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,22 @@ class Options:
     archive_url: str = DEFAULT_ARCHIVE_URL
     archive: bool = True  # look up Wayback Machine copies of broken links
     mailto: str | None = None
+    # authorities beyond Crossref (issue 15): base URLs, one switch each, and a factor on their documented
+    # request spacing (arXiv 3 s, PubMed 1/3 s, DBLP and Open Library 1 s, OpenAlex and DataCite 0.1 s);
+    # 0 only for a local mirror or a test server. mailto is reused: OpenAlex's polite pool, NCBI's email.
+    openalex_url: str = DEFAULT_OPENALEX_URL
+    datacite_url: str = DEFAULT_DATACITE_URL
+    arxiv_url: str = DEFAULT_ARXIV_URL
+    pubmed_url: str = DEFAULT_PUBMED_URL
+    dblp_url: str = DEFAULT_DBLP_URL
+    openlibrary_url: str = DEFAULT_OPENLIBRARY_URL
+    use_openalex: bool = True
+    use_datacite: bool = True
+    use_arxiv: bool = True
+    use_pubmed: bool = True
+    use_dblp: bool = True
+    use_openlibrary: bool = True
+    authority_pacing: float = 1.0
     timeout: float = 10.0  # seconds, connect and read
     max_concurrency: int = 32  # link checking worker pool
     max_per_host: int = 2  # link requests in flight against one host
@@ -45,9 +75,9 @@ class Options:
     # cache
     use_cache: bool = True
     cache_dir: str | None = None  # None: the user cache dir (platformdirs)
-    ttl_found: float = 7 * 86400.0  # seconds a found record stays fresh
-    ttl_not_found: float = 6 * 3600.0
-    ttl_links: float = 86400.0
+    ttl_found: float = 7 * DAY  # seconds a found record stays fresh (at most MAX_TTL_FOUND)
+    ttl_not_found: float = 6 * 3600.0  # at most MAX_TTL_NOT_FOUND
+    ttl_links: float = DAY  # at most MAX_TTL_LINKS
 
     # judging
     # Years after which a source is reported as old (KR401). Scholarly works are not judged by age unless

@@ -20,6 +20,16 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("KRATOMREF_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     for name in ("KRATOMREF_CROSSREF_URL", "KRATOMREF_MAILTO", "GITHUB_ACTIONS", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
+    user_config = tmp_path_factory.mktemp("userconfig") / "kratomref.toml"
+    monkeypatch.setattr("kratomref.config.user_config_file", lambda: user_config)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_authorities(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only tests/authorities serves OpenAlex, DataCite, arXiv, PubMed, DBLP and Open Library: every other
+    test runs with them off, as it ran before issue 15, instead of asking the real services."""
+    if "authorities" not in request.path.parts:
+        monkeypatch.setattr("kratomref.services.authorities.enabled", lambda options: ())
 
 
 @pytest.fixture

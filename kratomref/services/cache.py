@@ -4,31 +4,81 @@ Safe when two processes run at once: SQLite's WAL journal and a busy timeout ser
 and every write is one short transaction, so an interrupted run leaves a consistent file.
 
 A cache that cannot be used (its directory is a file, the file is not a database, the disk is read-only)
-never stops a check: the cache turns itself off and says why once, as a CacheWarning.
+never stops a check: the cache turns itself off and says why once, as a CacheWarning. The same holds for a
+cache the current user did not write: a directory or file owned by someone else, or writable by others, is
+not trusted (an answer in it could make a fabricated reference pass).
+
+Every entry records the service (its base URL) that answered and is used only for that service; no entry
+stays fresh longer than MAX_ENTRY_TTL, whatever TTL it was written with; an entry that cannot be read
+(corrupt JSON, a value of the wrong type, a date in the future) is a miss.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
+import stat
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-SCHEMA_VERSION = 1
+from kratomref.options import MAX_TTL_FOUND
+
+if TYPE_CHECKING:
+    from kratomref.options import Options
+
+# 2: entries record the service that answered (version 1 entries are dropped: they do not say).
+SCHEMA_VERSION = 2
+MAX_ENTRY_TTL = MAX_TTL_FOUND  # no entry is fresh longer than this, whatever TTL it was stored with
+CLOCK_SKEW = 300.0  # seconds an entry's storing time may lie in the future (another machine's clock)
+
+
+def user_cache_dir() -> Path:
+    """The platform's cache directory for kratomref (e.g. ~/.cache/kratomref)."""
+    return Path(platformdirs.user_cache_dir("kratomref", appauthor=False))
 
 
 def default_cache_dir() -> Path:
     env = os.environ.get("KRATOMREF_CACHE_DIR")
     if env:
         return Path(env)
-    return Path(platformdirs.user_cache_dir("kratomref", appauthor=False))
+    return user_cache_dir()
+
+
+def untrusted(path: Path) -> str | None:
+    """Why a cache directory or file that exists is not to be trusted, else None: owned by another user, or
+    writable by others (anyone could have written its answers), or a symbolic link another user made (in a
+    shared directory such as /tmp, it can point the cache at a directory of yours that holds answers a pull
+    request committed). Not checked on Windows (no POSIX owner)."""
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None:
+        return None
+    try:
+        link = path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        return f"cannot inspect {path}: {exc.strerror or exc}"
+    if stat.S_ISLNK(link.st_mode) and link.st_uid not in (geteuid(), 0):
+        return f"{path} is a symbolic link made by another user (uid {link.st_uid})"
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):  # nothing there yet (or a file where a directory goes:
+        return None  # opening reports that)
+    except OSError as exc:
+        return f"cannot inspect {path}: {exc.strerror or exc}"
+    if info.st_uid != geteuid():
+        return f"{path} belongs to another user (uid {info.st_uid})"
+    if info.st_mode & stat.S_IWOTH:
+        return f"{path} is writable by other users"
+    return None
 
 
 class CacheError(Exception):
@@ -60,38 +110,59 @@ class Cache:
         *,
         enabled: bool = True,
         clock: Callable[[], float] = time.time,
+        services: Mapping[str, str] | None = None,
     ) -> None:
         self.enabled = enabled
         self.clock = clock
         self.path = Path(directory) if directory else default_cache_dir()
         self.path = self.path / "cache.sqlite3"
+        # namespace -> the base URL(s) of the service answering for it; recorded with each entry, and an
+        # entry another service answered is a miss
+        self.services = dict(services or {})
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._trusted = False  # ownership checked (once, before the first look-up of a run)
         self.problem: str | None = None  # why the cache was turned off during this run
 
-    def _connect(self) -> sqlite3.Connection:
-        """The open connection; raises CacheError when the directory or the file cannot be used."""
+    @classmethod
+    def for_options(cls, options: Options, *, clock: Callable[[], float] = time.time) -> Cache:
+        """The cache of a run: its directory, whether it is on, and which service answers each namespace."""
+        return cls(options.cache_dir, enabled=options.use_cache, clock=clock, services=service_urls(options))
+
+    def _check_trust(self) -> None:
+        """Raise CacheError when the directory or the file was not written by the current user alone."""
+        if self._trusted:
+            return
+        for path in (self.path.parent, self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            reason = untrusted(path)
+            if reason is not None:
+                raise CacheError(f"not using the cache {self.path}: {reason}, so its answers cannot be trusted")
+        self._trusted = True
+
+    def _connect(self, *, verify: bool = False) -> sqlite3.Connection:
+        """The open connection; raises CacheError when the directory or the file cannot be used (or, with
+        verify, is not the current user's own)."""
+        if verify:
+            self._check_trust()
         if self._conn is None:
             conn: sqlite3.Connection | None = None
             if self.path.parent.exists() and not self.path.parent.is_dir():
                 raise CacheError(f"cannot use the cache directory {self.path.parent}: it is a file")
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA busy_timeout=30000")
-                conn.execute(
-                    "CREATE TABLE IF NOT EXISTS entries ("
-                    " namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
-                    " stored REAL NOT NULL, expires REAL NOT NULL, PRIMARY KEY (namespace, key))"
-                )
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                _migrate(conn)
             except (OSError, sqlite3.Error) as exc:
                 if conn is not None:
                     conn.close()
                 raise CacheError(f"cannot use the cache {self.path}: {_reason(exc)}") from exc
             self._conn = conn
         return self._conn
+
+    def _service(self, namespace: str, service: str | None) -> str:
+        return self.services.get(namespace, "") if service is None else service
 
     def _turn_off(self, exc: BaseException) -> None:
         """Go on without the cache, and say so once."""
@@ -101,57 +172,71 @@ class Cache:
             self.problem = f"{message}; going on without the cache"
             warnings.warn(self.problem, CacheWarning, stacklevel=3)
 
-    def get(self, namespace: str, key: str) -> Any | None:
-        """The stored value, or None when absent, expired or the cache is off."""
+    def get(self, namespace: str, key: str, *, service: str | None = None) -> Any | None:
+        """The stored value, or None when absent, expired, stored by another service, unreadable, or the
+        cache is off. `service` defaults to the namespace's service (see `services`)."""
         if not self.enabled:
             return None
         try:
             with self._lock:
                 row = (
-                    self._connect()
-                    .execute("SELECT value, expires FROM entries WHERE namespace=? AND key=?", (namespace, key))
+                    self._connect(verify=True)
+                    .execute(
+                        "SELECT value, stored, expires FROM entries WHERE namespace=? AND service=? AND key=?",
+                        (namespace, self._service(namespace, service), key),
+                    )
                     .fetchone()
                 )
         except (CacheError, sqlite3.Error) as exc:
             self._turn_off(exc)
             return None
-        if row is None or row[1] < self.clock():
-            return None
-        return json.loads(row[0])
+        return None if row is None else self._fresh_value(row)
 
-    def get_many(self, namespace: str, keys: list[str]) -> dict[str, Any]:
+    def _fresh_value(self, row: tuple[Any, ...]) -> Any | None:
+        """The value of a row, or None when it is stale or cannot be believed: a corrupt entry is a miss."""
+        text, stored, expires = row
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (stored, expires)):
+            return None
+        now = self.clock()
+        if expires < now or stored > now + CLOCK_SKEW or expires - stored > MAX_ENTRY_TTL:
+            return None
+        if not isinstance(text, str):
+            return None
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+
+    def get_many(self, namespace: str, keys: list[str], *, service: str | None = None) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for key in keys:
-            value = self.get(namespace, key)
+            value = self.get(namespace, key, service=service)
             if value is not None:
                 found[key] = value
         return found
 
-    def put(self, namespace: str, key: str, value: Any, ttl: float) -> None:
-        if not self.enabled or ttl <= 0:
-            return
-        now = self.clock()
-        text = json.dumps(value, separators=(",", ":"))
-        try:
-            with self._lock:
-                self._connect().execute(
-                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)",
-                    (namespace, key, text, now, now + ttl),
-                )
-        except (CacheError, sqlite3.Error) as exc:
-            self._turn_off(exc)
+    def put(self, namespace: str, key: str, value: Any, ttl: float, *, service: str | None = None) -> None:
+        self.put_many(namespace, {key: value}, ttl, service=service)
 
-    def put_many(self, namespace: str, items: dict[str, Any], ttl: float) -> None:
-        if not self.enabled or ttl <= 0 or not items:
+    def put_many(self, namespace: str, items: dict[str, Any], ttl: float, *, service: str | None = None) -> None:
+        if not self.enabled or not ttl > 0 or not items:
             return
         now = self.clock()
-        rows = [(namespace, k, json.dumps(v, separators=(",", ":")), now, now + ttl) for k, v in items.items()]
+        expires = now + min(ttl, MAX_ENTRY_TTL)
+        answered_by = self._service(namespace, service)
+        rows = [
+            (namespace, answered_by, k, json.dumps(v, separators=(",", ":")), now, expires) for k, v in items.items()
+        ]
         try:
             with self._lock:
-                conn = self._connect()
+                conn = self._connect(verify=True)
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    conn.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", rows)
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO entries (namespace, service, key, value, stored, expires)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:
@@ -166,6 +251,9 @@ class Cache:
         result: dict[str, Any] = {"path": str(self.path), "exists": self.path.exists(), "namespaces": {}}
         if not self.path.exists():
             return result
+        result["untrusted"] = next(
+            (r for r in (untrusted(self.path.parent), untrusted(self.path)) if r is not None), None
+        )
         now = self.clock()
         try:
             with self._lock:
@@ -217,3 +305,36 @@ class Cache:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def service_urls(options: Options) -> dict[str, str]:
+    """Which service answers each namespace, as its base URLs (the names are those of services.crossref and
+    services.links; a namespace not listed records no service)."""
+    crossref = options.crossref_url.rstrip("/").lower()
+    return {
+        "crossref-doi": f"{crossref} {options.doi_url.rstrip('/').lower()}",
+        "crossref-search": crossref,
+        "wayback": options.archive_url.rstrip("/").lower(),
+    }
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Create the table, or replace one of an older schema (its entries do not say which service answered)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"the cache was written by a newer kratomref (schema {version})")
+        if version < SCHEMA_VERSION:
+            conn.execute("DROP TABLE IF EXISTS entries")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS entries ("
+            " namespace TEXT NOT NULL, service TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+            " stored REAL NOT NULL, expires REAL NOT NULL, PRIMARY KEY (namespace, service, key))"
+        )
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

@@ -46,10 +46,11 @@ def test_defaults_without_any_configuration(tmp_path: Path) -> None:
     assert set(provenance.values()) == {"default"}
 
 
-def test_every_environment_variable_is_honoured() -> None:
-    env = {"KRATOMREF_CROSSREF_URL": "http://127.0.0.1:9/", "KRATOMREF_MAILTO": "a@b.c", "KRATOMREF_CACHE_DIR": "c"}
+def test_every_environment_variable_is_honoured(tmp_path: Path) -> None:
+    cache = str(tmp_path / "c")  # outside any checked tree
+    env = {"KRATOMREF_CROSSREF_URL": "http://127.0.0.1:9/", "KRATOMREF_MAILTO": "a@b.c", "KRATOMREF_CACHE_DIR": cache}
     options, _ = build_options({}, None, env)
-    assert (options.crossref_url, options.mailto, options.cache_dir) == ("http://127.0.0.1:9/", "a@b.c", "c")
+    assert (options.crossref_url, options.mailto, options.cache_dir) == ("http://127.0.0.1:9/", "a@b.c", cache)
 
 
 def test_discovery_walks_up_from_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,7 +90,8 @@ def test_an_explicit_file_is_read_instead_of_searching(tmp_path: Path) -> None:
 
 
 def test_values_of_every_kind_are_parsed(tmp_path: Path) -> None:
-    write(
+    # given with --config: the user's own file, which may also loosen (allow-private)
+    config = write(
         tmp_path / "kratomref.toml",
         """
 select = ["KR0", "unreadable-input"]
@@ -105,7 +107,7 @@ offline = true
 ttl-links = 60
 """,
     )
-    options, _ = build_options({}, load_config(tmp_path), {})
+    options, _ = build_options({}, load_config(tmp_path, config), {})
     assert options.select == ("KR0", "unreadable-input") and options.ignore == ("KR001",)
     assert options.fail_on is None
     assert options.severity_overrides == (("KR002", Severity.WARNING), ("parse-error", Severity.INFO))
@@ -241,9 +243,9 @@ def test_a_service_url_that_is_not_http_on_the_command_line_or_in_the_environmen
     assert result.exit_code == 2 and "KRATOMREF_CROSSREF_URL" in result.stderr
 
 
-def test_http_and_https_service_urls_are_accepted(tmp_path: Path) -> None:  # public ones, from a file
-    write(tmp_path / "kratomref.toml", 'crossref-url = "http://8.8.8.8:8080"\ndoi-url = "https://doi.org"\n')
-    options, _ = build_options({}, load_config(tmp_path), {})
+def test_http_and_https_service_urls_are_accepted(tmp_path: Path) -> None:  # from the user's own file
+    config = write(tmp_path / "mine.toml", 'crossref-url = "http://8.8.8.8:8080"\ndoi-url = "https://doi.org"\n')
+    options, _ = build_options({}, load_config(tmp_path, config), {})
     assert options.crossref_url == "http://8.8.8.8:8080" and options.doi_url == "https://doi.org"
 
 
@@ -252,47 +254,55 @@ def test_a_config_path_that_exists_but_is_not_a_file_says_so(tmp_path: Path, mon
 
     from kratomref.cli import main
 
-    if not os.path.exists(os.devnull) or os.path.isfile(os.devnull):
-        pytest.skip("no device file to point --config at")
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes to point --config at")
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["check", "--offline", "--config", os.devnull])
+    os.mkfifo(tmp_path / "pipe.toml")  # reading it would block: it must be refused unread
+    result = CliRunner().invoke(main, ["check", "--offline", "--config", "pipe.toml"])
     assert result.exit_code == 2
     assert "not a regular file" in result.stderr and "not found" not in result.stderr
     missing = CliRunner().invoke(main, ["check", "--offline", "--config", "missing.toml"])
     assert missing.exit_code == 2 and "configuration file not found" in missing.stderr
 
 
-# --- service URLs from a configuration file may not point at private addresses -------------------------
+# --- service URLs: the user's choice (command line, environment, own config), never the repository's --------
 
-PRIVATE_SERVICE_URLS = {
+REPOSITORY_SERVICE_URLS = {
     "a loopback crossref-url": ('crossref-url = "http://127.0.0.1:8100/internal-admin"\n', "crossref-url"),
     "localhost as doi-url": ('doi-url = "http://localhost:8080/"\n', "doi-url"),
     "a cloud metadata archive-url": ('archive-url = "http://169.254.169.254/latest/"\n', "archive-url"),
     "an IPv6 loopback crossref-url": ('crossref-url = "http://[::1]:9/"\n', "crossref-url"),
+    "a public mirror": ('crossref-url = "https://8.8.8.8/"\n', "crossref-url"),
     "allow-private in the same file does not vouch for it": (
         'allow-private = true\ncrossref-url = "http://10.0.0.5/"\n', "crossref-url"),
 }
 
 
-@pytest.mark.parametrize(("text", "key"), PRIVATE_SERVICE_URLS.values(), ids=PRIVATE_SERVICE_URLS.keys())
-def test_a_config_file_cannot_point_a_service_at_a_private_address(tmp_path: Path, text: str, key: str) -> None:
+@pytest.mark.parametrize(("text", "key"), REPOSITORY_SERVICE_URLS.values(), ids=REPOSITORY_SERVICE_URLS.keys())
+def test_a_repository_config_cannot_choose_a_service(tmp_path: Path, text: str, key: str) -> None:
     write(tmp_path / "kratomref.toml", text)
-    with pytest.raises(ConfigError, match=key) as raised:
-        build_options({}, load_config(tmp_path), {})
-    assert "kratomref.toml" in str(raised.value) and "--allow-private" in str(raised.value)
-    options, _ = build_options({"allow_private": True}, load_config(tmp_path), {})  # the command line may
-    assert options.allow_private
+    warned: list[str] = []
+    for cli in ({}, {"allow_private": True}):  # not even with --allow-private: the URL is the user's to choose
+        warned.clear()
+        options, provenance = build_options(cli, load_config(tmp_path), {}, warn=warned.append)
+        name = FIELD_OF[key]
+        assert getattr(options, name) == getattr(Options(), name)
+        assert "ignored" in provenance[name] and "kratomref.toml" in provenance[name]
+        assert any(message.startswith(f"kratomref.toml: ignoring {key} = ") for message in warned), warned
+    # the same file given with --config is the user's own: its URL is used
+    options, _ = build_options({}, load_config(tmp_path, tmp_path / "kratomref.toml"), {})
+    assert getattr(options, FIELD_OF[key]) != getattr(Options(), FIELD_OF[key])
 
 
-def test_service_urls_on_the_command_line_or_public_in_the_file_are_accepted(tmp_path: Path) -> None:
+def test_service_urls_on_the_command_line_or_in_the_environment_are_accepted(tmp_path: Path) -> None:
     write(tmp_path / "kratomref.toml", 'crossref-url = "https://8.8.8.8/"\n')
-    options, _ = build_options({"doi_url": "http://127.0.0.1:9/"}, load_config(tmp_path), {})
-    assert (options.crossref_url, options.doi_url) == ("https://8.8.8.8/", "http://127.0.0.1:9/")
+    options, _ = build_options({"doi_url": "http://127.0.0.1:9/"}, load_config(tmp_path), {}, warn=lambda _: None)
+    assert (options.crossref_url, options.doi_url) == (Options().crossref_url, "http://127.0.0.1:9/")
     options, _ = build_options({}, None, {"KRATOMREF_CROSSREF_URL": "http://127.0.0.1:9/"})
     assert options.crossref_url == "http://127.0.0.1:9/"
 
 
-def test_the_cli_refuses_a_private_service_url_from_the_config_with_exit_2(
+def test_the_cli_ignores_a_service_url_from_the_repository_config_with_one_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kratomref.cli import main
@@ -300,8 +310,7 @@ def test_the_cli_refuses_a_private_service_url_from_the_config_with_exit_2(
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "kratomref.toml", 'crossref-url = "http://127.0.0.1:8100/internal-admin"\n')
     result = CliRunner().invoke(main, ["check", "--show-config"])
-    assert result.exit_code == 2
-    assert "crossref-url" in result.output and "kratomref.toml" in result.output
-    assert "private address" in result.output
-    result = CliRunner().invoke(main, ["check", "--show-config", "--allow-private"])
     assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "crossref-url" in line]
+    assert len(warnings) == 1 and "kratomref.toml" in warnings[0] and "ignoring" in warnings[0]
+    assert 'crossref-url = "https://api.crossref.org"  # default (kratomref.toml sets' in result.stdout

@@ -20,9 +20,9 @@ _START = README.index("\n## Using kratomref in CI\n")
 DOCS = README[_START : README.find("\n## ", _START + 1)]
 
 # Options that describe one run's output, not the project: no configuration key on purpose.
-COMMAND_LINE_ONLY = {"fmt", "outputs", "color", "write_baseline", "show_config", "config_file"}
+COMMAND_LINE_ONLY = {"fmt", "outputs", "color", "write_baseline", "show_config", "config_file", "isolated"}
 # Options whose key is not the option's own name.
-KEY_OF_OPTION = {"no_cache": "use-cache", "no_archive": "archive"}
+KEY_OF_OPTION = {"no_cache": "use-cache", "no_archive": "archive", "no_authority": "use-openalex"}
 
 
 def section(title: str) -> str:
