@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from kratomref.model import Report
+from kratomref.model import Report, Verdict
 from kratomref.rules.citations import UNDEFINED_CITATION
 
 Renderer = Callable[[Report], str]
@@ -30,20 +30,30 @@ def undefined_citations(report: Report, files: Collection[str] | None = None) ->
     )
 
 
-def renderers() -> dict[str, Renderer]:
-    """Format name -> renderer. Imported lazily so a format's dependencies load only when used."""
-    from kratomref.reports import github as github_report
-    from kratomref.reports import json as json_report
-    from kratomref.reports import junit as junit_report
-    from kratomref.reports import markdown as markdown_report
-    from kratomref.reports import sarif as sarif_report
-    from kratomref.reports import text as text_report
+def confirmed_by(report: Report) -> str:
+    """"Crossref 12, arXiv 3": who confirmed the verified references, most first ("" when none is)."""
+    counts: dict[str, int] = {}
+    for result in report.results:
+        if result.verdict is Verdict.VERIFIED:
+            who = result.confirmed_by or "Crossref"
+            counts[who] = counts.get(who, 0) + 1
+    return ", ".join(f"{who} {n}" for who, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
-    return {
-        "text": text_report.render,
-        "json": json_report.render,
-        "sarif": sarif_report.render,
-        "junit": junit_report.render,
-        "github": github_report.render,
-        "markdown": markdown_report.render,
-    }
+
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+
+
+def _lazy(name: str) -> Renderer:
+    def render(report: Report) -> str:
+        import importlib
+
+        module = importlib.import_module(f"kratomref.reports.{name}")
+        rendered: str = module.render(report)
+        return rendered
+
+    return render
+
+
+def renderers() -> dict[str, Renderer]:
+    """Format name -> renderer. A format's module (and what it needs: rich for text) loads only when used."""
+    return {name: _lazy(name) for name in FORMATS}

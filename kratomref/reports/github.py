@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from kratomref.model import Finding, Report, Severity, Verdict
+from kratomref.reports import confirmed_by
+from kratomref.reports.sanitize import clean, no_mentions
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def escape_data(text: str) -> str:
-    """The message part, as the Actions runner unescapes it (actions/toolkit, command.ts)."""
+    """The message part, as the Actions runner unescapes it (actions/toolkit command.ts escapeData; the
+    runner's ActionCommand.cs undoes %0D, %0A, then %25)."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -17,14 +20,22 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def shown(text: str) -> str:
+    """Text from an input as an annotation shows it: cleaned (no escape sequence reaches the job log, no
+    bidi control reorders it, no secret in a URL), and with no @mention or #reference GitHub would link."""
+    return no_mentions(clean(text, multiline=True))
+
+
 def command(kind: str, message: str, *, file: str | None, line: int | None, title: str) -> str:
+    """One workflow command on one line: every input-derived part is cleaned, then escaped, so that no line
+    break, `::` or `,` from an input can end the command or start another."""
     properties = []
     if file is not None:
-        properties.append(f"file={escape_property(file)}")
+        properties.append(f"file={escape_property(clean(file))}")
     if line is not None:
         properties.append(f"line={line}")
-    properties.append(f"title={escape_property(title)}")
-    return f"::{kind} {','.join(properties)}::{escape_data(message)}"
+    properties.append(f"title={escape_property(shown(title))}")
+    return f"::{kind} {','.join(properties)}::{escape_data(shown(message))}"
 
 
 def annotation(finding: Finding) -> str:
@@ -57,5 +68,6 @@ def render(report: Report) -> str:
     lines.append(
         f"kratomref: {errors} error(s), {warnings} warning(s), {infos} info, "
         f"{report.unverified} unverified reference(s) in {len(report.documents)} file(s)"
+        + (f"; verified by {who}" if (who := confirmed_by(report)) else "")
     )
     return "\n".join(lines) + "\n"

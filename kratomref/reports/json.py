@@ -7,8 +7,9 @@ from collections import Counter
 from typing import Any
 
 from kratomref.doi import normalise_doi
-from kratomref.model import Finding, ReferenceResult, Report, Severity
+from kratomref.model import Finding, Location, ReferenceResult, Report, Severity
 from kratomref.reports import undefined_citations
+from kratomref.reports.sanitize import clean_all, json_text, redact
 
 # Bumped on any change a consumer could notice: a removed or renamed key, or a changed meaning.
 SCHEMA_VERSION = 2  # 2: `doi` is the normalised DOI, `doi_as_written` the text of the entry
@@ -26,7 +27,13 @@ def _finding(f: Finding) -> dict[str, Any]:
         "suggestion": f.suggestion,
         "fix": None if f.fix is None else {"field": f.fix.field, "old": f.fix.old, "new": f.fix.new},
         "fingerprint": f.fingerprint or None,
+        **_page(f.location),
     }
+
+
+def _page(location: Location) -> dict[str, Any]:
+    """A PDF's page and line on that page, beside `line` (the line of the text read from it)."""
+    return {"page": location.page, "page_line": location.page_line} if location.page is not None else {}
 
 
 def _reference(result: ReferenceResult) -> dict[str, Any]:
@@ -46,10 +53,17 @@ def _reference(result: ReferenceResult) -> dict[str, Any]:
         "verdict": result.verdict.value,
         "reasons": list(result.reasons),
         "matched": dict(result.matched) if result.matched is not None else None,
+        "confirmed_by": result.confirmed_by,
+        **_page(ref.location),
     }
 
 
 def as_dict(report: Report) -> dict[str, Any]:
+    """The report as JSON data, every string as the inputs give it except for secrets in URLs (redacted)."""
+    return dict(clean_all(_as_dict(report), redact))
+
+
+def _as_dict(report: Report) -> dict[str, Any]:
     verdicts = Counter(r.verdict.value for r in report.results)
     citations = [
         {
@@ -88,4 +102,5 @@ def as_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
+    # Strings stay exact: JSON escapes C0 controls itself, and json_text escapes the rest (bidi, C1)
+    return json_text(json.dumps(as_dict(report), indent=2, ensure_ascii=False)) + "\n"

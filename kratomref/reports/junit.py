@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from kratomref.model import Finding, Report, Severity, Verdict
+from kratomref.reports.sanitize import clean, xml_text
 
 DOCUMENT_CASE = "document"  # the test case holding findings about the file rather than one reference
 # Codes of the input family (unreadable file, parse error): the check could not run, a JUnit "error".
@@ -17,7 +18,9 @@ _NOT_XML_RE = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U000100
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML_RE.sub("\ufffd", text)
+    """Text from an input as a CI test viewer should show it: cleaned (control characters shown as `\x1b`,
+    secrets redacted), and whatever XML still forbids (a lone surrogate, U+FFFE) replaced by U+FFFD."""
+    return _NOT_XML_RE.sub("\ufffd", clean(text, multiline=True))
 
 
 def _describe(finding: Finding) -> str:
@@ -64,11 +67,15 @@ def render(report: Report) -> str:
             for f in failing:
                 kind = "error" if f.rule.code.startswith(INPUT_CODE_PREFIX) else "failure"
                 element = ET.SubElement(
-                    case, kind, message=_clean(f.message), type=f"{f.rule.code} {f.rule.name}"
+                    case, kind, message=_clean(f.message), type=_clean(f"{f.rule.code} {f.rule.name}")
                 )
                 element.text = _describe(f)
                 counts["errors" if kind == "error" else "failures"] += 1
             verdict = verdicts.get((file, case_name))
+            if verdict is not None and verdict.verdict is Verdict.VERIFIED:
+                properties = ET.SubElement(case, "properties")
+                ET.SubElement(properties, "property", name="confirmed_by",
+                              value=_clean(verdict.confirmed_by or "Crossref"))
             if not failing and verdict is not None and verdict.verdict is Verdict.UNVERIFIED:
                 reason = "; ".join(verdict.reasons) or "not checked"
                 ET.SubElement(case, "skipped", message=_clean(f"unverified: {reason}"))
@@ -84,4 +91,4 @@ def render(report: Report) -> str:
     for name, value in totals.items():
         root.set(name, str(value))
     ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return xml_text(ET.tostring(root, encoding="unicode", xml_declaration=True)) + "\n"

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from kratomref.model import Finding, Report, Severity, Verdict
-from kratomref.reports import plural
+from kratomref.reports import confirmed_by, plural
+from kratomref.reports.sanitize import markdown
 
 # GitHub truncates comments at 65,536 characters; past this many rows the table says how many it left out.
 MAX_ROWS = 200
 
 
 def cell(text: str) -> str:
-    """Text safe inside a GFM table cell: no pipe ends the cell, no newline ends the row, no HTML."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
-    return "<br>".join(line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    """Text safe inside a GFM table cell: no pipe ends the cell, no newline ends the row, no HTML, no link,
+    image or mention, no control character (sanitize.markdown)."""
+    return markdown(text)
 
 
 def _row(f: Finding) -> str:
@@ -21,7 +21,7 @@ def _row(f: Finding) -> str:
     if f.location.key:
         where += f" ({f.location.key})"
     return (
-        f"| {f.level.label} | {f.rule.code} {cell(f.rule.name)} | {cell(where)} | {cell(f.message)} | "
+        f"| {f.level.label} | {cell(f.rule.code)} {cell(f.rule.name)} | {cell(where)} | {cell(f.message)} | "
         f"{cell(f.suggestion or '')} |"
     )
 
@@ -34,6 +34,8 @@ def render(report: Report) -> str:
         f"in {plural(len(report.documents), 'file')}; {len(report.results)} references, "
         f"{len(unverified)} unverified"
     )
+    if who := confirmed_by(report):
+        summary += f"; verified by {who}"
     lines = [summary, ""]
     if report.findings:
         lines += ["| Severity | Rule | Location | Message | Suggestion |", "|---|---|---|---|---|"]

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from kratomref.model import Finding, Report, Rule, Severity, Verdict
+from kratomref.reports.sanitize import clean, clean_all, json_text
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -42,11 +43,17 @@ def artifact_uri(path: str) -> dict[str, str]:
     return {"uri": urllib.parse.quote(posix), "uriBaseId": "%SRCROOT%"}
 
 
+def message_text(text: str) -> str:
+    """A SARIF plain-text message from text that may come from an input: cleaned (see sanitize), and with
+    `[` and `]` escaped, since `[text](target)` there is an embedded link (SARIF 2.1.0, 3.11.6)."""
+    return clean(text, multiline=True).replace("[", "\\[").replace("]", "\\]")
+
+
 def _message(finding: Finding) -> str:
     # GitHub shows the message and ignores "fixes", so the suggestion goes here too.
     if finding.suggestion:
-        return f"{finding.message}\nSuggestion: {finding.suggestion}"
-    return finding.message
+        return message_text(f"{finding.message}\nSuggestion: {finding.suggestion}")
+    return message_text(finding.message)
 
 
 def _described_fix(finding: Finding, line: int) -> dict[str, Any]:
@@ -97,6 +104,16 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
 
 
 def as_dict(report: Report) -> dict[str, Any]:
+    """The SARIF log. SARIF viewers show its strings to people, so every one is cleaned (secrets redacted,
+    control and bidi characters shown as escapes), as in the text report."""
+    return dict(clean_all(_as_dict(report), _clean))
+
+
+def _clean(text: str) -> str:
+    return clean(text, multiline=True)
+
+
+def _as_dict(report: Report) -> dict[str, Any]:
     from kratomref.rules import RULES
 
     rules = list(RULES)
@@ -128,7 +145,9 @@ def as_dict(report: Report) -> dict[str, Any]:
                             {
                                 "level": "note",
                                 "message": {
-                                    "text": f"{r.reference.key}: unverified: {'; '.join(r.reasons) or 'not checked'}"
+                                    "text": message_text(
+                                        f"{r.reference.key}: unverified: {'; '.join(r.reasons) or 'not checked'}"
+                                    )
                                 },
                                 "locations": [
                                     {"physicalLocation": {"artifactLocation": artifact_uri(r.reference.location.file)}}
@@ -143,6 +162,11 @@ def as_dict(report: Report) -> dict[str, Any]:
                     "references": len(report.results),
                     "unverifiedReferences": len(unverified),
                     "unverifiedChecks": report.unverified_checks,
+                    # who confirmed each verified reference: Crossref, DataCite, arXiv, Open Library...
+                    "confirmedBy": {
+                        r.reference.key: r.confirmed_by or "Crossref"
+                        for r in report.results if r.verdict is Verdict.VERIFIED
+                    },
                 },
             }
         ],
@@ -150,4 +174,4 @@ def as_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(as_dict(report), indent=2, ensure_ascii=False)) + "\n"

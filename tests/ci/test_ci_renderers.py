@@ -217,7 +217,7 @@ def test_markdown_table_keeps_five_columns_whatever_the_text(report: Report) -> 
 def test_markdown_summary_and_unverified_list(report: Report) -> None:
     text = markdown.render(report)
     assert text.splitlines()[0] == (
-        "**kratomref**: 2 errors, 2 warnings, 1 info in 3 files; 4 references, 1 unverified"
+        "**kratomref**: 2 errors, 2 warnings, 1 info in 3 files; 4 references, 1 unverified; verified by Crossref 1"
     )
     assert "lee2020" in text and "Crossref timed out after 10 s" in text
 
