@@ -61,8 +61,10 @@ LINK_UNREACHABLE = Rule(
     """What it does
   Reports a link whose host name does not resolve, whose server refuses or resets the connection, fails
   the TLS handshake, does not answer within `--timeout`, or redirects in a loop or more than 10 times.
-  The message says which. Failures of your own side (no network at all, `--offline`) are not reported
-  here: the link stays unverified.
+  The message says which. Behind a proxy (HTTP_PROXY, HTTPS_PROXY), the proxy's own "cannot reach this
+  host" counts too (a 502, 503 or 504 to CONNECT or to a request it forwards, a tunnel it resets) when
+  the proxy reached other hosts in the same run. Failures of your own side (no network at all, a proxy
+  that gets nothing through, `--offline`) are not reported here: the link stays unverified.
 
 Why it matters
   A domain that no longer resolves usually means the site is gone for good; a loop means no reader's
@@ -84,7 +86,8 @@ LINK_MOVED = Rule(
     """What it does
   Follows redirects by hand and reports a link whose redirects are permanent (301, 308) or whose chain
   ends on another host or path, when the final page works. Suggests the final URL; `kratomref fix`
-  can write it into a `url` field.
+  can write it into a `url` field. A home page that moves permanently to another site
+  (drugabuse.gov -> nida.nih.gov) is reported here as well as under link-generic.
 
 Why it matters
   Redirects are kept for a while and then dropped. Citing the final address makes the link last
@@ -108,7 +111,8 @@ LINK_GENERIC = Rule(
   Reports a reference that cites a specific document (it has a title that is not just the site's
   name) but whose URL is a site's home page: no path, "/", or an index page (index.html, index.php,
   default.aspx...) without a query. When links are checked live it also reports a link that redirects
-  to the home page of another site.
+  to the home page of another site. When the home page has moved permanently to another site, the
+  suggestion says to search the new one (and link-moved names its address).
 
 Why it matters
   "FDA and Kratom" at https://www.fda.gov leaves readers to search a large site for the statement you
@@ -364,15 +368,30 @@ def _archive_hint(link: LinkResult) -> str:
     return f"; an archived copy: {link.archived}" if link.archived else ""
 
 
-def _generic_finding(ref: Reference, url: str) -> Finding:
+def _generic_finding(ref: Reference, url: str, moved_to: str | None = None) -> Finding:
+    """KR304 for a home page cited for a document; `moved_to` is the new site's address when the home
+    page has moved to another site (then that is the site to search)."""
     site = site_of(url) or url
+    where = site_of(moved_to) if moved_to else None
+    search = where or site
     return Finding(
         LINK_GENERIC, _where(ref, url),
         f"{url} is the home page of {site}, not the document cited"
-        + (f" ({ref.title})" if ref.title else ""),
-        f"search the site for the specific page (site:{site}"
+        + (f" ({ref.title})" if ref.title else "") + (f"; the site is now {moved_to}" if moved_to else ""),
+        f"search {'the new site' if where else 'the site'} for the specific page (site:{search}"
         + (f" {ref.title}" if ref.title else "") + ") and cite its own URL",
     )
+
+
+def _site_moved(url: str, link: LinkResult | None) -> str | None:
+    """The new address of a home page that moves permanently to another site (drugabuse.gov ->
+    nida.nih.gov), when that page works; None otherwise."""
+    if link is None or link.status is not LinkStatus.OK or link.soft_404 or not link.permanent_redirect:
+        return None
+    final = link.final_url
+    if not final or len(link.chain) < 2 or same_site(url, final):
+        return None
+    return final
 
 
 def judge_link(url: str, link: LinkResult | None, where: Location, *, ref: Reference | None = None,
@@ -470,8 +489,15 @@ def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]
     for url in ref.urls:
         specific = cites_specific_document(ref, url)
         if is_home_page(url) and specific:
-            yield _generic_finding(ref, url)
             link = evidence.links.get(url)
+            moved_to = _site_moved(url, link)
+            yield _generic_finding(ref, url, moved_to)
+            if moved_to is not None:
+                # The site itself has moved: whatever page is cited, it is on the new site now.
+                yield Finding(
+                    LINK_MOVED, _where(ref, url), f"{url} moved permanently to another site: {moved_to}",
+                    f"cite {moved_to} (better, the document's own page there)", fix=_fix(ref, url, moved_to),
+                )
             # A generic link that is also dead says so; anything else about it is noise.
             if link is not None and link.status in (LinkStatus.BROKEN, LinkStatus.UNREACHABLE):
                 yield from judge_link(url, link, _where(ref, url), ref=ref, specific=specific)

@@ -12,8 +12,6 @@ import ipaddress
 import re
 import socket
 
-from urllib3.exceptions import NameResolutionError
-
 PRIVATE_REFUSED = "private address refused (use --allow-private)"
 
 # The forms inet_aton accepts besides dotted quads: 127.1, 2130706433, 0x7f.0.0.1, 0177.0.0.1. Browsers and
@@ -82,6 +80,8 @@ class GuardedConnectionMixin:
         try:
             infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
+            from urllib3.exceptions import NameResolutionError  # urllib3 is loaded already: this runs inside it
+
             raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
         addresses = [str(info[4][0]) for info in infos]
         for address in addresses:

@@ -175,3 +175,30 @@ def test_a_structured_entry_with_only_a_link_cites_the_site() -> None:
     ref = Reference(location=Location("refs.bib", 3, "scolobb"), type="misc", urls=("https://scolobb.wordpress.com/",),
                     fields={"url": "https://scolobb.wordpress.com/"}, raw_fields={"url": "https://scolobb.wordpress.com/"})
     assert "KR304" not in [f.rule.code for f in links.judge(ref, Evidence(), CTX)]
+
+
+MOVED_HOME_PAGES = {
+    "a home page moved permanently to another site": (
+        ok("https://www.drugabuse.gov/", "https://nida.nih.gov/", (301, 200), permanent_redirect=True),
+        ["KR304", "KR303"]),
+    "a home page moved permanently within its own site is only generic": (
+        ok("http://www.fda.gov/", "https://www.fda.gov/", (301, 200), permanent_redirect=True), ["KR304"]),
+    "a home page sent to another site for now is only generic": (
+        ok("https://www.drugabuse.gov/", "https://nida.nih.gov/", (302, 200)), ["KR304"]),
+    "a home page that moved to a page that is gone is only generic": (
+        ok("https://www.drugabuse.gov/", "https://nida.nih.gov/", (301, 200), permanent_redirect=True,
+           soft_404=True), ["KR304"]),
+}
+
+
+@pytest.mark.parametrize("name", list(MOVED_HOME_PAGES), ids=list(MOVED_HOME_PAGES))
+def test_a_home_page_that_moved_to_another_site_is_also_moved(name: str) -> None:
+    link, expected = MOVED_HOME_PAGES[name]
+    ref = online(link.url, "Kratom and the brain")
+    found = list(links.judge(ref, Evidence(links={link.url: link}), CTX))
+    assert [f.rule.code for f in found] == expected, found
+    if "KR303" in expected:
+        moved = found[1]
+        assert moved.suggestion and "https://nida.nih.gov/" in moved.suggestion
+        assert moved.fix == FieldFix("url", link.url, "https://nida.nih.gov/")
+        assert found[0].suggestion and "site:nida.nih.gov" in found[0].suggestion, "search the new site"
