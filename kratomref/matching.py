@@ -30,7 +30,7 @@ STOP_WORDS = frozenset({"and", "of", "the", "for", "in", "on", "a", "an", "de", 
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\*?\s*")
 _LATEX_ACCENT = re.compile(r"\\[`'^\"~=.uvHtcdbkr]\s*\{?([a-zA-Z])\}?")
 _NON_WORD = re.compile(r"[^\w\s]+")
-_RETRACTION_PREFIX = re.compile(r"^\s*(retracted|withdrawn)\s*(article)?\s*[:.\-]\s*", re.IGNORECASE)
+_RETRACTION_PREFIX = re.compile(r"^\s*(retracted|withdrawn)\s*(?:(article)\s*)?[:.\-]\s*", re.IGNORECASE)
 _PAGE_SPLIT = re.compile(r"\s*(?:-{1,3}|[–—‐‑−]|\bto\b)\s*")
 
 

@@ -19,13 +19,22 @@ _SAFE = "/:@!$&'()*+,;=-._~%?#[]"
 
 def trim_url(url: str) -> str:
     """Drop the punctuation prose leaves after a URL; keep a ')' or ']' that closes one inside it."""
-    while url:
-        last = url[-1]
-        if last in _TRAILING or (last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last])):
-            url = url[:-1]
-        else:
+    end = len(url)
+    counts: dict[str, int] | None = None  # brackets in url[:end], counted once (a count per character was quadratic)
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING:
+            end -= 1
+            continue
+        if last not in _CLOSERS:
             break
-    return url
+        if counts is None:
+            counts = {char: url.count(char, 0, end) for pair in _CLOSERS.items() for char in pair}
+        if counts[last] <= counts[_CLOSERS[last]]:
+            break
+        counts[last] -= 1
+        end -= 1
+    return url[:end]
 
 
 def find_urls(text: str) -> list[tuple[int, str]]:

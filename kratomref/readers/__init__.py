@@ -15,7 +15,7 @@ import stat
 from collections.abc import Callable, Mapping
 
 from kratomref.model import Document, Location, Problem
-from kratomref.readers import bibtex, csljson, docx, intext, latex, pandoc, ris, text
+from kratomref.readers import bibtex, csljson, docx, intext, latex, pandoc, pdf, ris, text
 
 Reader = Callable[[str, str], Document]
 
@@ -26,6 +26,13 @@ class InputError(Exception):
 
 # Reference files of a few MB are large; 64 MiB leaves room for a 50 MB export while bounding memory.
 MAX_INPUT_BYTES = 64 * 1024 * 1024
+# The longest line read (README, "Safety"): a bibliography's lines are short, a draft's paragraphs a few KB; a
+# Markdown image inlined as data: can reach a few MB. A longer line is generated data, or an attack on time or
+# memory (64,000 BibTeX entries on one line), and the file is reported, not read. CSL-JSON is exempt: an export
+# may be one minified line (its values are bounded by the reader).
+MAX_LINE_CHARS = 4 * 1024 * 1024
+MAX_BIBLIOGRAPHY_LINE_CHARS = 1024 * 1024
+LINE_LIMITS = {"bibtex": MAX_BIBLIOGRAPHY_LINE_CHARS, "ris": MAX_BIBLIOGRAPHY_LINE_CHARS, "csljson": None}
 # Git's test for a binary file: a NUL byte in the first 8000 bytes (xdiff's buffer_is_binary).
 BINARY_SNIFF_BYTES = 8000
 HEAD_CHARS = 4096  # how much text the format detectors see
@@ -40,9 +47,10 @@ FORMATS: dict[str, Reader] = {
     "latex": latex.read,
     "pandoc": pandoc.read,
     "docx": docx.read,
+    "pdf": pdf.read,
 }
 # Formats whose reader opens the file itself (it is called with text=""): docx and the like.
-BINARY_FORMATS: set[str] = {"docx"}
+BINARY_FORMATS: set[str] = {"docx", "pdf"}
 ALIASES = {
     "bib": "bibtex",
     "biblatex": "bibtex",
@@ -88,6 +96,7 @@ DETECTORS: list[tuple[Callable[[str, str], bool], str]] = [
     (lambda path, head: extension(path) in (".bib", ".bibtex", ".biblatex"), "bibtex"),
     (lambda path, head: extension(path) in (".tex", ".ltx"), "latex"),
     (lambda path, head: extension(path) == ".docx", "docx"),
+    (lambda path, head: extension(path) == ".pdf" or head.startswith("%PDF-"), "pdf"),
     (lambda path, head: extension(path) not in (".txt", ".text") and pandoc.has_bibliography(head), "pandoc"),
     (lambda path, head: extension(path) == ".ris" or _looks_like_ris(head), "ris"),
     (lambda path, head: extension(path) == ".json" or _looks_like_csljson(head), "csljson"),
@@ -178,6 +187,25 @@ def decode(data: bytes) -> tuple[str, str | None]:
         return data.decode("latin-1"), "latin-1"
 
 
+def longest_line(text: str, limit: int) -> tuple[int, int] | None:
+    """(line number, length) of the first line of text longer than limit characters, or None. Lines end where
+    str.splitlines ends them; linear in the text, and nothing is copied unless a newline-free run is too long."""
+    if len(text) <= limit:
+        return None
+    start, number = 0, 1
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end - start > limit:  # other line breaks (CR, U+2028...) may cut it: count them as splitlines does
+            for offset, line in enumerate(text[start:end].splitlines()):
+                if len(line) > limit:
+                    return number + offset, len(line)
+            number += len(text[start:end].splitlines()) - 1
+        number += 1
+        start = end + 1
+    return None
+
+
 def _binary(data: bytes) -> bool:
     wide = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE))  # NULs expected
     return b"\x00" in data[:BINARY_SNIFF_BYTES] and not wide
@@ -266,6 +294,15 @@ def read(path: str, input_format: str | None = None, *, macros: Mapping[str, str
     if _binary(data):
         return _unreadable(path, fmt, "the file is binary, not text", "save the document as UTF-8 text")
     decoded, guessed = decode(data)
+    limit = LINE_LIMITS.get(fmt, MAX_LINE_CHARS)
+    overlong = longest_line(decoded, limit) if limit is not None else None
+    if overlong is not None:
+        number, length = overlong
+        return Document(path, fmt, problems=(Problem(
+            Location(path, number), "KR002",
+            f"line {number} is {length:,} characters long (the limit is {limit:,}), so the file was not read:"
+            " no bibliography or draft has a line this long",
+            "break the line, or check that this is the file you meant to check"),))
     reader = functools.partial(bibtex.read, macros=macros) if macros and fmt == "bibtex" else FORMATS[fmt]
     document = _guarded(reader, path, decoded, fmt)
     if guessed:

@@ -47,7 +47,7 @@ _ACCESS_RE = re.compile(
     re.IGNORECASE,
 )
 _EMPHASIS_RE = re.compile(r"(?<![\w*])(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1(?![\w*])")
-_APA_YEAR_RE = re.compile(r"\(\s*((?:1[5-9]|20|21)\d\d)[a-z]?(?:\s*,[^)]*)?\s*\)|\(\s*(n\.\s?d\.?)\s*\)", re.IGNORECASE)
+_APA_YEAR_RE = re.compile(r"\(\s*((?:1[5-9]|20|21)\d\d)[a-z]?(?:\s*,[^)]*|\s*)\)|\(\s*(n\.\s?d\.?)\s*\)", re.IGNORECASE)
 _HARVARD_RE = re.compile(r"^(?P<authors>.+?)[.,]?\s+(?P<year>(?:1[5-9]|20|21)\d\d)[a-z]?\.\s+(?P<rest>.+)$")
 _VANCOUVER_AUTHORS_RE = re.compile(
     r"^(?P<authors>(?:[A-Z][\w'’-]*(?:\s[\w'’-]+)*\s[A-Z]{1,3}(?:-[A-Z])?,\s*)*"
