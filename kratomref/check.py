@@ -11,6 +11,7 @@ from typing import Any
 from kratomref import __version__
 from kratomref.doi import is_doi_url, normalise_doi
 from kratomref.model import (
+    AuthorityAnswer,
     Document,
     DoiResolution,
     Evidence,
@@ -27,9 +28,11 @@ from kratomref.model import (
     body_link_key,
 )
 from kratomref.options import Options
+from kratomref.readers import pdf
 from kratomref.services.cache import Cache
 
-# A progress callback: (stage, done, total). Stages: "read", "crossref", "search", "links".
+# A progress callback: (stage, done, total). Stages: "read", "datacite", "crossref", "search", "authorities",
+# "links".
 Progress = Callable[[str, int, int], None]
 
 
@@ -41,6 +44,10 @@ class Resolved:
     searches: dict[str, SearchResolution] = field(default_factory=dict)  # reference id -> search
     links: dict[str, LinkResult] = field(default_factory=dict)  # URL as written -> result
     extra: dict[str, Any] = field(default_factory=dict)  # other evidence, e.g. placeholder searches
+    # reference id -> authority name -> answer, in the order asked (issue 15); DataCite's DOI answers by DOI
+    authorities: dict[str, dict[str, AuthorityAnswer]] = field(default_factory=dict)
+    datacite: dict[str, AuthorityAnswer] = field(default_factory=dict)
+    asked: dict[str, Reference] = field(default_factory=dict)  # reference id -> the reference they were asked about
 
 
 def reference_id(ref: Reference) -> str:
@@ -66,8 +73,11 @@ def checkable_urls(ref: Reference) -> list[str]:
 def resolve(
     documents: Sequence[Document], options: Options, cache: Cache, progress: Progress | None = None
 ) -> Resolved:
-    """All network I/O of a run: Crossref for DOIs and searches, then live links."""
+    """All network I/O of a run: DOIs (DataCite's own prefixes from DataCite, the rest from Crossref, which
+    sends the DataCite DOIs it lacks on), Crossref searches, the other authorities for the references Crossref
+    did not confirm, then live links."""
     from kratomref.rules import crossref as crossref_rules
+    from kratomref.services import authorities as authority_services
     from kratomref.services.crossref import CrossrefService
 
     resolved = Resolved()
@@ -82,13 +92,13 @@ def resolve(
                 queries[reference_id(ref)] = query
     dois = sorted(doi_set)
 
+    authorities = authority_services.build(options, cache)
     crossref = CrossrefService(options, cache)
-    if dois:
-        with _stage(progress, "crossref", len(dois)):
-            resolved.dois = crossref.resolve_dois(dois)
+    _resolve_dois(dois, crossref, authorities, resolved, progress)
     if queries:
         with _stage(progress, "search", len(queries)):
             resolved.searches = crossref.search(queries)
+    _ask_authorities(documents, authorities, resolved, progress)
 
     urls: dict[str, str | None] = {}
     for doc in documents:
@@ -102,8 +112,120 @@ def resolve(
         with _stage(progress, "links", len(urls)):
             resolved.links = network_down_is_not_broken(_check_links(urls, options, cache), resolved)
 
-    resolved.extra.update(_resolve_placeholder_searches(documents, crossref))
+    if _placeholder_rules_run(options):  # the searches only feed the placeholder rules' suggestions
+        resolved.extra.update(_resolve_placeholder_searches(documents, crossref))
     return resolved
+
+
+def _resolve_dois(
+    dois: Sequence[str], crossref: Any, authorities: Mapping[str, Any], resolved: Resolved,
+    progress: Progress | None,
+) -> None:
+    """DOIs with a DataCite prefix (arXiv, Zenodo, figshare, Dryad) from DataCite, the rest from Crossref; the
+    DataCite DOIs Crossref finds registered elsewhere then from DataCite too, so that both are compared
+    field by field. What DataCite could not answer goes the Crossref way (which asks doi.org)."""
+    from kratomref.identifiers import is_datacite_doi
+    from kratomref.services.authorities.datacite import as_crossref_work
+
+    datacite = authorities.get("datacite")
+
+    def ask_datacite(wanted: list[str]) -> None:
+        if datacite is None or not wanted:
+            return
+        with _stage(progress, "datacite", len(wanted)):
+            answers = datacite.resolve(wanted)
+        for doi, answer in answers.items():
+            resolved.datacite[doi] = answer
+            if answer.status is Lookup.FOUND:
+                previous = resolved.dois.get(doi)
+                resolved.dois[doi] = DoiResolution(doi, Lookup.FOUND, as_crossref_work(answer.records[0]), "datacite",
+                                                   from_cache=answer.from_cache and (previous is None or
+                                                                                     previous.from_cache))
+
+    ask_datacite([d for d in dois if is_datacite_doi(d)])
+    rest = [d for d in dois if d not in resolved.dois]
+    if rest:
+        with _stage(progress, "crossref", len(rest)):
+            resolved.dois.update(crossref.resolve_dois(rest))
+    ask_datacite([d for d, r in resolved.dois.items() if r.status is Lookup.FOUND and r.record is None
+                  and r.agency == "datacite" and d not in resolved.datacite])
+    _published_preprints(resolved, authorities, progress)
+
+
+def _published_preprints(resolved: Resolved, authorities: Mapping[str, Any], progress: Progress | None) -> None:
+    """arXiv DOIs: arXiv's own record says whether the preprint has been published since (KR208), which
+    DataCite's record of it does not."""
+    from kratomref.identifiers import ARXIV_DOI_PREFIX
+
+    arxiv = authorities.get("arxiv")
+    ids = {doi: doi.removeprefix(ARXIV_DOI_PREFIX) for doi, r in resolved.dois.items()
+           if doi.startswith(ARXIV_DOI_PREFIX) and r.status is Lookup.FOUND and r.record is not None}
+    if arxiv is None or not ids:
+        return
+    with _stage(progress, "authorities", len(ids)):
+        answers = arxiv.resolve(list(ids.values()))
+    for doi, ident in ids.items():
+        answer = answers.get(ident)
+        published = answer.records[0].published_doi if answer is not None and answer.records else None
+        record = resolved.dois[doi].record
+        if published and record is not None and not (record.get("relation") or {}).get("is-preprint-of"):
+            relation = {"is-preprint-of": [{"id": published, "id-type": "doi"}]}
+            resolved.dois[doi] = dataclasses.replace(resolved.dois[doi], record={**record, "relation": relation})
+
+
+def _authority_plan(ref: Reference, resolved: Resolved, authorities: Mapping[str, Any]) -> list[str]:
+    """Which authorities to ask about a reference, in order: none when Crossref (or the DOI's agency) settled it.
+    A DOI Crossref could not check goes to OpenAlex; a reference without one to the authorities its type and
+    identifiers call for, when Crossref's search found no match or could not be made."""
+    from kratomref.matching import best_match
+    from kratomref.services.authorities import plan
+
+    doi = normalise_doi(ref.doi)
+    if doi:
+        resolution = resolved.dois.get(doi)
+        if resolution is not None and resolution.status is Lookup.UNVERIFIED and "openalex" in authorities:
+            return ["openalex"]
+        return []
+    search = resolved.searches.get(reference_id(ref))
+    if search is not None and search.status is Lookup.FOUND and best_match(ref, search.candidates) is not None:
+        return []
+    return plan(ref, dict(authorities))
+
+
+def _ask_authorities(
+    documents: Sequence[Document], authorities: Mapping[str, Any], resolved: Resolved, progress: Progress | None
+) -> None:
+    """Ask each reference's authorities in turn, in waves: every authority of a wave gets its references in one
+    call (batched where its API allows) and the authorities of a wave run side by side; a reference leaves the
+    waves at the first authority that confirms it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kratomref.rules import authorities as authority_rules
+
+    plans: dict[str, list[str]] = {}
+    for doc in documents:
+        for ref in doc.references:
+            rid = reference_id(ref)
+            if rid not in plans and (order := _authority_plan(ref, resolved, authorities)):
+                plans[rid] = order
+                resolved.asked[rid] = ref
+    if not plans:
+        return
+    with _stage(progress, "authorities", len(plans)):
+        while True:
+            wave: dict[str, dict[str, Reference]] = {}
+            for rid, order in plans.items():
+                if order:
+                    wave.setdefault(order.pop(0), {})[rid] = resolved.asked[rid]
+            if not wave:
+                break
+            with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="authority") as pool:
+                futures = {name: pool.submit(authorities[name].lookup, refs) for name, refs in wave.items()}
+            for name, future in futures.items():
+                for rid, answer in future.result().items():
+                    resolved.authorities.setdefault(rid, {})[name] = answer
+                    if authority_rules.confirmation(resolved.asked[rid], answer) is not None:
+                        plans[rid] = []
 
 
 @contextmanager
@@ -125,7 +247,10 @@ def network_down_is_not_broken(links: Mapping[str, LinkResult], resolved: Resolv
     than about the link, so the unreachable links are unverified instead."""
     answered = any(link.http_status is not None for link in links.values()) or any(
         d.status is not Lookup.UNVERIFIED and not d.from_cache for d in resolved.dois.values()
-    ) or any(s.status is not Lookup.UNVERIFIED and not s.from_cache for s in resolved.searches.values())
+    ) or any(s.status is not Lookup.UNVERIFIED and not s.from_cache for s in resolved.searches.values()) or any(
+        a.status is not Lookup.UNVERIFIED and not a.from_cache
+        for answers in resolved.authorities.values() for a in answers.values()
+    )
     if answered:
         return dict(links)
     adjusted: dict[str, LinkResult] = {}
@@ -143,6 +268,12 @@ def _check_links(urls: Mapping[str, str | None], options: Options, cache: Cache)
     checker = LinkChecker(options, cache)
     years = {u: y for u, y in urls.items() if y}
     return dict(checker.check(list(urls), years=years))
+
+
+def _placeholder_rules_run(options: Options) -> bool:
+    from kratomref.rules import placeholders
+
+    return any(rule.selected(options.select, options.ignore) for rule in placeholders.RULES)
 
 
 def _resolve_placeholder_searches(documents: Sequence[Document], crossref: Any) -> dict[str, Any]:
@@ -165,10 +296,14 @@ def evidence_for(doc: Document, resolved: Resolved) -> dict[str, Evidence]:
     for ref in doc.references:
         doi = normalise_doi(ref.doi)
         links = {u: resolved.links[u] for u in checkable_urls(ref) if u in resolved.links}
+        answers = dict(resolved.authorities.get(reference_id(ref), {}))
+        if doi and doi in resolved.datacite:
+            answers = {"datacite": resolved.datacite[doi], **answers}
         evidence[ref.key] = Evidence(
             doi=resolved.dois.get(doi) if doi else None,
             search=resolved.searches.get(reference_id(ref)),
             links=links,
+            authorities=answers,
         )
     body_links = {
         body_link_key(url): resolved.links[url] for _, url in doc.body_links if url in resolved.links
@@ -189,6 +324,9 @@ def _unverified_reasons(ref: Reference, ev: Evidence) -> list[str]:
         reasons.append(f"DOI {ev.doi.doi} could not be checked: {ev.doi.reason or 'unknown reason'}")
     if ev.search is not None and ev.search.status is Lookup.UNVERIFIED:
         reasons.append(f"Crossref search could not be made: {ev.search.reason or 'unknown reason'}")
+    from kratomref.rules import authorities as authority_rules
+
+    reasons.extend(authority_rules.could_not_check_reasons(ev))
     for url, link in ev.links.items():
         if link.status in (LinkStatus.UNVERIFIED, LinkStatus.BLOCKED):
             reasons.append(f"{url} could not be checked: {link.reason or link.status.value}")
@@ -205,6 +343,15 @@ def count_unverified_checks(resolved: Resolved) -> int:
     n = sum(1 for d in resolved.dois.values() if d.status is Lookup.UNVERIFIED)
     n += sum(1 for s in resolved.searches.values() if s.status is Lookup.UNVERIFIED)
     n += sum(1 for link in resolved.links.values() if link.status is LinkStatus.UNVERIFIED)
+    # An authority that could not be asked counts only when no other one confirmed the reference: a reference
+    # arXiv confirmed is checked even if PubMed was down.
+    from kratomref.rules import authorities as authority_rules
+
+    for rid, answers in resolved.authorities.items():
+        ref = resolved.asked.get(rid)
+        if ref is None or any(authority_rules.confirmation(ref, a) is not None for a in answers.values()):
+            continue
+        n += sum(1 for a in answers.values() if a.status is Lookup.UNVERIFIED)
     return n
 
 
@@ -216,6 +363,7 @@ def verdicts(
 ) -> list[ReferenceResult]:
     """Verified when an authority confirms the reference, problem when a finding impugns it."""
     from kratomref.rules import Context, confirmations
+    from kratomref.rules import authorities as authority_rules
 
     ctx = Context(options)
     impugned: dict[tuple[str, str], list[Finding]] = {}
@@ -232,6 +380,11 @@ def verdicts(
             ev = ev_map.get(ref.key, Evidence())
             bad = impugned.get((ref.location.file, ref.key))
             matched = confirmations(ref, ev, ctx)
+            if matched is None or matched.get("source") == "link":
+                # Another authority's record of the work outweighs a working link (issue 15).
+                matched = dict(authority_rules.confirms(ref, ev, ctx) or matched or {}) or None
+            if matched is not None:
+                matched = {**matched, "authority": _confirmed_by(matched)}
             record = ev.doi.record if ev.doi is not None and matched is not None else None
             if record is None and matched is not None and ev.search is not None and matched.get("doi"):
                 record = next(
@@ -240,13 +393,31 @@ def verdicts(
                 )
             if bad:
                 reasons = tuple(f"{f.rule.code} {f.rule.name}: {f.message}" for f in bad)
-                results.append(ReferenceResult(ref, Verdict.PROBLEM, reasons, matched, record))
+                results.append(ReferenceResult(ref, Verdict.PROBLEM, reasons, matched, record,
+                                               matched["authority"] if matched else None))
             elif matched is not None:
-                results.append(ReferenceResult(ref, Verdict.VERIFIED, (), matched, record))
+                results.append(ReferenceResult(ref, Verdict.VERIFIED, (), matched, record, matched["authority"]))
             else:
                 reasons = tuple(_unverified_reasons(ref, ev))
                 results.append(ReferenceResult(ref, Verdict.UNVERIFIED, reasons, None, None))
     return results
+
+
+AGENCY_LABELS = {"crossref": "Crossref", "datacite": "DataCite", "medra": "mEDRA", "jalc": "JaLC",
+                 "kisti": "KISTI", "cnki": "CNKI", "airiti": "Airiti", "op": "OP"}
+
+
+def _confirmed_by(matched: Mapping[str, Any]) -> str:
+    """Who confirmed a reference, as the reports name it: the authority, the DOI's registration agency (or
+    doi.org when only its handle answered), or "link"."""
+    if matched.get("authority"):
+        return str(matched["authority"])
+    if matched.get("source") == "link":
+        return "link"
+    agency = matched.get("agency")
+    if agency:
+        return AGENCY_LABELS.get(str(agency).lower(), str(agency))
+    return "doi.org"
 
 
 def check(
@@ -263,14 +434,14 @@ def check(
 
     docs = list(documents) if documents is not None else read_documents(options)
     own_cache = cache is None
-    cache = cache if cache is not None else Cache(options.cache_dir, enabled=options.use_cache)
+    cache = cache if cache is not None else Cache.for_options(options)
     try:
         resolved = resolve(docs, options, cache, progress)
     finally:
         if own_cache:
             cache.close()
 
-    ctx = Context(options)
+    ctx = Context.for_options(options)
     evidence_by_doc = {doc.path: evidence_for(doc, resolved) for doc in docs}
     raw: list[Finding] = []
     for doc in docs:
@@ -286,6 +457,11 @@ def check(
         findings = filter_new(findings, options.baseline)
 
     results = verdicts(docs, findings, evidence_by_doc, options)
+    at_page = pdf.pager(docs)  # a PDF's locations name the page and the line on it
+    findings = [dataclasses.replace(f, location=at_page(f.location)) for f in findings]
+    results = [dataclasses.replace(r, reference=dataclasses.replace(r.reference,
+                                                                    location=at_page(r.reference.location)))
+               for r in results]
     return Report(
         tool_version=__version__,
         documents=tuple(docs),

@@ -7,7 +7,7 @@ tested apart from one another.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +43,13 @@ class Location:
     line: int | None = None
     key: str | None = None  # BibTeX key, or "ref-N" for the Nth item of an article's reference list
     column: int | None = None
+    # A PDF's page and the line on that page (readers/pdf.py); `line` stays the line of the text read from it.
+    page: int | None = None
+    page_line: int | None = None
 
     def __str__(self) -> str:
+        if self.page is not None:
+            return f"{self.file}:page {self.page}, line {self.page_line}"
         where = self.file
         if self.line is not None:
             where += f":{self.line}"
@@ -179,6 +184,23 @@ class Rule:
         s = selector.strip()
         return s.lower() == self.name or (self.code.upper().startswith(s.upper()) and bool(s))
 
+    def specificity(self, selector: str) -> int:
+        """How closely `selector` names this rule: -1 not at all, the prefix's length for "KR" or "KR2", more
+        for the rule's own code or name."""
+        if not self.matches(selector):
+            return -1
+        s = selector.strip()
+        return 100 if s.lower() == self.name or s.upper() == self.code.upper() else len(s)
+
+    def selected(self, select: Sequence[str], ignore: Sequence[str]) -> bool:
+        """Whether --select/--ignore (or the configuration's) leave this rule on. The most specific selector
+        wins, as in flake8 and ruff: `--select KR203 --ignore KR2` keeps KR203 and drops the rest of KR2;
+        when both name the rule equally closely, --ignore wins."""
+        chosen = max((self.specificity(s) for s in select), default=-1) if select else 0
+        if chosen < 0:
+            return False
+        return max((self.specificity(s) for s in ignore), default=-1) < chosen
+
 
 @dataclass(frozen=True)
 class FieldFix:
@@ -216,6 +238,7 @@ class ReferenceResult:
     reasons: tuple[str, ...] = ()  # why it is unverified or a problem, in words
     matched: Mapping[str, Any] | None = None  # summary of the record it was verified against
     record: Mapping[str, Any] | None = None  # the full Crossref work it matched, for export --enrich
+    confirmed_by: str | None = None  # who verified it: "Crossref", "DataCite", "arXiv", "Open Library", "link"...
 
 
 @dataclass(frozen=True)
@@ -314,12 +337,72 @@ class LinkResult:
 
 
 @dataclass(frozen=True)
+class AuthorityRecord:
+    """A work as an authority other than Crossref holds it (OpenAlex, DataCite, arXiv, PubMed, DBLP, Open
+    Library), normalised to the fields a reference is compared on."""
+
+    authority: str  # the authority's name: "openalex", "arxiv"...
+    title: str | None = None
+    authors: tuple[str, ...] = ()  # family names, in order (an organisation's whole name)
+    year: int | None = None
+    years: tuple[int, ...] = ()  # every year it can honestly be cited with (editions, online and print)
+    venue: str | None = None  # journal, proceedings, publisher's series, repository
+    volume: str | None = None
+    pages: str | None = None
+    identifiers: tuple[tuple[str, str], ...] = ()  # ("doi", "10.1/x"), ("isbn", "9780262033848"), ("arxiv", ...)
+    url: str | None = None  # the authority's page for the work
+    kind: str | None = None  # the authority's own type: "journal-article", "book", "Software"...
+    is_retracted: bool = False
+    published_doi: str | None = None  # a preprint's published version, as the authority records it
+    journal_ref: str | None = None  # a preprint's journal reference, as written by its authors
+
+    def ids(self, kind: str) -> tuple[str, ...]:
+        return tuple(value for k, value in self.identifiers if k == kind)
+
+    def as_work(self, cited_year: int | None = None) -> dict[str, Any]:
+        """The record in Crossref's shape, so that matching.compare judges it like a Crossref work. Of the
+        years it can be cited with, the one closest to the cited year is given as issued."""
+        years = sorted(set(self.years) | ({self.year} if self.year else set()))
+        year = min(years, key=lambda y: abs(y - cited_year)) if years and cited_year else self.year
+        work: dict[str, Any] = {
+            "title": [self.title] if self.title else [],
+            "author": [{"family": name} for name in self.authors],
+            "container-title": [self.venue] if self.venue else [],
+        }
+        if year:
+            work["issued"] = {"date-parts": [[year]]}
+        if self.volume:
+            work["volume"] = self.volume
+        if self.pages:
+            work["page"] = self.pages
+        doi = self.ids("doi")
+        if doi:
+            work["DOI"] = doi[0]
+        return work
+
+
+@dataclass(frozen=True)
+class AuthorityAnswer:
+    """What one authority said about one reference. UNVERIFIED is "could not check", never "not found"."""
+
+    authority: str  # "openalex", "datacite", "arxiv", "pubmed", "dblp", "openlibrary"
+    status: Lookup  # FOUND: records came back; NOT_FOUND: it answered and holds nothing; UNVERIFIED
+    records: tuple[AuthorityRecord, ...] = ()  # the work looked up by identifier, or search candidates
+    asked: str = ""  # what was asked, in words: "arXiv:1706.03762", "ISBN 9780262033848", "a title search"
+    identifier: str | None = None  # "arxiv", "isbn", "pmid", "pmcid", "doi" for a look-up by identifier
+    reason: str | None = None  # why UNVERIFIED
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
 class Evidence:
     """Everything the resolve step learnt about one reference."""
 
     doi: DoiResolution | None = None
     search: SearchResolution | None = None
     links: Mapping[str, LinkResult] = field(default_factory=dict)  # keyed by the URL as written
+    # authority name -> its answer, in the order they were asked (Crossref's answers are doi and search)
+    authorities: Mapping[str, AuthorityAnswer] = field(default_factory=dict)
 
 
 NO_EVIDENCE = Evidence()

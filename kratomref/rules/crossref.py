@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kratomref.doi import doi_url
 from kratomref.matching import best_match, compare, describe, issued_year, normalise_text
 from kratomref.model import Evidence, FieldFix, Finding, Lookup, Reference, Rule, Severity
+from kratomref.rules import authorities as authority_rules
 
 if TYPE_CHECKING:
     from kratomref.rules import Context
@@ -82,10 +83,13 @@ REFERENCE_NOT_FOUND = Rule(
     "KR205",
     "reference-not-found",
     Severity.WARNING,
-    "No DOI is given and Crossref has no work that matches the reference.",
+    "No DOI is given, and neither Crossref nor any other authority that covers the work has it.",
     """What it does
   Reports a scholarly reference without a DOI for which a Crossref search found no candidate that
-  passes validation.
+  passes validation, and every other authority that covers its kind of work (OpenAlex, arXiv, PubMed,
+  DBLP, Open Library) answered without one either; the message names them. An entry that names an arXiv
+  id, PMID or ISBN the authority does not hold, or that belongs to another work, is reported too. When
+  any of them could not be asked, the reference stays unverified instead.
 
 Why it matters
   Journal articles, chapters and proceedings papers are nearly all in Crossref. A reference Crossref cannot
@@ -271,6 +275,18 @@ def _differences(ref: Reference, record: Mapping[str, Any], fields: tuple[str, .
     return [f"{name} cited as {said[name][0]!s}, Crossref has {said[name][1]!s}" for name in fields]
 
 
+def _authority_findings(ref: Reference, evidence: Evidence) -> Iterator[Finding]:
+    """What the record of another authority that confirms the reference says: retracted (OpenAlex, PubMed),
+    or a preprint published since (arXiv)."""
+    retraction = authority_rules.retraction(ref, evidence)
+    if retraction is not None:
+        yield Finding(RETRACTED, ref.located(), retraction, "remove or replace the citation")
+    published = authority_rules.published_version(ref, evidence)
+    if published is not None:
+        message, doi = published
+        yield Finding(PREPRINT_PUBLISHED, ref.located(), message, f"cite the published version: doi = {{{doi}}}")
+
+
 def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]:
     resolution = evidence.doi
     if resolution is not None:
@@ -301,14 +317,19 @@ def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]
         return
     search = evidence.search
     if search is None or search.status is not Lookup.FOUND:
+        if search is None and (message := authority_rules.not_found_message(ref, evidence, crossref=False)):
+            yield Finding(REFERENCE_NOT_FOUND, ref.located(), message, "check the reference against the work itself")
+        yield from _authority_findings(ref, evidence)
         return
     match = best_match(ref, search.candidates)
     if match is None:
-        yield Finding(
-            REFERENCE_NOT_FOUND, ref.located(),
-            "Crossref has no work matching this reference: it may be fabricated, mis-cited or not indexed",
-            "check the reference against the work itself and add its DOI",
-        )
+        message = authority_rules.not_found_message(ref, evidence)
+        if message is not None:
+            yield Finding(
+                REFERENCE_NOT_FOUND, ref.located(), message,
+                "check the reference against the work itself and add its DOI",
+            )
+        yield from _authority_findings(ref, evidence)
         return
     yield Finding(
         DOI_MISSING, ref.located(),

@@ -1,0 +1,55 @@
+"""Authorities a reference can be confirmed by besides Crossref, and the order in which a reference asks them.
+
+Each authority is a module with one class behind the interface in base.py. `plan` gives the authorities a
+reference calls for (identifier look-ups first, then searches its type calls for); the resolve step asks
+them in turn and stops at the first that confirms the reference.
+"""
+
+from __future__ import annotations
+
+from kratomref.model import Reference
+from kratomref.options import Options
+from kratomref.services.authorities.arxiv import Arxiv
+from kratomref.services.authorities.base import Authority, option
+from kratomref.services.authorities.datacite import DataCite
+from kratomref.services.authorities.dblp import Dblp
+from kratomref.services.authorities.openalex import OpenAlex
+from kratomref.services.authorities.openlibrary import OpenLibrary
+from kratomref.services.authorities.pubmed import PubMed
+from kratomref.services.cache import Cache
+
+# Searches by the kind of work: the specialist first (DBLP for papers of computer science, Open Library for
+# books), then OpenAlex, which indexes nearly everything, then PubMed's title search for journal articles.
+SEARCH_ORDER: tuple[type[Authority], ...] = (OpenLibrary, Dblp, OpenAlex, PubMed)
+IDENTIFIER_ORDER: tuple[type[Authority], ...] = (Arxiv, PubMed, OpenLibrary)
+ALL: tuple[type[Authority], ...] = (OpenAlex, DataCite, Arxiv, PubMed, Dblp, OpenLibrary)
+LABELS = {cls.name: cls.label for cls in ALL} | {"crossref": "Crossref"}
+
+
+def enabled(options: Options) -> tuple[str, ...]:
+    """Names of the authorities this run may ask (use_<name> = false turns one off)."""
+    return tuple(cls.name for cls in ALL if option(options, f"use_{cls.name}"))
+
+
+def build(options: Options, cache: Cache) -> dict[str, Authority]:
+    """One instance of each enabled authority, by name."""
+    names = enabled(options)
+    return {cls.name: cls(options, cache) for cls in ALL if cls.name in names}
+
+
+def plan(ref: Reference, authorities: dict[str, Authority]) -> list[str]:
+    """The authorities to ask about a reference without a DOI, in order: look-ups by an identifier the entry
+    carries (strong evidence, and one batched request for many), then the searches its type calls for."""
+    order: list[str] = []
+    for cls in IDENTIFIER_ORDER:
+        authority = authorities.get(cls.name)
+        if authority is not None and authority.covers(ref) and authority.by_identifier(ref):
+            order.append(cls.name)
+    for cls in SEARCH_ORDER:
+        authority = authorities.get(cls.name)
+        if authority is not None and cls.name not in order and authority.covers(ref):
+            order.append(cls.name)
+    return order
+
+
+__all__ = ["ALL", "LABELS", "Authority", "build", "enabled", "plan"]

@@ -1,0 +1,335 @@
+"""The one interface every authority besides Crossref implements, and the HTTP, pacing and cache plumbing they
+share: what could not be checked comes back as an UNVERIFIED answer with its reason, never as an exception."""
+
+from __future__ import annotations
+
+import abc
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kratomref.model import AuthorityAnswer, AuthorityRecord, Lookup, Reference
+from kratomref.options import Options
+from kratomref.services.cache import Cache
+from kratomref.services.crossref import service_key, user_agent
+from kratomref.services.ratelimit import parse_retry_after
+from kratomref.services.stats import Counters
+
+if TYPE_CHECKING:
+    import httpx2
+
+FAILED_REQUESTS_BEFORE_GIVING_UP = 2
+MAX_RETRY_AFTER = 30.0  # as for Crossref: a longer wait leaves the look-up unverified
+SERVER_ERROR_BACKOFF = 0.5  # seconds before retrying a 5xx or a timeout, doubled each time
+NAMESPACE = "authority"  # cache namespace; keys start with the authority's name and its base URL's tag
+_PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "le", "la", "dos", "ten"})
+
+
+def option(options: Options, name: str) -> Any:
+    """A setting of this package (Options: `<name>_url`, `use_<name>`, `authority_pacing`)."""
+    return getattr(options, name)
+
+
+def family_name(name: str) -> str:
+    """The family name in a display name: "Smith, Jane" -> Smith, "Jane Q. van der Berg" -> van der Berg,
+    "Makar AB" (PubMed's form, initials last) -> Makar."""
+    name = " ".join(re.sub(r"\s+\d{4}$", "", name).split())  # DBLP's homonym number: "Wei Wang 0001"
+    if "," in name:
+        return name.split(",", 1)[0].strip()
+    words = name.split()
+    if len(words) <= 1:
+        return name
+    if words[-1].isupper() and len(words[-1]) <= 3 and words[-1].isalpha():  # PubMed: "Makar AB"
+        return " ".join(words[:-1])
+    start = len(words) - 1
+    while start > 1 and words[start - 1].lower() in _PARTICLES:
+        start -= 1
+    return " ".join(words[start:])
+
+
+def year_in(text: Any) -> int | None:
+    m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(text or ""))
+    return int(m.group(1)) if m else None
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """An object of an untrusted JSON answer: the dict itself, anything else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def text_of(value: Any) -> str | None:
+    """A string field of an untrusted answer: strings as they are (whitespace folded), anything else None."""
+    if isinstance(value, str) and value.strip():
+        return " ".join(value.split())
+    return None
+
+
+@dataclass
+class AuthorityStats(Counters):
+    """What an authority did, for --verbose and the benchmark."""
+
+    requests: int = 0  # retries included
+    retries: int = 0
+    rate_limited: int = 0
+    cache_hits: int = 0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One HTTP exchange after retries: the status and body, or why there was none."""
+
+    status: int | None = None
+    body: bytes = b""
+    content_type: str = ""
+    error: str | None = None  # set when no usable answer came (timeout, 5xx after retries, 429...)
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is not JSON."""
+        import json
+
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+@dataclass
+class _Pacer:
+    interval: float
+    _next: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait(self) -> None:
+        if self.interval <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+class Authority(abc.ABC):
+    """A bibliographic authority: it says which references it covers and looks them up, in batches where its
+    API allows. Subclasses set the class attributes and implement `covers` and `_lookup`."""
+
+    name: str = ""  # "openalex": the key of its answers, its options and its cache entries
+    label: str = ""  # "OpenAlex": as the reports name it
+    interval: float = 0.0  # seconds between two requests, as the service asks
+    ttl_scale: float = 1.0
+
+    def __init__(self, options: Options, cache: Cache, base_url: str | None = None) -> None:
+        self.options = options
+        self.cache = cache
+        self.base_url = (base_url or option(options, f"{self.name}_url")).rstrip("/")
+        self.user_agent = user_agent(options)
+        self.stats = AuthorityStats()
+        self._pacer = _Pacer(self.interval * float(option(options, "authority_pacing")))
+        self._prefix = f"{self.name}:{service_key(self.base_url)}:"
+        self._client: httpx2.Client | None = None
+        self._in_session = False
+        self._failed_in_a_row = 0  # requests that failed after their retries, one after another
+        self._last_failure = ""
+
+    # --- the interface ----------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def covers(self, ref: Reference) -> bool:
+        """Whether this authority can say anything about the reference (by its type and identifiers)."""
+
+    def by_identifier(self, ref: Reference) -> bool:
+        """Whether the look-up goes by an identifier the reference carries (strong evidence), not a search."""
+        return False
+
+    def lookup(self, refs: Mapping[str, Reference]) -> dict[str, AuthorityAnswer]:
+        """Reference id -> this authority's answer, for every reference given (the covered ones at least)."""
+        if not refs:
+            return {}
+        with self._session():
+            try:
+                answers = self._lookup(refs)
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+                # An answer shaped unlike anything the parsers expect: could not check, never a crash.
+                reason = f"{self.label} sent an answer kratomref could not read ({type(exc).__name__})"
+                return {key: self.unverified(reason, "") for key in refs}
+        for key in refs:
+            answers.setdefault(key, self.unverified("not asked", ""))
+        return answers
+
+    @abc.abstractmethod
+    def _lookup(self, refs: Mapping[str, Reference]) -> dict[str, AuthorityAnswer]:
+        """lookup() inside an open HTTP session."""
+
+    # --- answers ---------------------------------------------------------------------------------------
+
+    def unverified(self, reason: str, asked: str, identifier: str | None = None) -> AuthorityAnswer:
+        return AuthorityAnswer(self.name, Lookup.UNVERIFIED, asked=asked, identifier=identifier, reason=reason)
+
+    def answer(
+        self, records: Sequence[AuthorityRecord], asked: str, identifier: str | None = None
+    ) -> AuthorityAnswer:
+        status = Lookup.FOUND if records else Lookup.NOT_FOUND
+        return AuthorityAnswer(self.name, status, tuple(records), asked=asked, identifier=identifier)
+
+    # --- the cache: answers by query, never a could-not-check --------------------------------------------
+
+    def cached(self, query: str, asked: str, identifier: str | None = None) -> AuthorityAnswer | None:
+        """The cached answer to `query`, an UNVERIFIED one when offline, or None: ask the service."""
+        value = self.cache.get(NAMESPACE, self._prefix + query)
+        if isinstance(value, dict) and value.get("status") in (Lookup.FOUND.value, Lookup.NOT_FOUND.value):
+            records = tuple(r for r in (_record_from(self.name, v) for v in value.get("records") or []) if r)
+            self.stats.add(cache_hits=1)
+            return AuthorityAnswer(self.name, Lookup(value["status"]), records, asked, identifier, from_cache=True)
+        if self.options.offline:
+            return self.unverified("offline", asked, identifier)
+        return None
+
+    def store(self, query: str, answer: AuthorityAnswer) -> AuthorityAnswer:
+        if answer.status is Lookup.UNVERIFIED:
+            return answer
+        ttl = self.options.ttl_found if answer.status is Lookup.FOUND else self.options.ttl_not_found
+        value = {"status": answer.status.value, "records": [_record_to(r) for r in answer.records]}
+        self.cache.put(NAMESPACE, self._prefix + query, value, ttl * self.ttl_scale)
+        return answer
+
+    # --- HTTP ------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _session(self) -> Iterator[None]:
+        """The span of one lookup: its HTTP client is made by its first request (`_http`), so a lookup the
+        cache or --offline answers makes none and never loads the HTTP stack, and closed at its end."""
+        self._in_session = True
+        try:
+            yield
+        finally:
+            self._in_session = False
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def _http(self) -> httpx2.Client:
+        import httpx2
+
+        if self._client is None:
+            self._client = httpx2.Client(headers={"User-Agent": self.user_agent}, follow_redirects=False)
+        return self._client
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> Reply:
+        """GET base_url + path, paced, retried on 429 (a short Retry-After), 5xx and timeouts up to
+        max_retries. Any other status is returned as it is, for the caller to read."""
+        import httpx2
+
+        from kratomref.services.doiorg import MAX_ANSWER_BYTES, AnswerTooLarge, bounded_get
+
+        assert self._in_session, "get() outside lookup()"
+        if self._failed_in_a_row >= FAILED_REQUESTS_BEFORE_GIVING_UP:
+            # a circuit breaker, as for Crossref: a service that is down (or a network that is) costs two
+            # requests and their retries per run, not that much for every reference
+            return Reply(error=f"{self._last_failure}; not asked again in this run")
+        client = self._http()
+        timeout = self.options.timeout
+        backoff = SERVER_ERROR_BACKOFF
+        reason = "no answer"
+        url = self.base_url + path
+        for attempt in range(self.options.max_retries + 1):
+            last = attempt == self.options.max_retries
+            if attempt:
+                self.stats.add(retries=1)
+            self._pacer.wait()
+            self.stats.add(requests=1)
+            try:
+                response = bounded_get(client, url, time.monotonic() + timeout, MAX_ANSWER_BYTES,
+                                       params=dict(params or {}), timeout=timeout)
+            except httpx2.TimeoutException:
+                # not retried (as for Crossref): a server that let the whole timeout pass would make each
+                # retry cost as much again
+                reason = f"{self.label} timed out after {timeout:g} s"
+                break
+            except AnswerTooLarge:
+                return Reply(error=f"{self.label} sent an answer over {MAX_ANSWER_BYTES // 2**20} MB")
+            except httpx2.ConnectError as exc:
+                # no connection at all (a name that does not resolve, a refused port): waiting and asking again
+                # at once seldom helps, and the circuit breaker stops this authority after two
+                reason = f"{self.label} unreachable ({type(exc).__name__})"
+                break
+            except httpx2.HTTPError as exc:
+                reason = f"{self.label} unreachable ({type(exc).__name__})"
+            else:
+                status = response.status_code
+                if status == 429:
+                    self.stats.add(rate_limited=1)
+                    wait = parse_retry_after(response.headers.get("retry-after"))
+                    reason = f"rate-limited by {self.label} (HTTP 429" + (f", Retry-After {wait:g} s)" if wait else ")")
+                    if wait is not None and wait > MAX_RETRY_AFTER:
+                        return Reply(status=429, error=reason)
+                    if not last:
+                        time.sleep(wait if wait is not None else backoff)
+                        backoff *= 2
+                    continue
+                if status >= 500:
+                    reason = f"{self.label} answered HTTP {status}"
+                else:
+                    self._failed_in_a_row = 0
+                    return Reply(status, response.content, response.headers.get("content-type", ""))
+            if not last:
+                time.sleep(backoff)
+                backoff *= 2
+        self._failed_in_a_row += 1
+        self._last_failure = reason
+        return Reply(error=reason)
+
+    def get_json(self, path: str, params: Mapping[str, str] | None = None) -> tuple[Any, Reply]:
+        """The JSON body of a 200 answer, or None with the reply (its error says why when it is not 200)."""
+        reply = self.get(path, params)
+        if reply.error is not None or reply.status != 200:
+            return None, reply
+        body = reply.json()
+        if body is None:
+            return None, Reply(reply.status, reply.body, reply.content_type, f"{self.label} sent a malformed answer")
+        return body, reply
+
+    def failure(self, reply: Reply) -> str:
+        """Why a reply is no answer, in words."""
+        if reply.error:
+            return reply.error
+        return f"{self.label} answered HTTP {reply.status}"
+
+
+def _record_to(record: AuthorityRecord) -> dict[str, Any]:
+    return {
+        "title": record.title, "authors": list(record.authors), "year": record.year, "years": list(record.years),
+        "venue": record.venue, "volume": record.volume, "pages": record.pages,
+        "identifiers": [list(pair) for pair in record.identifiers], "url": record.url, "kind": record.kind,
+        "is_retracted": record.is_retracted, "published_doi": record.published_doi,
+        "journal_ref": record.journal_ref,
+    }
+
+
+def _record_from(authority: str, value: Any) -> AuthorityRecord | None:
+    if not isinstance(value, dict):
+        return None
+    try:
+        return AuthorityRecord(
+            authority=authority, title=value.get("title"), authors=tuple(value.get("authors") or ()),
+            year=value.get("year"), years=tuple(value.get("years") or ()), venue=value.get("venue"),
+            volume=value.get("volume"), pages=value.get("pages"),
+            identifiers=tuple((str(k), str(v)) for k, v in value.get("identifiers") or ()),
+            url=value.get("url"), kind=value.get("kind"), is_retracted=bool(value.get("is_retracted")),
+            published_doi=value.get("published_doi"), journal_ref=value.get("journal_ref"),
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+def search_text(ref: Reference) -> str | None:
+    """What a title search asks: the cited title, else the entry as written (a free-text list item)."""
+    if ref.title:
+        return " ".join(ref.title.split())[:300]
+    raw = re.sub(r"https?://\S+|\b10\.\d{4,9}/\S+", " ", ref.raw)
+    raw = " ".join(raw.split())[:300]
+    return raw if len(raw) >= 10 else None
