@@ -37,7 +37,7 @@ def network_options(func: F) -> F:
         click.argument("paths", nargs=-1, type=click.Path()),
         click.option(
             "--input-format",
-            type=click.Choice(["bibtex", "text", "markdown", "csljson", "ris", "latex", "pandoc", "docx"]),
+            type=click.Choice(["bibtex", "text", "markdown", "csljson", "ris", "latex", "pandoc", "docx", "pdf"]),
             help="Read every input as this format instead of detecting it.",
         ),
         click.option(
@@ -52,7 +52,15 @@ def network_options(func: F) -> F:
         click.option(
             "--mailto",
             metavar="EMAIL",
-            help="Contact address: puts Crossref requests in the polite pool (env KRATOMREF_MAILTO).",
+            help="Contact address: puts Crossref and OpenAlex requests in the polite pool and gives NCBI its "
+            "contact (env KRATOMREF_MAILTO).",
+        ),
+        click.option(
+            "--no-authority",
+            "no_authority",
+            multiple=True,
+            type=click.Choice(["openalex", "datacite", "arxiv", "pubmed", "dblp", "openlibrary"]),
+            help="Do not ask this authority (repeatable); Crossref and doi.org are always asked.",
         ),
         click.option("--cache-dir", type=click.Path(), help="Cache directory (env KRATOMREF_CACHE_DIR)."),
         click.option("--no-cache", "no_cache", is_flag=True, default=None, help="Neither read nor write the cache."),
@@ -70,10 +78,10 @@ def network_options(func: F) -> F:
             "--accept", multiple=True, metavar="CODES", help="Extra HTTP status codes taken as OK, e.g. 403,999."
         ),
         click.option(
-            "--allow-private",
-            is_flag=True,
+            "--allow-private/--no-allow-private",
             default=None,
-            help="Fetch loopback, private and link-local addresses (refused by default).",
+            help="Fetch loopback, private and link-local addresses (refused by default; "
+            "--no-allow-private wins over any configuration).",
         ),
         click.option(
             "--no-archive",
@@ -86,7 +94,14 @@ def network_options(func: F) -> F:
             "--config",
             "config_file",
             type=click.Path(dir_okay=False),
-            help="Read this kratomref.toml or pyproject.toml instead of searching upward.",
+            help="Read this kratomref.toml or pyproject.toml (trusted, like the command line) instead of "
+            "searching upward; --config /dev/null reads no repository file.",
+        ),
+        click.option(
+            "--isolated",
+            is_flag=True,
+            default=None,
+            help="Ignore every configuration file: the repository's and your own.",
         ),
         click.option("--today", metavar="YYYY-MM-DD", help="The date the age policy counts from (default: today)."),
     ]
@@ -126,6 +141,8 @@ def _cli_values(params: dict[str, Any]) -> dict[str, Any]:
         values["use_cache"] = False
     if params.get("no_archive"):
         values["archive"] = False
+    for name in params.get("no_authority") or ():
+        values[f"use_{name}"] = False
     for name in ("exclude", "select", "ignore"):
         if params.get(name):
             values[name] = _split(params[name]) if name != "exclude" else tuple(params[name])
@@ -143,15 +160,33 @@ def _cli_values(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_options(params: dict[str, Any]) -> tuple[Any, dict[str, str]]:
-    """Options from the command line, the environment and the configuration file, in that order."""
-    from kratomref.config import ConfigError, build_options, load_config
+    """Options from the command line, the environment, the configuration file and the user's own config, in
+    that order; what a repository's file may not set is ignored with a warning on stderr."""
+    from kratomref.config import ConfigError, build_options, load_config, load_user_config
 
+    if params.get("isolated") and params.get("config_file"):
+        raise click.UsageError("--isolated ignores every configuration file: give it or --config, not both")
     try:
-        explicit = Path(params["config_file"]) if params.get("config_file") else None
-        config = load_config(Path.cwd(), explicit)
-        return build_options(_cli_values(params), config, os.environ)
+        if params.get("isolated"):
+            user_config = config = None
+        else:
+            explicit = Path(params["config_file"]) if params.get("config_file") else None
+            user_config = load_user_config()
+            config = load_config(Path.cwd(), explicit)
+        return build_options(_cli_values(params), config, os.environ, user_config=user_config, warn=_warn)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(_clean(str(exc))) from exc
+
+
+def _clean(text: str, *, multiline: bool = False) -> str:
+    """Text from an input as a message may show it: control and bidi characters visible, URL secrets redacted."""
+    from kratomref.reports.sanitize import clean
+
+    return clean(text, multiline=multiline)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"kratomref: warning: {message}", err=True)
 
 
 @contextmanager
@@ -162,7 +197,7 @@ def _input_errors() -> Iterator[None]:
     try:
         yield
     except InputError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(_clean(str(exc))) from exc
 
 
 @contextmanager
@@ -182,13 +217,14 @@ def _cache_notices() -> Iterator[None]:
                 previous(message, category, *args, **kwargs)
             elif str(message) not in shown:
                 shown.add(str(message))
-                click.echo(f"kratomref: {message}", err=True)
+                click.echo(f"kratomref: {_clean(str(message))}", err=True)
 
         warnings.showwarning = show
         yield
 
 
-_STAGE_LABELS = {"crossref": "resolving DOIs", "search": "searching Crossref", "links": "checking links"}
+_STAGE_LABELS = {"datacite": "resolving DataCite DOIs", "crossref": "resolving DOIs", "search": "searching Crossref",
+                 "authorities": "asking OpenAlex, arXiv, PubMed, DBLP, Open Library", "links": "checking links"}
 
 
 class _Progress:
@@ -386,8 +422,9 @@ def check(**params: Any) -> None:
     options, provenance = build_options(params)
     if params["show_config"]:
         from kratomref.config import describe
+        from kratomref.reports.sanitize import inert_commands
 
-        click.echo(describe(options, provenance), nl=False)
+        click.echo(inert_commands(_clean(describe(options, provenance), multiline=True)), nl=False)
         return
     targets = _formats_and_outputs(params["fmt"], params["outputs"])
     if params["write_baseline"]:
@@ -448,30 +485,30 @@ def rules_command(fmt: str) -> None:
     """List every rule: code, name, default severity and summary."""
     import json
 
-    from kratomref.rules import RULES
+    from kratomref import catalogue
 
+    rules = catalogue.load()
     if fmt == "json":
-        data = [{"code": r.code, "name": r.name, "severity": r.severity.label, "summary": r.summary} for r in RULES]
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps([r.as_dict() for r in rules], indent=2, ensure_ascii=False))
     elif fmt == "markdown":
         click.echo("| code | name | severity | what |\n|---|---|---|---|")
-        for r in RULES:
-            click.echo(f"| {r.code} | {r.name} | {r.severity.label} | {r.summary} |")
+        for r in rules:
+            click.echo(f"| {r.code} | {r.name} | {r.severity} | {r.summary} |")
     else:
-        for r in RULES:
-            click.echo(f"{r.code}  {r.name:<22} {r.severity.label:<8} {r.summary}")
+        for r in rules:
+            click.echo(f"{r.code}  {r.name:<22} {r.severity:<8} {r.summary}")
 
 
 @main.command()
 @click.argument("rule")
 def explain(rule: str) -> None:
     """Explain a rule (by code or name): what it does, why it matters, how to fix it."""
-    from kratomref.rules import find_rule
+    from kratomref import catalogue
 
-    found = find_rule(rule)
+    found = catalogue.find(rule)
     if found is None:
         raise click.ClickException(f"no rule {rule!r}; `kratomref rules` lists them")
-    click.echo(f"{found.code} {found.name} ({found.severity.label})\n\n{found.summary}\n")
+    click.echo(f"{found.code} {found.name} ({found.severity})\n\n{found.summary}\n")
     click.echo(found.explanation)
 
 
@@ -494,6 +531,8 @@ def cache_info(cache_dir: str | None) -> None:
     if not info["exists"]:
         click.echo("empty (no cache file yet)")
         return
+    if info.get("untrusted"):
+        click.echo(f"not trusted: {info['untrusted']}; checks do not use it")
     click.echo(f"size: {info.get('bytes', 0)} bytes")
     for ns, counts in sorted(info["namespaces"].items()):
         click.echo(f"{ns}: {_count(counts['entries'], 'entry', 'entries')} ({counts['expired']} expired)")
@@ -510,7 +549,7 @@ def cache_clear(cache_dir: str | None) -> None:
     try:
         removed = store.clear()
     except CacheError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(_clean(str(exc))) from exc
     if unreadable and not store.path.exists():
         click.echo(f"removed {store.path}: it was not a kratomref cache; the next run starts a new one")
     else:
@@ -523,15 +562,18 @@ def cache_clear(cache_dir: str | None) -> None:
               help="CSL style id, alias (apa, mla, chicago, vancouver, harvard, ieee) or path to a .csl file.")
 @click.option("--list-styles", "list_styles", is_flag=False, flag_value="", default=None, metavar="[FILTER]",
               help="List the installed styles (whose id or title contains FILTER) and exit.")
-@click.option("--to", "to", type=click.Choice(["text", "html", "markdown", "csl-json", "ris", "bibtex"]),
-              default="text", show_default=True, help="Output format.")
+@click.option("--to", "to", type=click.Choice(["text", "html", "markdown", "latex", "docx", "csl-json", "ris",
+                                               "bibtex"]),
+              default="text", show_default=True,
+              help="Output format (text, html, markdown, latex and docx render with pandoc's citeproc; docx needs -o).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
 @click.option("--enrich", is_flag=True, help="Fill missing fields from the verified Crossref records.")
 @click.option("--prefer-crossref", is_flag=True, help="With --enrich: Crossref's values replace yours.")
 @click.option("--mark-problems", is_flag=True, help="Mark unverified entries and entries with problems.")
 @click.option("--verified-only", is_flag=True, help="Export only the verified entries.")
 def export_command(**params: Any) -> None:
-    """Export the references in PATHS as a formatted bibliography, CSL-JSON, RIS or BibTeX."""
+    """Export the references in PATHS as a formatted bibliography (text, HTML, Markdown, LaTeX, Word),
+    CSL-JSON, RIS or BibTeX."""
     from kratomref import export as exporting
 
     if params["list_styles"] is not None:
@@ -540,6 +582,9 @@ def export_command(**params: Any) -> None:
         return
     if params["prefer_crossref"] and not params["enrich"]:
         raise click.UsageError("--prefer-crossref only makes sense with --enrich")
+    if params["to"] in exporting.BINARY and not params["output"]:
+        raise click.UsageError(f"--to {params['to']} writes a binary file: give it one with -o FILE "
+                               f"(for example -o bibliography.{params['to']})")
     options, _ = build_options(params)
     export_options = exporting.ExportOptions(
         style=params["style"], to=params["to"], enrich=params["enrich"], prefer_crossref=params["prefer_crossref"],
@@ -549,15 +594,27 @@ def export_command(**params: Any) -> None:
         with _running(options):
             result = exporting.export(options, export_options)
     except (exporting.StyleError, exporting.RenderError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(_clean(str(exc))) from exc
+    from kratomref.reports.sanitize import clean, inert_commands
+
+    # notes and input problems quote the inputs (keys, messages): shown, never obeyed
     for note in result.notes:
-        click.echo(note, err=True)
+        click.echo(clean(note), err=True)
     for problem in result.input_problems:
-        click.echo(problem, err=True)
-    if params["output"]:
+        click.echo(clean(problem), err=True)
+    if isinstance(result.text, bytes):
+        with _writing(params["output"]):
+            Path(params["output"]).write_bytes(result.text)
+    elif params["output"]:
         _write_file(params["output"], result.text)
+    elif params["to"] in ("text", "markdown", "html", "latex") and (
+        sys.stdout.isatty() or os.environ.get("GITHUB_ACTIONS") == "true"
+    ):
+        # a bibliography a person or a CI log reads: an input's control characters shown, workflow commands
+        # inert; redirected to a file, and as bibtex, csl-json or ris, it stays exact
+        click.echo(inert_commands(clean(result.text, multiline=True)), nl=False)
     else:
-        click.echo(result.text, nl=False)
+        click.echo(result.text, nl=False, color=True)  # exact: click would strip escape sequences on a pipe
     if result.input_problems:
         # what could be read is exported, but an export with a part missing must not look successful
         click.echo(
@@ -582,24 +639,39 @@ def fix_command(**params: Any) -> None:
         with _running(options):
             run = fixing.fix(options, enrich=params["enrich"])
     except fixing.FixError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(_clean(str(exc))) from exc
     for message in run.not_fixed:
-        click.echo(message, err=True)
+        click.echo(_clean(message), err=True)
+    if params["write"]:
+        # refuse before writing anything, so a run over several files never stops half-way through them
+        for plan in run.plans:
+            if plan.changed:
+                try:
+                    fixing.ensure_writable(plan)
+                except fixing.FixError as exc:
+                    raise click.ClickException(_clean(str(exc))) from exc
     for plan in run.plans:
         for skipped in plan.skipped:
-            click.echo(f"{plan.path}: {skipped.key}: not fixing {skipped.field} ({skipped.source}): {skipped.reason}",
-                       err=True)
+            click.echo(_clean(f"{plan.path}: {skipped.key}: not fixing {skipped.field} ({skipped.source}): "
+                              f"{skipped.reason}"), err=True)
         if not plan.changed:
             continue
         if not params["write"]:
-            click.echo(plan.diff(), nl=False)
+            diff = plan.diff()
+            if sys.stdout.isatty() or os.environ.get("GITHUB_ACTIONS") == "true":
+                # the diff quotes the file's lines: shown, never obeyed, where a person or a CI log reads it;
+                # redirected to a file it stays exact, so that it still applies
+                from kratomref.reports.sanitize import inert_commands
+
+                diff = inert_commands(_clean(diff, multiline=True))
+            click.echo(diff, nl=False)
             continue
         try:
             backup = fixing.apply(plan, backup=not params["no_backup"])
         except fixing.FixError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(_clean(str(exc))) from exc
         kept = f" (backup: {backup})" if backup else ""
-        click.echo(f"{plan.path}: applied {_count(len(plan.fixes), 'fix', 'fixes')}{kept}", err=True)
+        click.echo(f"{_clean(str(plan.path))}: applied {_count(len(plan.fixes), 'fix', 'fixes')}{kept}", err=True)
     total = sum(len(p.fixes) for p in run.plans)
     if total == 0:
         click.echo("nothing to fix", err=True)

@@ -36,9 +36,7 @@ def with_fingerprint(finding: Finding) -> Finding:
 
 
 def is_selected(rule: Rule, select: Sequence[str], ignore: Sequence[str]) -> bool:
-    if select and not any(rule.matches(s) for s in select):
-        return False
-    return not any(rule.matches(s) for s in ignore)
+    return rule.selected(select, ignore)
 
 
 def override(finding: Finding, options: Options) -> Finding:

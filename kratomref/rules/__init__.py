@@ -39,16 +39,32 @@ FAMILIES: tuple[ModuleType, ...] = (
 
 @dataclass(frozen=True)
 class Context:
-    """What a rule may know besides the reference: the options (today's date among them)."""
+    """What a rule may know besides the reference: the options (today's date among them), and the families
+    that run (`for_options`: only those with a selected rule)."""
 
     options: Options
+    families: tuple[ModuleType, ...] = FAMILIES
+
+    @classmethod
+    def for_options(cls, options: Options) -> Context:
+        """A context that skips the families none of whose rules --select/--ignore leaves in: their findings
+        would be dropped by the selection anyway (and a suppression naming them is never judged unused)."""
+        running = tuple(
+            family for family in FAMILIES if any(rule.selected(options.select, options.ignore) for rule in family.RULES)
+        )
+        return cls(options, running)
 
 
 def all_rules() -> tuple[Rule, ...]:
+    """Every rule, by code; two rules that share a code or a name are an error, never one silently dropped."""
     seen: dict[str, Rule] = {}
+    names: dict[str, str] = {}
     for family in FAMILIES:
         for rule in family.RULES:
-            seen.setdefault(rule.code, rule)
+            if seen.get(rule.code, rule) is not rule or names.get(rule.name, rule.code) != rule.code:
+                raise ValueError(f"two rules declare {rule.code} or {rule.name!r} ({family.__name__})")
+            seen[rule.code] = rule
+            names[rule.name] = rule.code
     return tuple(sorted(seen.values(), key=lambda r: r.code))
 
 
@@ -65,14 +81,14 @@ def find_rule(selector: str) -> Rule | None:
 
 
 def judge_reference(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]:
-    for family in FAMILIES:
+    for family in ctx.families:
         judge = getattr(family, "judge", None)
         if judge is not None:
             yield from judge(ref, evidence, ctx)
 
 
 def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
-    for family in FAMILIES:
+    for family in ctx.families:
         judge = getattr(family, "judge_document", None)
         if judge is not None:
             yield from judge(doc, evidence, ctx)

@@ -39,6 +39,10 @@ def codes(findings: list[Finding]) -> list[str]:
         pytest.param(("kr203",), (), ["KR203"], id="a code selects in any case"),
         pytest.param((), ("KR203", "old-web-source"), ["KR002", "KR304", "KR101"], id="ignore by code and name"),
         pytest.param(("KR",), ("KR2",), ["KR002", "KR304", "KR501", "KR101"], id="ignore a prefix of a selection"),
+        pytest.param(("KR203", "KR3"), ("KR2",), ["KR203", "KR304"], id="a more specific select beats an ignore"),
+        pytest.param(("KR2", "KR3"), ("KR203",), ["KR304"], id="a more specific ignore beats a select"),
+        pytest.param(("doi-mismatch",), ("KR203",), [], id="equally specific: ignore wins"),
+        pytest.param((), ("KR3", "link-generic"), ["KR002", "KR203", "KR501", "KR101"], id="ignore alone"),
     ],
 )
 def test_select_and_ignore(select_: tuple[str, ...], ignore: tuple[str, ...], expected: list[str]) -> None:

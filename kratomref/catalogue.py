@@ -1,0 +1,59 @@
+"""The rule catalogue as data (`data/rules.json`), so that `rules` and `explain` start without the rule modules.
+
+The rules are declared once, in their family modules under `kratomref/rules/`; this module reads the JSON that
+`python -m kratomref.catalogue` generates from them, and `tests/test_catalogue.py` fails when it is stale.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+FIELDS = ("code", "name", "severity", "summary", "explanation", "advisory", "family")
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    code: str
+    name: str
+    severity: str  # "error", "warning", "info"
+    summary: str
+    explanation: str
+    advisory: bool
+    family: str  # the module that declares it: "placeholders", "crossref"...
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+def load() -> tuple[RuleInfo, ...]:
+    text = resources.files("kratomref").joinpath("data").joinpath("rules.json").read_text(encoding="utf-8")
+    return tuple(RuleInfo(**{name: item[name] for name in FIELDS}) for item in json.loads(text))
+
+
+def find(selector: str) -> RuleInfo | None:
+    """A rule by its code (any case) or name, as `rules.find_rule` finds it."""
+    s = selector.strip().lower()
+    return next((r for r in load() if r.code.lower() == s or r.name == s), None)
+
+
+def generate() -> str:
+    """The JSON the rule modules declare today (imports every family: for the generator and the test only)."""
+    from kratomref.rules import FAMILIES
+
+    items = []
+    for family in FAMILIES:
+        name = family.__name__.rsplit(".", 1)[-1]
+        for rule in family.RULES:
+            items.append(RuleInfo(rule.code, rule.name, rule.severity.label, rule.summary, rule.explanation,
+                                  rule.advisory, name))
+    items.sort(key=lambda r: r.code)
+    return json.dumps([r.as_dict() for r in items], indent=1, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m kratomref.catalogue` rewrites data/rules.json
+    from pathlib import Path
+
+    Path(__file__).with_name("data").joinpath("rules.json").write_text(generate(), encoding="utf-8")
