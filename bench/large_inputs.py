@@ -3,8 +3,13 @@ read with kratomref.readers.read; wall time and peak memory at several sizes, ea
 
     python bench/large_inputs.py                      # 10k, 50k, 100k entries; 5, 10, 20 MB articles
     python bench/large_inputs.py --entries 1000 --article-mb 1   # a quick look
+    python bench/large_inputs.py --end-to-end         # the whole check, beside bibtexparser's own parse
+    python bench/large_inputs.py --read-mib 64        # reading a .bib as large as the size guard lets through
 
-Target (issue 7): growth linear in the input, peak RSS under 1 GiB.
+Targets: reading grows linearly in the input with peak RSS under 1 GiB (issue 7). End to end (issue 16):
+`kratomref check --offline --format text -o FILE` on 100,000 entries in at most 2x bibtexparser's own parse
+of the same file, per-entry time at 100k within ~1.2x of 10k, under 1 GiB. Reading the largest file the size
+guard lets through under 512 MiB (issue 17).
 """
 
 from __future__ import annotations
@@ -13,13 +18,26 @@ import argparse
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 MEMORY_TARGET = 2**30  # 1 GiB, issue 7
+READ_MEMORY_TARGET = 512 * 2**20  # issue 17: any input the size guards let through
+SPEED_TARGET = 2.0  # issue 16: end to end at most 2x bibtexparser's parse
+LINEAR_TARGET = 1.2  # per-entry time at the largest size against the smallest
 SEED = 7
+
+# bibtexparser's own parse of the file, the baseline issue 16 names: the whole process, as kratomref's is.
+_BIBTEXPARSER = r"""
+import sys
+import bibtexparser
+library = bibtexparser.parse_file(sys.argv[1])
+print(len(library.entries))
+"""
 
 _CHILD = r"""
 import json, resource, sys, time
@@ -137,13 +155,116 @@ def _mib(n: float) -> str:
     return f"{n / 2**20:.0f}"
 
 
+def timed_child(args: list[str], cwd: str) -> tuple[float, int, int]:
+    """Wall time, peak RSS (bytes, from the child's own rusage) and exit status of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    error = child.stderr.read().decode("utf-8", "replace") if child.stderr else ""
+    if child.stderr:
+        child.stderr.close()
+    code = child.returncode
+    if code not in (0, 1):  # 1: the check found problems, as it does in these libraries
+        raise RuntimeError(f"{args[:4]} exited {code}: {error[-2000:]}")
+    return seconds, usage.ru_maxrss * 1024, code
+
+
+def end_to_end(sizes: list[int], formats: list[str], repeat: int) -> int:
+    """kratomref check --offline on each generated library, alternating with bibtexparser's parse of it."""
+    rows: list[str] = []
+    per_entry: dict[tuple[str, int], float] = {}
+    medians: dict[tuple[str, int], float] = {}
+    worst = 0
+    with tempfile.TemporaryDirectory(prefix="kratomref-bench-") as work:
+        for n in sizes:
+            path = Path(work) / f"library-{n}.bib"
+            write_bibtex(path, n)
+            runs: dict[str, list[tuple[float, int]]] = {}
+            commands = {"bibtexparser.parse_file": [sys.executable, "-c", _BIBTEXPARSER, str(path)]}
+            for fmt in formats:
+                out = Path(work) / f"report-{n}.{fmt}"
+                commands[f"kratomref check --format {fmt}"] = [
+                    sys.executable, "-m", "kratomref", "check", "--offline", "--isolated", "--no-cache",
+                    "--format", fmt, "-o", str(out), str(path),
+                ]
+            for _ in range(repeat):  # alternating: a slow minute of the machine falls on every tool alike
+                for name, args in commands.items():
+                    seconds, rss, _code = timed_child(args, work)
+                    runs.setdefault(name, []).append((seconds, rss))
+            base = statistics.median(s for s, _ in runs["bibtexparser.parse_file"])
+            for name, measured in runs.items():
+                times = [s for s, _ in measured]
+                rss = max(r for _, r in measured)
+                worst = max(worst, rss) if name != "bibtexparser.parse_file" else worst
+                median = statistics.median(times)
+                medians[(name, n)] = median
+                per_entry[(name, n)] = median / n
+                rows.append(
+                    f"| {n:,} entries ({os.path.getsize(path) / 1e6:.1f} MB) | {name} | {min(times):.2f} s |"
+                    f" {median:.2f} s | {median / n * 1e6:.0f} µs | {_mib(rss)} MiB | {median / base:.2f}x |"
+                )
+                print(rows[-1], flush=True)
+    print()
+    print(f"{repeat} runs each, alternating; ratio: median against bibtexparser's median on the same file")
+    print("| input | run | min | median | per entry | peak RSS | against bibtexparser |")
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    ok = worst < MEMORY_TARGET
+    largest, smallest = max(sizes), min(sizes)
+    for fmt in formats:
+        name = f"kratomref check --format {fmt}"
+        ratio = medians[(name, largest)] / medians[("bibtexparser.parse_file", largest)]
+        growth = per_entry[(name, largest)] / per_entry[(name, smallest)]
+        print(f"{name}: {largest:,} entries {ratio:.2f}x bibtexparser (target {SPEED_TARGET}x); per entry"
+              f" {growth:.2f}x from {smallest:,} to {largest:,} (target {LINEAR_TARGET}x)")
+        ok = ok and ratio <= SPEED_TARGET and (largest == smallest or growth <= LINEAR_TARGET)
+    print(f"worst peak RSS {_mib(worst)} MiB: {'under' if worst < MEMORY_TARGET else 'OVER'} the 1 GiB target")
+    return 0 if ok else 1
+
+
+def read_largest(mib: float) -> int:
+    """Read a generated .bib of `mib` MiB (the size guard's limit by default) and report its peak RSS."""
+    limit = int(mib * 2**20)
+    with tempfile.TemporaryDirectory(prefix="kratomref-bench-") as work:
+        path = Path(work) / "largest.bib"
+        rng = random.Random(SEED)
+        entries = 0
+        with path.open("w", encoding="utf-8") as handle:
+            written = handle.write("% Encoding: UTF-8\n@string{dad = {Drug and Alcohol Dependence}}\n\n")
+            while True:
+                entry = bibtex_entry(entries, rng) + "\n"
+                size = len(entry.encode("utf-8"))
+                if written + size > limit:
+                    break
+                handle.write(entry)
+                written += size
+                entries += 1
+        r = measure(path)
+        print(f"| BibTeX, {entries:,} entries | {os.path.getsize(path) / 2**20:.1f} MiB | {r['references']:,.0f} refs |"
+              f" {r['seconds']:.2f} s | {_mib(r['peak_rss'])} MiB | {_mib(r['peak_rss'] - r['baseline_rss'])} MiB |")
+        verdict = "under" if r["peak_rss"] < READ_MEMORY_TARGET else "OVER"
+        print(f"peak RSS {_mib(r['peak_rss'])} MiB: {verdict} the 512 MiB target")
+        return 0 if r["peak_rss"] < READ_MEMORY_TARGET else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", default="10000,50000,100000", help="BibTeX sizes, comma-separated")
     parser.add_argument("--article-mb", default="5,10,20", help="article sizes in MB, comma-separated")
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="time kratomref check --offline on each library beside bibtexparser's own parse")
+    parser.add_argument("--formats", default="text,json", help="report formats for --end-to-end")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions per tool and size for --end-to-end")
+    parser.add_argument("--read-mib", type=float, help="read one generated .bib of this many MiB (64: the size guard)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.entries.split(",") if s]
     articles = [float(s) for s in args.article_mb.split(",") if s]
+    if args.end_to_end:
+        return end_to_end(sizes, [f for f in args.formats.split(",") if f], args.repeat)
+    if args.read_mib:
+        return read_largest(args.read_mib)
 
     rows: list[str] = []
     worst = 0.0

@@ -457,11 +457,12 @@ def check(
         findings = filter_new(findings, options.baseline)
 
     results = verdicts(docs, findings, evidence_by_doc, options)
-    at_page = pdf.pager(docs)  # a PDF's locations name the page and the line on it
-    findings = [dataclasses.replace(f, location=at_page(f.location)) for f in findings]
-    results = [dataclasses.replace(r, reference=dataclasses.replace(r.reference,
-                                                                    location=at_page(r.reference.location)))
-               for r in results]
+    if any(doc.format == "pdf" for doc in docs):  # a PDF's locations name the page and the line on it
+        at_page = pdf.pager(docs)
+        findings = [dataclasses.replace(f, location=at_page(f.location)) for f in findings]
+        results = [dataclasses.replace(r, reference=dataclasses.replace(r.reference,
+                                                                        location=at_page(r.reference.location)))
+                   for r in results]
     return Report(
         tool_version=__version__,
         documents=tuple(docs),

@@ -441,7 +441,12 @@ def check(**params: Any) -> None:
             if color is None:
                 color = path is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
             from kratomref.reports.text import render as render_text
+            from kratomref.reports.text import write as write_text
 
+            if path is not None:  # streamed: a report of 100,000 entries is never held whole
+                with _writing(path), open(path, "w", encoding="utf-8") as handle:
+                    write_text(report, handle, color=bool(color), quiet=options.quiet)
+                continue
             out = render_text(report, color=bool(color), quiet=options.quiet)
             keep_ansi = True if color else None  # --color asked for them, also into a pipe
         else:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
+import gc
 import logging
 import re
+import sys
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import NamedTuple
 
 import bibtexparser.entrypoint
 from bibtexparser import model as bib
@@ -22,6 +27,19 @@ from kratomref.urls import extract_urls
 # bibtexparser logs every failed block; kratomref reports them as KR001 findings instead.
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 logging.getLogger("bibtexparser").propagate = False
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a file is parsed (read collects each chunk's garbage itself):
+    its passes over everything parsed so far made a large file's parse several times slower."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 # --- LaTeX to Unicode ---------------------------------------------------------------------------
 
@@ -283,6 +301,10 @@ def doi_in_url_field(value: str) -> str | None:
     return written_doi(text)
 
 
+_NOTHING: frozenset[str] = frozenset()
+_PAGE_DASHES_RE = re.compile(r"\s*[–—-]+\s*")
+
+
 def year_of(text: str | None) -> str | None:
     match = _YEAR_RE.search(text or "")
     return match.group(1) if match else None
@@ -299,17 +321,21 @@ def _reference(
     line_suppressions: dict[int, frozenset[str]],
     key: str,
     macros: Mapping[str, str] | None = None,
+    cursor: dict[int, int] | None = None,
+    marker: str = "",
+    offset: int = 0,
 ) -> Reference:
-    start = (entry.start_line or 0) + 1
+    start = (entry.start_line or 0) + 1 + offset
     raw_fields: dict[str, str] = {}
     fields: dict[str, str] = {}
     field_lines: dict[str, int] = {}
     for item in entry.fields:
-        name = item.key.lower()
+        name = sys.intern(item.key.lower())  # one copy of "title" for 100,000 entries, not one each
         value = _field_value(item.value)
         raw_fields[name] = value
-        fields[name] = decode_latex(expand_macros(value, name, macros))
-        field_lines[name] = (item.start_line or entry.start_line or 0) + 1
+        decoded = decode_latex(expand_macros(value, name, macros))
+        fields[name] = value if decoded == value else decoded  # "2019", "London": the same string, kept once
+        field_lines[name] = (item.start_line or entry.start_line or 0) + 1 + offset
 
     names = raw_fields.get("author") or raw_fields.get("editor") or ""
     authors, et_al = parse_names(names) if names else ((), False)
@@ -324,6 +350,8 @@ def _reference(
     url_doi: str | None = None  # "url = {10.1145/123.456}": a DOI, not a link
     for name in _URL_FIELDS:
         value = raw_fields.get(name, "")
+        if not value:
+            continue
         found = extract_urls(unescape_url_text(value))
         if not found and name == "url" and value.strip():
             url_doi = doi_in_url_field(value)
@@ -346,7 +374,8 @@ def _reference(
         site = first(*_SITE_FIELDS)
         container = site if site and not extract_urls(site) else None
     pages = fields.get("pages")
-    suppressed = suppressions.on_lines(line_suppressions, start, start)
+    # a file without suppression comments (most): one empty set for every entry, not 216 bytes each
+    suppressed = suppressions.on_lines(line_suppressions, start, start) if start in line_suppressions else _NOTHING
     if IGNORE_FIELD in raw_fields:
         suppressed |= suppressions.parse_selectors(raw_fields[IGNORE_FIELD])
     return Reference(
@@ -359,11 +388,11 @@ def _reference(
         container=container,
         volume=first("volume"),
         issue=first("number", "issue"),
-        pages=re.sub(r"\s*[–—-]+\s*", "-", pages) if pages else None,
+        pages=_PAGE_DASHES_RE.sub("-", pages) if pages else None,
         publisher=first("publisher"),
         doi=doi,
         urls=tuple(urls),
-        raw=_raw(entry, lines),
+        raw=_raw(entry, lines, {} if cursor is None else cursor, marker, offset),
         fields=fields,
         field_lines=field_lines,
         raw_fields=raw_fields,
@@ -371,13 +400,27 @@ def _reference(
     )
 
 
-def _raw(entry: bib.Entry, lines: list[str]) -> str:
-    """The entry as written: taken from the file's lines, so that blanked directives are still in it."""
+def _raw(entry: bib.Entry, lines: list[str], cursor: dict[int, int], marker: str = "", offset: int = 0) -> str:
+    """The entry as written: taken from the file's lines, so that blanked directives are still in it.
+
+    cursor: line index -> the column where the next entry on that line may begin, for several entries on one line
+    (each one's raw is then its own text, not the rest of the line: 64,000 entries on a line were quadratic).
+    offset: the line of the file where the entry's chunk begins (_chunks).
+    """
     parsed = entry.raw or ""
-    start = entry.start_line or 0
-    original = "\n".join(lines[start : start + parsed.count("\n") + 1])
-    at = original.find("@")
-    return original[at:].rstrip() if at >= 0 else parsed
+    start = (entry.start_line or 0) + offset
+    newlines = parsed.count("\n")
+    original = "\n".join(lines[start : start + newlines + 1])
+    at = original.find("@", cursor.get(start, 0))
+    if at < 0:
+        return parsed
+    written = len(re.sub(re.escape(marker) + r"\d+", "", parsed)) if marker and marker in parsed else len(parsed)
+    end = at + written  # directives were blanked with spaces of the same length: the entry ends here as written
+    if original.find("@", end) < 0:  # the entry is the last one on its last line: up to the line's end, as always
+        return original[at:].rstrip()
+    last_line = start + newlines  # the entry ends on it, and original ends with it
+    cursor[last_line] = end - (len(original) - len(lines[last_line]) if last_line < len(lines) else 0)
+    return original[at:end].rstrip()
 
 
 _COMMENT_RE = re.compile(r"^\s*%")
@@ -536,6 +579,128 @@ def _no_key_problem(path: str, line: int, key: str, entry_type: str) -> Problem:
     )
 
 
+# The longest entry read, from its "@" to the next entry's (README, "Safety"): a real entry, its abstract included,
+# is a few KB. A field of tens of MB is an attack on memory (a 60 MB field took 1.2 GB), and the file is reported.
+MAX_ENTRY_CHARS = 1024 * 1024
+_ENTRY_START_RE = re.compile(r"^[ \t]*@", re.MULTILINE)
+
+
+def _overlong_entry(path: str, text: str) -> Problem | None:
+    """A KR002 problem for the first entry (or text between entries) longer than MAX_ENTRY_CHARS, or None."""
+    if len(text) <= MAX_ENTRY_CHARS:
+        return None
+    previous = 0
+    for start in [*(m.start() for m in _ENTRY_START_RE.finditer(text)), len(text)]:
+        if start - previous > MAX_ENTRY_CHARS:
+            line = text.count("\n", 0, previous) + 1
+            return Problem(Location(path, line), "KR002",
+                           f"the entry at line {line} runs for {start - previous:,} characters (the limit is"
+                           f" {MAX_ENTRY_CHARS:,}), so the file was not read: no bibliography entry is this long",
+                           "check the entry's braces, or split the field's text out of the bibliography")
+        previous = start
+    return None
+
+
+# --- Parsing in chunks ----------------------------------------------------------------------------
+# bibtexparser's library of a file takes about 4 KiB per entry and would stay alive while the references are
+# built, so a large file is parsed a chunk of entries at a time. Chunks split where bibtexparser itself never
+# continues a block: before a line that starts a new one ("@article{" after blanks, where an unclosed entry is
+# aborted). Each chunk ends with the start of the next chunk's first line, so that an entry left open there
+# fails with the same message as in one parse; @string definitions of other chunks are given to each chunk,
+# and a key used in an earlier chunk is a duplicate as it would be in one parse.
+
+CHUNK_ENTRIES = 2000
+_BLOCK_LINE_RE = re.compile(r"^[^\S\n]*@\w*[ \t]*[{(]", re.MULTILINE)  # as bibtexparser's splitter starts a block
+_STRING_MARK_RE = re.compile(r"@string\w*[ \t]*(?=[{(])", re.IGNORECASE)
+
+
+class _Chunk(NamedTuple):
+    blocks: list[bib.Block]
+    library: Library  # the chunk's, with the @string definitions it could use
+    offset: int  # the line of the file where the chunk begins (0-based)
+    processed: set[int]  # ids of duplicates whose entry the parse stack has already processed
+
+
+def _parse_whole(text: str) -> Iterator[_Chunk]:
+    library = bibtexparser.entrypoint.parse_string(text)
+    yield _Chunk(library.blocks, library, 0, set())
+
+
+def _chunks(text: str, size: int) -> Iterator[_Chunk]:
+    """text's blocks as one parse of it gives them, a chunk of `size` entries at a time (see above); the whole
+    text at once when it is small, or when chunks could not give what one parse gives (a @string defined twice
+    or mid-line)."""
+    starts = list(_BLOCK_LINE_RE.finditer(text))
+    if len(starts) <= size:
+        yield from _parse_whole(text)
+        return
+    string_starts = [i for i, m in enumerate(starts) if m.group(0).lstrip()[:7].lower() == "@string"]
+    if len(string_starts) != len(_STRING_MARK_RE.findall(text)):
+        yield from _parse_whole(text)
+        return
+    cuts = [0] + [starts[i].start() for i in range(size, len(starts), size)] + [len(text)]
+    chunk_of = [min(i // size, len(cuts) - 2) for i in range(len(starts))]
+    # Every @string block, parsed together: the value each name has, and the chunk that defines it.
+    seeds: list[tuple[int, bib.String]] = []
+    if string_starts:
+        pieces = [text[starts[i].start() : starts[i + 1].start() if i + 1 < len(starts) else len(text)]
+                  for i in string_starts]
+        first_lines = [0]
+        for piece in pieces:
+            first_lines.append(first_lines[-1] + piece.count("\n") + 1)
+        strings = bibtexparser.entrypoint.parse_string("\n".join(pieces))
+        if any(isinstance(b, bib.DuplicateBlockKeyBlock) for b in strings.failed_blocks):
+            yield from _parse_whole(text)
+            return
+        for string in strings.strings:
+            number = bisect.bisect_right(first_lines, string.start_line or 0) - 1
+            seeds.append((chunk_of[string_starts[number]], string))
+    seen: set[str] = set()  # entry keys of earlier chunks
+    offset = 0
+    for index in range(len(cuts) - 1):
+        start, end = cuts[index], cuts[index + 1]
+        body = text[start:end]
+        last = index == len(cuts) - 2
+        # the next chunk's block start, so that an entry open at the end aborts as it does before it in one parse
+        sentinel = "" if last else starts[(index + 1) * size].group(0)
+        library = Library([string for chunk, string in seeds if chunk != index])
+        seeded = len(library.blocks)
+        library = bibtexparser.entrypoint.parse_string(body + sentinel, library=library)
+        # lines as bibtexparser counts them: a newline after a backslash is not counted (its splitter skips
+        # escaped characters), so the lines of one parse drift there, and the chunks keep the same drift
+        lines_in_body = body.count("\n") - body.count("\\\n")
+        blocks, processed = _kept_blocks(library.blocks[seeded:], None if last else lines_in_body, seen)
+        yield _Chunk(blocks, library, offset, processed)
+        offset += lines_in_body
+        # The chunk has been read and dropped: its parse is garbage, in cycles (a failed block's exception holds
+        # the parser's frames), all in the youngest generation with the references made from it (with the
+        # collector paused nothing was collected since). Collecting that generation costs what the chunk did;
+        # the references move on and are not looked at again.
+        del blocks, library, processed
+        gc.collect(0)
+
+
+def _kept_blocks(
+    parsed: list[bib.Block], sentinel_line: int | None, seen: set[str]
+) -> tuple[list[bib.Block], set[int]]:
+    """A chunk's blocks without the sentinel's (the block starting at sentinel_line), an entry whose key an earlier
+    chunk used made a duplicate; and the ids of those duplicates. seen: the entry keys so far, updated."""
+    blocks: list[bib.Block] = []
+    processed: set[int] = set()
+    for block in parsed:
+        if sentinel_line is not None and (block.start_line or 0) >= sentinel_line:
+            continue
+        entry = block.ignore_error_block if isinstance(block, bib.MiddlewareErrorBlock) else block
+        if isinstance(entry, bib.Entry):
+            if entry.key in seen and isinstance(block, bib.Entry):
+                # a key of an earlier chunk (the earlier entry is gone: only its key is reported, by read)
+                block = bib.DuplicateBlockKeyBlock(entry.key, entry, entry, entry.start_line, entry.raw)
+                processed.add(id(block))
+            seen.add(entry.key)
+        blocks.append(block)
+    return blocks, processed
+
+
 def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Document:
     """Read a BibTeX/BibLaTeX file's text.
 
@@ -543,9 +708,13 @@ def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Do
     backslash -> its text, as `\\newcommand{\\apjl}{ApJL}` gives "apjl" -> "ApJL"); they are expanded in the
     field values and take precedence over the AAS journal macros (kratomref.readers.journal_macros).
     """
+    overlong = _overlong_entry(path, text)
+    if overlong is not None:
+        return Document(path, "bibtex", problems=(overlong,))
     parsed_text = _blank_directives(text)
     marker = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in parsed_text)
-    library = bibtexparser.entrypoint.parse_string(_mark_keyless(parsed_text, marker))
+    marked = _mark_keyless(parsed_text, marker)
+    del parsed_text
     lines = text.splitlines()
     line_suppressions, suppression_comments = _suppressions(lines)
     references: list[Reference] = []
@@ -553,6 +722,7 @@ def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Do
     key_lines: dict[str, int] = {}
 
     keyless: set[str] = set()
+    cursor: dict[int, int] = {}  # for _raw: where the next entry may begin on a line that holds several
 
     def public(key: str | None, line: int) -> str | None:
         """The key as kratomref reports it: a keyless entry's (marked or empty) becomes `<no key, line N>`."""
@@ -563,36 +733,46 @@ def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Do
             nth += 1
         return keyless_key(line, nth)
 
-    def add(entry: bib.Entry, line: int) -> None:
+    def add(entry: bib.Entry, line: int, offset: int) -> None:
         key = public(entry.key, line) or ""
-        references.append(_reference(entry, path, lines, line_suppressions, key, macros))
+        references.append(_reference(entry, path, lines, line_suppressions, key, macros, cursor, marker, offset))
         if is_keyless(key):
             keyless.add(key)
             written = re.search(r"@\s*(\w+)", lines[line - 1] if line <= len(lines) else "")
             problems.append(_no_key_problem(path, line, key, written.group(1) if written else entry.entry_type))
 
-    for block in library.blocks:
-        line = (block.start_line or 0) + 1
+    def take(block: bib.Block, chunk: _Chunk) -> None:
+        line = (block.start_line or 0) + 1 + chunk.offset
         if isinstance(block, bib.Entry):
-            add(block, line)
+            add(block, line, chunk.offset)
             if block.key:
                 key_lines.setdefault(block.key, line)
-            continue
+            return
         if not isinstance(block, bib.ParsingFailedBlock):
-            continue
+            return
         usable = block.ignore_error_block
         if isinstance(block, bib.DuplicateBlockKeyBlock) and block.key == "" and isinstance(usable, bib.Entry):
-            add(_processed(usable, library), line)  # a second keyless entry that was not marked: its own entry
-            continue
+            # a second keyless entry that was not marked: its own entry
+            add(usable if id(block) in chunk.processed else _processed(usable, chunk.library), line, chunk.offset)
+            return
         key_match = _KEY_RE.match((block.raw or "").lstrip())
         key = public(getattr(block, "key", None) or (key_match.group(1) if key_match else None), line)
         if isinstance(block, bib.DuplicateFieldKeyBlock | bib.MiddlewareErrorBlock) and isinstance(usable, bib.Entry):
             if isinstance(block, bib.DuplicateFieldKeyBlock):
-                usable = _processed(usable, library)
-            add(usable, line)
+                usable = _processed(usable, chunk.library)
+            add(usable, line, chunk.offset)
         problems.append(
             Problem(Location(path, line, key), "KR001", _failure_message(block, key_lines), _failure_fix(block))
         )
+
+    def take_all(chunk: _Chunk) -> None:
+        for block in chunk.blocks:
+            take(block, chunk)
+
+    with _collector_paused():
+        for chunk in _chunks(marked, CHUNK_ENTRIES):
+            take_all(chunk)
+            del chunk  # nothing of the chunk's parse stays referenced now: _chunks collects it
     return Document(
         path=path,
         format="bibtex",

@@ -633,7 +633,27 @@ def candidates(citation: Citation, references: Sequence[Reference]) -> list[Refe
     if citation.style != "author-year":
         return []
     surname = _surname_key(citation.target.rsplit(" ", 1)[0].split()[-1])
-    return [r for r in references if r.authors and _surname_key(r.authors[0].family.split()[-1]) == surname]
+    return list(_by_first_author(references).get(surname, ()))
+
+
+# The last few reference lists' first-author index: a document's citations all look in the same list, so it is
+# built once per list, not once per citation (which made a long article's reading quadratic). The list itself is
+# kept in the entry, so that its id cannot be reused while the entry lives.
+_FIRST_AUTHOR_INDEXES: dict[int, tuple[Sequence[Reference], int, dict[str, list[Reference]]]] = {}
+
+
+def _by_first_author(references: Sequence[Reference]) -> dict[str, list[Reference]]:
+    cached = _FIRST_AUTHOR_INDEXES.get(id(references))
+    if cached is not None and cached[0] is references and cached[1] == len(references):
+        return cached[2]
+    index: dict[str, list[Reference]] = {}
+    for r in references:
+        if r.authors:
+            index.setdefault(_surname_key(r.authors[0].family.split()[-1]), []).append(r)
+    if len(_FIRST_AUTHOR_INDEXES) >= 4:
+        _FIRST_AUTHOR_INDEXES.pop(next(iter(_FIRST_AUTHOR_INDEXES)))
+    _FIRST_AUTHOR_INDEXES[id(references)] = (references, len(references), index)
+    return index
 
 
 _ARXIV_ID_RE = re.compile(r"arxiv\.org/(?:abs|pdf|html)/(\d{4}\.\d{4,5}|[a-z.-]+/\d{7})", re.IGNORECASE)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kratomref.model import Document
 from kratomref.readers.intext import prose
-from kratomref.rules.claims import paragraphs, sentences
+from kratomref.rules.claims import Sentence, paragraphs, sentences
 from kratomref.rules.placeholder_candidates import placeholder_id
 from kratomref.rules.placeholders import find_placeholders
 
@@ -49,9 +49,12 @@ class PlaceholderSearch:
 
 def placeholder_search(sentence: str) -> PlaceholderSearch | None:
     """The search a placeholder sentence calls for, or None when it says too little about the work."""
-    text = sentence
-    for start, end in reversed(placeholder_spans(sentence, kinds=None)):
-        text = text[:start] + " " * (end - start) + text[end:]
+    pieces: list[str] = []
+    last = 0
+    for start, end in placeholder_spans(sentence, kinds=None):  # in order, without overlaps
+        pieces += (sentence[last:start], " " * (end - start))
+        last = end
+    text = "".join(pieces) + sentence[last:]  # one copy: blanking span by span was quadratic in the spans
     journal = JOURNAL_RE.search(text)
     if journal is not None:
         text = text.replace(journal.group(0), " ")
@@ -68,13 +71,20 @@ def _placeholder_searches(doc: Document) -> dict[str, PlaceholderSearch]:
     found: dict[str, PlaceholderSearch] = {}
     for paragraph in paragraphs(doc.body, one_per_line=doc.format == "docx"):
         in_paragraph = sentences(paragraph)
+        searched: dict[int, PlaceholderSearch | None] = {}  # by sentence: a line of many markers searches once
         for line in paragraph:
             text = prose(line.text)
+            owners: dict[str, Sentence | None] = {}  # by marker: "[?] [?] [?]" looks for its sentence once
             for start, end in placeholder_spans(text):
                 marker = text[start:end].strip()
-                # the latest sentence begun by this line that holds the marker is the one it sits in
-                owner = next((s for s in reversed(in_paragraph) if s.line <= line.line and marker in s.text), None)
-                search = placeholder_search(owner.text) if owner is not None else None
+                if marker not in owners:
+                    # the latest sentence begun by this line that holds the marker is the one it sits in
+                    owners[marker] = next(
+                        (s for s in reversed(in_paragraph) if s.line <= line.line and marker in s.text), None)
+                owner = owners[marker]
+                if owner is not None and id(owner) not in searched:
+                    searched[id(owner)] = placeholder_search(owner.text)
+                search = searched[id(owner)] if owner is not None else None
                 if owner is None or search is None:
                     continue
                 found.setdefault(placeholder_id(line.file, line.line), search)

@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import array
 import bisect
+import functools
+import importlib
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kratomref.model import Document, Evidence, Finding, Location, Reference, Rule, Severity, TextLine
 from kratomref.readers.intext import code_lines, mask_inline
@@ -162,6 +165,134 @@ class _Pattern:
     accept: Callable[[str, re.Match[str], frozenset[str]], bool] | None = None
 
 
+# --- the pre-filter --------------------------------------------------------------------------------
+# Most fields of a bibliography hold no placeholder, and 40 regex scans per field made placeholder checking a
+# third of an offline check. Each pattern's matches all begin with one of a few literal strings ("replace",
+# "[", "19xx"...), read from the compiled pattern: a field that holds none of them is not scanned with it.
+
+_GRAM = 3  # triggers are cut to this many characters, so that one scan of a text finds every one it holds
+_MAX_ALTERNATIVES = 64
+
+
+def _literal_alternatives(items: Sequence[tuple[Any, Any]], ignorecase: bool) -> list[tuple[str, bool]]:
+    """(literal text, open) pairs, one of which begins every match of the parsed pattern items: open means the
+    whole sequence was literal, so that what follows it may extend the text. An empty text means unknown."""
+    op = importlib.import_module("re._constants")  # the opcodes of re's own parser
+
+    current: list[tuple[str, bool]] = [("", True)]
+    for code, value in items:
+        if not any(is_open for _, is_open in current):
+            break
+        alternatives: list[tuple[str, bool]]
+        if code in (op.AT, op.ASSERT, op.ASSERT_NOT):  # \b, ^, lookarounds: no character consumed
+            alternatives = [("", True)]
+        elif code is op.LITERAL:
+            alternatives = [_literal(chr(value), ignorecase)]
+        elif code is op.IN:
+            members = value if isinstance(value, list) else []
+            if members and all(kind is op.LITERAL for kind, _ in members):
+                alternatives = sorted({_literal(chr(char), ignorecase) for _, char in members})
+            else:
+                alternatives = [("", False)]
+        elif code is op.SUBPATTERN:
+            _, add_flags, del_flags, sub = value
+            case = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+            alternatives = _literal_alternatives(sub.data, case)
+        elif code is op.BRANCH:
+            _, branches = value
+            alternatives = [alt for branch in branches for alt in _literal_alternatives(branch.data, ignorecase)]
+        elif code in (op.MAX_REPEAT, op.MIN_REPEAT, op.POSSESSIVE_REPEAT):
+            low, _, sub = value
+            once = [(text, False) for text, _ in _literal_alternatives(sub.data, ignorecase)]
+            alternatives = once if low else [("", True), *once]  # zero times: what follows comes first
+        else:  # \w, ., [^...], a backreference: no literal
+            alternatives = [("", False)]
+        combined = {(text, False) for text, is_open in current if not is_open}
+        combined |= {(text + more, more_open and len(text + more) < _GRAM)
+                     for text, is_open in current if is_open for more, more_open in alternatives}
+        if len(combined) > _MAX_ALTERNATIVES:
+            return [(text, False) for text, _ in current]
+        current = sorted(combined)
+    return current
+
+
+def _literal(char: str, ignorecase: bool) -> tuple[str, bool]:
+    """One literal character as a trigger compares it (lower-cased where the pattern ignores case), or unknown:
+    a letter outside ASCII, whose case-insensitive matches str.lower does not mirror."""
+    if not char.isascii() and char.lower() != char.upper():
+        return "", False
+    return (char.lower() if ignorecase else char), True
+
+
+def _requirement(items: Sequence[tuple[Any, Any]], ignorecase: bool) -> list[frozenset[str]]:
+    """Sets of strings of 1 to 3 characters such that every match of the parsed items holds a string of each set
+    (a lone character only when it is punctuation: "[", "("); empty when none is known.
+
+    Any suffix of a sequence is matched inside a match of the whole, so a literal run may begin at any item:
+    "as an AI" gives {"as"}, {"an"} and {"ai"}, all three needed; a branch needs one of its branches' strings.
+    """
+    op = importlib.import_module("re._constants")
+
+    found: list[frozenset[str]] = []
+    for index, (code, value) in enumerate(items):
+        texts = {text[:_GRAM] for text, _ in _literal_alternatives(items[index:], ignorecase)}
+        if texts and all(len(text) >= 2 or (text and not text.isalnum() and not text.isspace()) for text in texts):
+            found.append(frozenset(texts))
+        if code is op.SUBPATTERN:
+            _, add_flags, del_flags, sub = value
+            case = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+            found += _requirement(sub.data, case)
+        elif code is op.BRANCH:
+            branches = [_best(_requirement(branch.data, ignorecase)) for branch in value[1]]
+            if all(branches):
+                found.append(frozenset().union(*branches))
+        elif code in (op.MAX_REPEAT, op.MIN_REPEAT, op.POSSESSIVE_REPEAT) and value[0] >= 1:
+            found += _requirement(value[2].data, ignorecase)
+    return list(dict.fromkeys(found))
+
+
+def _best(sets: list[frozenset[str]]) -> frozenset[str]:
+    """The most telling of several required sets: longest strings, then fewest (empty when there is none)."""
+    return max(sets, key=lambda texts: (min(map(len, texts)), -len(texts)), default=frozenset())
+
+
+# A pattern's pre-filter: one or more ways to match (its top-level alternatives), each a list of sets of strings
+# of which a text holds one string each; lower-cased, 1 to 3 characters.
+_Ways = list[list[frozenset[str]]]
+
+
+def _triggers(regex: re.Pattern[str]) -> _Ways | None:
+    """The pre-filter for regex: every text regex matches holds, lower-cased, a string of each set of one of
+    the ways; None when some way has no set (the pattern is then run on every text)."""
+    try:
+        op = importlib.import_module("re._constants")
+        items = importlib.import_module("re._parser").parse(regex.pattern, regex.flags).data
+        ignorecase = bool(regex.flags & re.IGNORECASE)
+        while len(items) == 1 and items[0][0] is op.SUBPATTERN and not items[0][1][1] and not items[0][1][2]:
+            items = items[0][1][3].data  # (?:a|b) around the whole pattern
+        branches = items[0][1][1] if len(items) == 1 and items[0][0] is op.BRANCH else None
+        ways = [_requirement(branch.data, ignorecase) for branch in branches] if branches else \
+            [_requirement(items, ignorecase)]
+    except Exception:  # a parser of another Python version: scan every text, as without the pre-filter
+        return None
+    if not all(ways):
+        return None
+    if not _exact(regex):  # compared with the lower-cased text: every string lower-cased
+        ways = [[frozenset(text.lower() for text in texts) for texts in sets] for sets in ways]
+    return [sorted(sets, key=lambda texts: (-min(map(len, texts)), len(texts)))[:4] for sets in ways]
+
+
+def _exact(regex: re.Pattern[str]) -> bool:
+    """Whether regex matches letters in their case everywhere: its triggers are then looked for as written
+    ("Dr" and "Mr", not every "dr" of "drug")."""
+    return not regex.flags & re.IGNORECASE and "(?i" not in regex.pattern
+
+
+# Characters that re's case-insensitive matching equates with an ASCII letter although str.lower() does not
+# (dotless i, long s, Kelvin sign, dotted capital I): a text that holds one is scanned with every pattern.
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+
+
 # --- helpers deciding a match from its context ------------------------------------------------------
 
 _SMALL_WORDS = frozenset({"of", "and", "the", "for", "in", "on", "to", "a", "an", "&", "with", "by"})
@@ -194,11 +325,37 @@ def defined_acronyms(lines: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+_BRACKET_PAIRS = (("[", "]"), ("(", ")"), ("{", "}"), ("<!--", "-->"))
+
+
+@functools.lru_cache(maxsize=2)  # find_placeholders reads a text and its copy with URLs blanked
+def _bracket_positions(text: str) -> dict[str, array.array[int]]:
+    """Where each bracket of _BRACKET_PAIRS ends (opening) or starts (closing) in text, in order: found once per
+    text, so that judging every match of a long line does not read the line again (quadratic time)."""
+    positions: dict[str, array.array[int]] = {}
+    for opening, closing in _BRACKET_PAIRS:
+        positions[opening] = array.array("q", (m.end() for m in re.finditer(re.escape(opening), text)))
+        positions[closing] = array.array("q", (m.start() for m in re.finditer(re.escape(closing), text)))
+    return positions
+
+
+def _last_before(ends: array.array[int], limit: int) -> int:
+    """The greatest of the sorted ends that is at most limit, or -1."""
+    at = bisect.bisect_right(ends, limit)
+    return ends[at - 1] if at else -1
+
+
 def _bracketed(text: str, match: re.Match[str]) -> bool:
     """True when the match lies inside [...], (...), {...} or <!-- --> on its line, or is all capitals."""
-    before, after = text[: match.start()], text[match.end() :]
-    for opening, closing in (("[", "]"), ("(", ")"), ("{", "}"), ("<!--", "-->")):
-        if before.rfind(opening) > before.rfind(closing) and closing in after:
+    positions = _bracket_positions(text)
+    for opening, closing in _BRACKET_PAIRS:
+        # before.rfind(opening) > before.rfind(closing) and closing in after, with before = text[:start]
+        opened = _last_before(positions[opening], match.start())
+        closes = positions[closing]
+        # a closing bracket wholly inside before: it starts at most start - len(closing)
+        closed = _last_before(closes, match.start() - len(closing))
+        if opened >= 0 and (closed < 0 or opened - len(opening) > closed) and \
+                bisect.bisect_left(closes, match.end()) < len(closes):
             return True
     letters = [c for c in match.group(0) if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters) and len(letters) > 3
@@ -206,20 +363,26 @@ def _bracketed(text: str, match: re.Match[str]) -> bool:
 
 def _marker_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
     word = match.group("marker")
+    start = match.start()
     if word.rstrip("X") == "" and len(word) == 3:
         # "Super Bowl XXX", "Louis XXX": a Roman numeral after a name, not a marker ("Dr. XXX" is a name
         # placeholder and is found by its own pattern).
-        previous = re.search(r"([A-Za-z]+)(\.?)\s+$", text[: match.start()])
+        previous = _PREVIOUS_WORD_RE.search(text, max(0, start - _SENTENCE), start)
         if previous and previous.group(1)[0].isupper() and not previous.group(2):
-            sentence_start = re.search(r"(?:^|[.!?:]\s+)" + re.escape(previous.group(1)) + r"\s+$",
-                                       text[: match.start()])
+            sentence_start = re.compile(r"(?:^|[.!?:]\s+)" + re.escape(previous.group(1)) + r"\s+$").search(
+                text, max(0, start - _SENTENCE), start)
             if not sentence_start:
                 return False
-    if word in defined or _defines_acronym(text, match.start(), match.end(), word):
+    if word in defined or _defines_acronym(text, start, match.end(), word):
         return False
     # Spanish and Portuguese headings in capitals: "TODO EL MUNDO".
-    return not (word == "TODO" and re.match(r"\s+(?:EL|LA|LO|LOS|LAS|UN|UNA|O|OS|AS|MUNDO|BIEN)\b",
-                                            text[match.end() :]))
+    return not (word == "TODO" and _SPANISH_HEADING_RE.match(text, match.end()))
+
+
+# Searched in a window before a match (pattern.search(text, pos, endpos): "$" is the match's start, "^" only the
+# text's): a look back over the whole line for every match of a long line was quadratic.
+_PREVIOUS_WORD_RE = re.compile(r"([A-Za-z]+)(\.?)\s+$")
+_SPANISH_HEADING_RE = re.compile(r"\s+(?:EL|LA|LO|LOS|LAS|UN|UNA|O|OS|AS|MUNDO|BIEN)\b")
 
 
 def _not_acronym(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
@@ -234,10 +397,14 @@ def _in_brackets(text: str, match: re.Match[str], defined: frozenset[str]) -> bo
 def _not_a_markdown_link(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
     """"[Link to the study]" alone is a placeholder; "[link to the study](https://...)", a reference-style
     "[link][1]" and a link definition "[url]: https://..." are not."""
-    after = text[match.end() :]
-    if re.match(r"\(\s*[^\s)]", after) and not _EMPTY_TARGET_RE.match(after):
+    end = match.end()
+    if _LINK_TARGET_RE.match(text, end) and not _EMPTY_TARGET_RE.match(text, end):
         return False
-    return not re.match(r"\[[^\]]*\]|:\s*\S", after) and _not_acronym(text, match, defined)
+    return not _REFERENCE_LINK_RE.match(text, end) and _not_acronym(text, match, defined)
+
+
+_LINK_TARGET_RE = re.compile(r"\(\s*[^\s)]")
+_REFERENCE_LINK_RE = re.compile(r"\[[^\]]*\]|:\s*\S")
 
 
 # What a note to the writer is about: the text itself. "this/these" point at the draft; "the" only with nouns a
@@ -262,15 +429,18 @@ def _note_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
     publishing), not when it is advice to the reader ("remember to update your software")."""
     if _bracketed(text, match):
         return True
-    clause = re.split(r"[.;!?](?:\s|$)", text[match.end() :], maxsplit=1)[0]
+    clause = re.split(r"[.;!?](?:\s|$)", text[match.end() : match.end() + _CLAUSE], maxsplit=1)[0]
     return bool(_NOTE_CONTEXT_RE.search(clause)) or bool(
-        re.search(r"\b(?:note|n\.?b\.?|todo|editor)\s*:\s*$", text[: match.start()], re.IGNORECASE)
-    )
+        _NOTE_LABEL_RE.search(text, max(0, match.start() - _SENTENCE), match.start()))
+
+
+_CLAUSE = 1000  # characters after a note that hold the rest of its clause
+_NOTE_LABEL_RE = re.compile(r"\b(?:note|n\.?b\.?|todo|editor)\s*:\s*$", re.IGNORECASE)
 
 
 def _illustrative_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
     """"Photo for illustrative purposes only" is a usual caption; about data or a study it is a note."""
-    sentence = re.split(r"[.!?]\s", text[: match.start()])[-1]
+    sentence = re.split(r"[.!?]\s", text[max(0, match.start() - _CLAUSE) : match.start()])[-1]
     return not re.search(r"\b(?:photo|photograph|image|picture|illustration|stock|graphic|video|footage)s?\b",
                          sentence, re.IGNORECASE)
 
@@ -280,15 +450,19 @@ def _hypothetical_ok(text: str, match: re.Match[str], defined: frozenset[str]) -
     "consider a hypothetical example" or "as a hypothetical example, ..." is how a writer explains."""
     if _bracketed(text, match):
         return True
-    before, after = text[: match.start()], text[match.end() :]
-    if re.search(r"\b(?:consider|take|imagine|as|for|in|with|using|use|gives?|offers?|here'?s|here\s+is|let'?s\s+\w+"
-                 r"|let\s+us\s+\w+)\s+(?:a|an|one|another|this|the|our)\s+$", before, re.IGNORECASE):
+    start, end = match.start(), match.end()
+    window = max(0, start - _SENTENCE)
+    if _EXPLAINS_RE.search(text, window, start):
         return False
-    if re.match(r"\s*(?:only\b|[:\-–—])", after):
+    if re.compile(r"\s*(?:only\b|[:\-–—])").match(text, end):
         return True
     # "This is a hypothetical example." as a sentence of its own; "... is a hypothetical example of how" is prose.
-    return bool(re.search(r"\b(?:is|was|are|were)\s+(?:a|an|just\s+an?|only\s+an?)?\s*$", before, re.IGNORECASE)
-                and re.match(r"\s*(?:[.!;)\]]|$)", after))
+    return bool(_IS_A_RE.search(text, window, start) and re.compile(r"\s*(?:[.!;)\]]|$)").match(text, end))
+
+
+_EXPLAINS_RE = re.compile(r"\b(?:consider|take|imagine|as|for|in|with|using|use|gives?|offers?|here'?s|here\s+is"
+                          r"|let'?s\s+\w+|let\s+us\s+\w+)\s+(?:a|an|one|another|this|the|our)\s+$", re.IGNORECASE)
+_IS_A_RE = re.compile(r"\b(?:is|was|are|were)\s+(?:a|an|just\s+an?|only\s+an?)?\s*$", re.IGNORECASE)
 
 
 def _source_question_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
@@ -296,8 +470,10 @@ def _source_question_ok(text: str, match: re.Match[str], defined: frozenset[str]
     "a good protein source?" are questions in prose."""
     if _bracketed(text, match) or match.group(0).endswith("??") or match.group(0)[0] in "[(":
         return True
-    before = text[: match.start()]
-    return bool(re.search(r"(?:^|[.!?:;\-–—]\s*|\s[-–—]\s*)$", before))
+    return bool(_STANDS_ALONE_RE.search(text, max(0, match.start() - _SENTENCE), match.start()))
+
+
+_STANDS_ALONE_RE = re.compile(r"(?:^|[.!?:;\-–—]\s*|\s[-–—]\s*)$")
 
 
 _NEAR = 20  # characters around a name that hold its title or "v." (a long line stays linear)
@@ -346,7 +522,7 @@ def _announced_text(text: str, match: re.Match[str], defined: frozenset[str]) ->
             r"\b(?:full|complete|whole)\s+(?:article|post|draft|essay|guide|piece)\b", sentence, re.IGNORECASE):
         return True  # "Here's an outline, followed by the full article:", not "Here is the algorithm outline"
     return _ASKED_FOR_RE.search(sentence) is not None or bool(
-        re.match(r"\W*(?:certainly|sure|of\s+course|absolutely)\b", text, re.IGNORECASE))
+        re.match(r"\W*(?:certainly|sure|of\s+course|absolutely)\b", text[:_CLAUSE], re.IGNORECASE))
 
 
 def _about_the_text(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
@@ -383,7 +559,8 @@ _CITE_NOUN = r"(?:citations?|references?|refs?|sources?|cites?|cit\.)"
 _LINK_NOUN = r"(?:links?|urls?|hyperlinks?|web\s?links?|web\s?address|address)"
 _OPEN, _CLOSE = r"[\[({]", r"[\])}]"
 _EMPTY_TARGET_RE = re.compile(
-    r"\(\s*(?:<\s*>|#|url|link|https?://|https?:|www|xxx|todo|tbd|tk|\.\.\.|…)?\s*\)", re.IGNORECASE
+    # "\s*(?:...)?\s*" would try every split of a long run of spaces between its two "\s*" (quadratic)
+    r"\(\s*(?:(?:<\s*>|#|url|link|https?://|https?:|www|xxx|todo|tbd|tk|\.\.\.|…)\s*)?\)", re.IGNORECASE
 )
 
 _P = _Pattern
@@ -407,7 +584,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     # --- KR101: citation markers ---
     _P(PLACEHOLDER_TEXT, "citation", re.compile(
         _OPEN + r"\s*" + _CITE_NOUN + r"\s+(?:needed|required|missing|here|to\s+come|to\s+follow|tbd|tbc|tk|pending)"
-        + r"\s*[.!?]*\s*" + _CLOSE, re.IGNORECASE)),
+        + r"\s*(?:[.!?]+\s*)?" + _CLOSE, re.IGNORECASE)),
     _P(PLACEHOLDER_TEXT, "citation", re.compile(r"(?<![\w-])(?:citation|cite)\s+needed\b", re.IGNORECASE)),
     _P(PLACEHOLDER_TEXT, "citation", re.compile(r"\b(?:REFERENCE|SOURCE|REF)S?\s+NEEDED\b")),
     _P(PLACEHOLDER_TEXT, "citation", re.compile(
@@ -605,9 +782,56 @@ def placeholder_host(url: str) -> bool:
     return bool(host) and (_EXAMPLE_HOST_RE.search(host) is not None or _LOOPBACK_RE.match(host) is not None)
 
 
-def _blank(text: str, start: int, end: int) -> str:
-    # NUL rather than spaces: "[text](https://...)" must still read as a link with a target, not "[text]( )".
-    return text[:start] + "\0" * (end - start) + text[end:]
+# URLs are blanked with NUL rather than spaces: "[text](https://...)" must still read as a link with a target,
+# not "[text]( )".
+_BLANK = "\0"
+
+
+@functools.cache
+def _prefilter() -> tuple[tuple[int, ...], dict[str, frozenset[int]], dict[str, frozenset[int]], tuple[_Ways, ...]]:
+    """The patterns scanned on every text; the patterns each string of a way's first set lets through, for the
+    patterns that ignore case (looked for in the lower-cased text) and for those that do not (looked for as
+    written); each pattern's ways (read at the first use, not at import: start-up)."""
+    always: list[int] = []
+    letting: tuple[dict[str, set[int]], dict[str, set[int]]] = ({}, {})
+    required: list[_Ways] = []
+    for index, pattern in enumerate(PATTERNS):
+        ways = _triggers(pattern.regex)
+        required.append(ways or [])
+        if ways is None:
+            always.append(index)
+        for text in (text for sets in ways or () for text in sets[0]):
+            letting[_exact(pattern.regex)].setdefault(text, set()).add(index)
+    lowered, exact = ({text: frozenset(indexes) for text, indexes in table.items()} for table in letting)
+    return tuple(always), lowered, exact, tuple(required)
+
+
+def _scanned(text: str) -> list[int]:
+    """The patterns (their indexes, in order) that may match text: those one of whose ways it holds."""
+    always, lowered, exact, required = _prefilter()
+    if _FOLDS_TO_ASCII.intersection(text):
+        return list(range(len(PATTERNS)))
+    low = text.lower()
+    candidates: dict[int, str] = {}  # pattern -> the text its triggers are looked for in
+    for table, written in ((lowered, low), (exact, text)):
+        for trigger in [trigger for trigger in table if trigger in written]:
+            candidates.update(dict.fromkeys(table[trigger], written))
+    scanned = list(always)
+    for index, written in candidates.items():
+        for sets in required[index]:  # a way matches when the text holds a string of each of its sets
+            for texts in sets:
+                for trigger in texts:
+                    if trigger in written:
+                        break
+                else:
+                    break  # no string of this set: not this way
+            else:
+                scanned.append(index)
+                break
+    return sorted(scanned)
+
+
+_CACHE_CHARS = 400  # field values up to this long are remembered: journals, publishers, years recur
 
 
 def find_placeholders(text: str, defined: frozenset[str] = frozenset()) -> list[Placeholder]:
@@ -616,40 +840,58 @@ def find_placeholders(text: str, defined: frozenset[str] = frozenset()) -> list[
     `defined` holds acronyms the surrounding document defines ("TBD" for tick-borne disease), which are
     then not taken for markers.
     """
+    if not defined and len(text) <= _CACHE_CHARS:
+        return list(_remembered(text))
+    return _find_placeholders(text, defined)
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered(text: str) -> tuple[Placeholder, ...]:
+    return tuple(_find_placeholders(text, frozenset()))
+
+
+def _find_placeholders(text: str, defined: frozenset[str]) -> list[Placeholder]:
+    scanned = _scanned(text)
+    if not scanned and "://" not in text:  # no pattern can match, no URL: nothing but a bare example host
+        lowered = text.lower()
+        if "example" not in lowered and "localhost" not in lowered:
+            return []
     defined = defined | defined_acronyms([text])
     found: list[Placeholder] = []
     # Links first: a dummy host is a KR102 whatever its path, and a real URL's path ("/example/XXX-2")
     # is not prose, so URLs are blanked before the text patterns run.
-    prose_text = text
+    pieces: list[str] = []
+    last = 0
     for offset, url in find_urls(text):
         if placeholder_host(url):
             found.append(Placeholder(PLACEHOLDER_LINK, url, offset, offset + len(url), "link"))
-        prose_text = _blank(prose_text, offset, offset + len(url))
+        pieces += (text[last:offset], _BLANK * len(url))
+        last = offset + len(url)
+    prose_text = "".join(pieces) + text[last:]  # one copy: blanking URL by URL was quadratic in the URLs
     for match in _BARE_EXAMPLE_RE.finditer(prose_text):
         found.append(Placeholder(PLACEHOLDER_LINK, match.group(0), match.start(), match.end(), "link"))
     candidates: list[Placeholder] = []
-    for pattern in PATTERNS:
+    for index in scanned:
+        pattern = PATTERNS[index]
         source = text if pattern.kind == "link" else prose_text
         for match in pattern.regex.finditer(source):
             if pattern.accept is not None and not pattern.accept(source, match, defined):
                 continue
             candidates.append(Placeholder(pattern.rule, text[match.start() : match.end()], match.start(),
                                           match.end(), pattern.kind))
-    # Longest first, then earliest; a match overlapping one already taken is the same placeholder. The taken
-    # spans do not overlap, so their ends rise with their starts: only the last one starting before a
-    # candidate's end can overlap it (a bisection, where comparing with every span was quadratic).
+    # Longest first, then earliest; a match overlapping one already taken is the same placeholder. The characters
+    # of the taken spans are marked: a candidate is checked against its own characters only, and the taken spans
+    # do not overlap, so marking them all is linear (inserting into sorted lists was quadratic in the matches).
     taken: list[Placeholder] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    covered = bytearray(len(text))
     for candidate in sorted(found + candidates, key=lambda p: (-(p.end - p.start), p.start)):
-        before = bisect.bisect_left(starts, candidate.end)
-        if before and ends[before - 1] > candidate.start:
+        if candidate.end > candidate.start and covered.find(1, candidate.start, candidate.end) >= 0:
             continue
-        at = bisect.bisect_right(starts, candidate.start)
-        starts.insert(at, candidate.start)
-        ends.insert(at, candidate.end)
-        taken.insert(at, candidate)
-    return taken
+        if candidate.end == candidate.start and any(t.start < candidate.start < t.end for t in taken):
+            continue
+        covered[candidate.start : candidate.end] = b"\1" * (candidate.end - candidate.start)
+        taken.append(candidate)
+    return sorted(taken, key=lambda p: p.start)
 
 
 def citation_placeholders(text: str) -> list[Placeholder]:
