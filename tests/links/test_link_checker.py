@@ -351,21 +351,25 @@ def test_https_is_suggested_when_the_https_site_refuses_head(
     assert finding.rule.code == "KR305" and finding.suggestion == "use https://" + url[len("http://"):]
 
 
-class _CountingHandler(BaseHTTPRequestHandler):
-    """Answers every page (and a redirect for /old/...), and notes which client connection asked."""
+class _RecordingHandler(BaseHTTPRequestHandler):
+    """Answers every page (a redirect for /old/..., 0.3 s late under /slow/...), and notes which client
+    connection asked and when."""
 
     protocol_version = "HTTP/1.1"
-    server: _CountingServer
+    server: _RecordingServer
 
     def do_GET(self) -> None:
         with self.server.lock:
             self.server.connections.add(self.client_address)
+            self.server.arrivals.append(time.monotonic())
         if self.path.startswith("/old/"):
             self.send_response(301)
             self.send_header("Location", "/new/" + self.path.rsplit("/", 1)[-1])
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if self.path.startswith("/slow/"):
+            time.sleep(0.3)
         body = html(f"Page {self.path}").encode()
         self.send_response(200)
         for name, value in HTML.items():
@@ -378,7 +382,7 @@ class _CountingHandler(BaseHTTPRequestHandler):
         pass
 
 
-class _CountingServer(ThreadingHTTPServer):
+class _RecordingServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
 
@@ -388,8 +392,9 @@ class _CountingServer(ThreadingHTTPServer):
         super().finish_request(request, client_address)
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _CountingHandler)
+        super().__init__(("127.0.0.1", 0), _RecordingHandler)
         self.connections: set[Any] = set()
+        self.arrivals: list[float] = []
         self.lock = threading.Lock()
 
 
@@ -397,7 +402,7 @@ def test_links_to_one_host_share_a_few_kept_alive_connections(tmp_path: Path) ->
     """Like a browser, the checker keeps connections open and reuses them (on the web each new one costs a
     round trip, and a TLS handshake): 30 links on a host, redirects included, over at most as many
     connections as it may have requests in flight there."""
-    servers = [_CountingServer() for _ in range(2)]
+    servers = [_RecordingServer() for _ in range(2)]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -413,49 +418,11 @@ def test_links_to_one_host_share_a_few_kept_alive_connections(tmp_path: Path) ->
             server.server_close()
 
 
-class _StampingHandler(BaseHTTPRequestHandler):
-    """Notes when each request arrived; pages under /slow/ take 0.3 s to answer."""
-
-    protocol_version = "HTTP/1.1"
-    server: _StampingServer
-
-    def do_GET(self) -> None:
-        with self.server.lock:
-            self.server.arrivals.append(time.monotonic())
-        if self.path.startswith("/slow/"):
-            time.sleep(0.3)
-        body = html(f"Page {self.path}").encode()
-        self.send_response(200)
-        for name, value in HTML.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _StampingServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        if request.recv(1, socket.MSG_PEEK) == b"\x16":
-            return  # a TLS hello (the checker's https:// probe) on this plain-HTTP port: hang up, as servers do
-        super().finish_request(request, client_address)
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _StampingHandler)
-        self.arrivals: list[float] = []
-        self.lock = threading.Lock()
-
-
 def test_a_slow_host_does_not_hold_up_the_links_of_other_hosts(tmp_path: Path) -> None:
     """With one request at a time per host, the workers serve the fast host while the slow one answers,
     instead of all queueing at the slow host's gate: every fast page is asked before the slow host's
     second page (which can only start once its first, 0.3 s long, is done)."""
-    slow, fast = _StampingServer(), _StampingServer()
+    slow, fast = _RecordingServer(), _RecordingServer()
     for server in (slow, fast):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
