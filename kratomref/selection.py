@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kratomref.model import Document, Evidence, Finding, LinkStatus, Location, Lookup, Rule
+from kratomref.model import Document, Evidence, Finding, LinkStatus, Location, Lookup
 from kratomref.options import Options
 from kratomref.readers import suppressions
 from kratomref.rules.suppressions import UNUSED_SUPPRESSION
@@ -33,10 +33,6 @@ def fingerprint(finding: Finding) -> str:
 
 def with_fingerprint(finding: Finding) -> Finding:
     return finding if finding.fingerprint else dataclasses.replace(finding, fingerprint=fingerprint(finding))
-
-
-def is_selected(rule: Rule, select: Sequence[str], ignore: Sequence[str]) -> bool:
-    return rule.selected(select, ignore)
 
 
 def override(finding: Finding, options: Options) -> Finding:
@@ -171,7 +167,7 @@ class _Suppressions:
                     evidence = evidence_by_doc.get(site.location.file, {}).get(site.location.key)
                 could_not_look_up = options.offline or _lookups_failed(evidence)
                 if not any(
-                    is_selected(rule, options.select, options.ignore)
+                    rule.selected(options.select, options.ignore)
                     and not (rule.code in NETWORK_RULES and could_not_look_up)
                     for rule in covered
                 ):
@@ -206,6 +202,6 @@ def select(
     sites = _Suppressions(documents)
     kept = [f for f in (with_fingerprint(f) for f in findings) if not sites.suppress(f)]
     kept += [with_fingerprint(f) for f in sites.unused(options, evidence_by_doc)]
-    kept = [f for f in kept if is_selected(f.rule, options.select, options.ignore)]
+    kept = [f for f in kept if f.rule.selected(options.select, options.ignore)]
     kept = [override(f, options) for f in kept]
     return sorted(kept, key=sort_key)
