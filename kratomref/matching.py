@@ -12,9 +12,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz
-
 from kratomref.model import Reference
+
+
+def _ratio(a: str, b: str) -> float:
+    """rapidfuzz's ratio (0-100), imported at the first comparison: an offline run with nothing to compare never
+    loads rapidfuzz (about 20 ms of start-up)."""
+    from rapidfuzz import fuzz
+
+    return float(fuzz.ratio(a, b))
+
+
+def _partial_ratio(a: str, b: str) -> float:
+    from rapidfuzz import fuzz
+
+    return float(fuzz.partial_ratio(a, b))
+
 
 # Thresholds follow Crossref's search-based matching with validation (SBMV, Tkaczyk 2021,
 # https://www.crossref.org/blog/dont-take-it-for-granted-matching-references-to-dois/): a candidate needs
@@ -58,12 +71,12 @@ def title_similarity(cited: str | None, record_titles: Sequence[str]) -> float |
         b = normalise_text(_RETRACTION_PREFIX.sub("", title))
         if not b:
             continue
-        best = max(best, fuzz.ratio(a, b) / 100)
+        best = max(best, _ratio(a, b) / 100)
         # A citation that drops the subtitle (or the record that lacks it): compare the shorter with the
         # start of the longer, but only when the shorter is a substantial title in its own right.
         short, long_ = sorted((a, b), key=len)
         if len(short.split()) >= 4:
-            best = max(best, fuzz.ratio(short, long_[: len(short)]) / 100)
+            best = max(best, _ratio(short, long_[: len(short)]) / 100)
     return best
 
 
@@ -74,7 +87,7 @@ def title_in_text(raw: str, record_titles: Sequence[str]) -> float | None:
     for title in record_titles:
         t = normalise_text(title)
         if t and text:
-            best = max(best or 0.0, fuzz.partial_ratio(t, text) / 100 if len(t) <= len(text) else 0.0)
+            best = max(best or 0.0, _partial_ratio(t, text) / 100 if len(t) <= len(text) else 0.0)
     return best
 
 
@@ -100,7 +113,7 @@ def _same_surname(a: str, b: str) -> bool:
     # Compound and particle names: "van der Berg" vs "Berg", "Garcia Lopez" vs "Garcia".
     if set(a.split()) & set(b.split()) - STOP_WORDS - {"van", "von", "der", "den", "da", "di", "le"}:
         return True
-    return fuzz.ratio(a, b) >= SURNAME_MATCH
+    return _ratio(a, b) >= SURNAME_MATCH
 
 
 def _year_of(record: Mapping[str, Any], key: str) -> int | None:
@@ -233,7 +246,8 @@ def _first_string(value: Any) -> str | None:
     return str(value) if value else None
 
 
-def _titles(record: Mapping[str, Any]) -> list[str]:
+def record_titles(record: Mapping[str, Any]) -> list[str]:
+    """A record's titles a citation may give: title, title with subtitle, short title."""
     titles = [str(t) for t in record.get("title") or [] if t]
     subtitles = [str(s) for s in record.get("subtitle") or [] if s]
     if titles and subtitles:
@@ -297,7 +311,7 @@ def _compare_fields(ref: Reference, record: Mapping[str, Any]) -> Comparison:
     if ref.container and containers and ref.type in ("article", "inproceedings", "conference"):
         journal = any(journal_matches(ref.container, c) for c in containers)
     return Comparison(
-        title=title_similarity(ref.title, _titles(record)),
+        title=title_similarity(ref.title, record_titles(record)),
         authors_in_common=in_common,
         first_author=first_author,
         year=year,
@@ -326,7 +340,7 @@ def _compare_raw(raw: str, record: Mapping[str, Any]) -> Comparison:
     if their_page:
         page = their_page in words
     return Comparison(
-        title=title_in_text(raw, _titles(record)),
+        title=title_in_text(raw, record_titles(record)),
         authors_in_common=in_common,
         first_author=first_author,
         year=year,

@@ -146,9 +146,11 @@ class _Suppressions:
         """KR901 for each site that is malformed, names an unknown rule, or suppressed nothing although a
         rule it names ran there. A rule ran unless --select/--ignore left it out, or it needs a look-up and
         the run was offline or the look-up of that entry could not be made (evidence_by_doc, when given)."""
+        findings: list[Finding] = []
+        if all(site.used for site in self.sites):
+            return findings  # every suppression was used, or there is none: no rule need be looked up
         from kratomref.rules import RULES, find_rule
 
-        findings = []
         for site in self.sites:
             if site.used:
                 continue

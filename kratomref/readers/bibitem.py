@@ -8,24 +8,31 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from kratomref import lazy
 from kratomref.model import Author, Location, Reference
 from kratomref.readers.freetext import clean, parse_citation
 
+
+def is_bibitem(ref: Reference) -> bool:
+    """True for an item of a document's own thebibliography list (never a database entry)."""
+    return ref.raw.lstrip().startswith("\\bibitem")
+
+
 # natbib's label gives the year: \bibitem[Goodman \& Weare(2010)]{key}
-_LABEL_YEAR_RE = re.compile(r"\((?P<year>(?:1[5-9]|20)\d\d)[a-z]?\)")
+_LABEL_YEAR_RE = lazy.regex(r"\((?P<year>(?:1[5-9]|20)\d\d)[a-z]?\)")
 # The astronomy journals' style (AAS, MNRAS, A&A): "Bovy, J., Rix, H.-W., et al. 2012, ApJ, 753, 148", authors,
 # then the year and a comma, then the journal, volume and page; no title.
-_ASTRONOMY_RE = re.compile(r"^(?P<authors>[^()]{2,600}?(?:\b[A-Z][a-z]?\.|\bet al\.?))\s*,?\s+"
+_ASTRONOMY_RE = lazy.regex(r"^(?P<authors>[^()]{2,600}?(?:\b[A-Z][a-z]?\.|\bet al\.?))\s*,?\s+"
                            r"(?P<year>(?:1[5-9]|20)\d\d)[a-z]?\s*,\s*(?P<rest>.+)$")
 _NUMBER = r"[A-Za-z]?\d+[A-Za-z]?(?:\s*[-\u2013]+\s*[A-Za-z]?\d+[A-Za-z]?)?"
-_ASTRONOMY_SOURCE_RE = re.compile(rf"^(?P<container>[^,\d][^,]*),\s*(?P<numbers>{_NUMBER}(?:\s*,\s*{_NUMBER}){{0,2}})"
+_ASTRONOMY_SOURCE_RE = lazy.regex(rf"^(?P<container>[^,\d][^,]*),\s*(?P<numbers>{_NUMBER}(?:\s*,\s*{_NUMBER}){{0,2}})"
                                   r"\s*(?:[,.;]|$)")
-_INITIALS_RE = re.compile(r"(?:[A-Z][a-z]?\.?[\s-]*){1,4}")
-_SURNAME_RE = re.compile(r"(?:(?:van|von|der|den|de|del|della|di|du|le|la)\s+){0,3}"
+_INITIALS_RE = lazy.regex(r"(?:[A-Z][a-z]?\.?[\s-]*){1,4}")
+_SURNAME_RE = lazy.regex(r"(?:(?:van|von|der|den|de|del|della|di|du|le|la)\s+){0,3}"
                          r"[A-Z\u00c0-\u024f][^\s\d,.;:()]{0,30}(?:[\s-][A-Z\u00c0-\u024f][^\s\d,.;:()]{0,30})?")
-_PUBLISHER_RE = re.compile(r"\b(?:Press|Publish\w*|Verlag|Springer|Wiley|Elsevier|Books|Editions?)\b")
-_YEAR_RE = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
-_SURNAME_INITIALS_RE = re.compile(r"(?P<family>.+?)\s+(?P<given>(?:[A-Z][a-z]?\.[\s-]*){1,4})")
+_PUBLISHER_RE = lazy.regex(r"\b(?:Press|Publish\w*|Verlag|Springer|Wiley|Elsevier|Books|Editions?)\b")
+_YEAR_RE = lazy.regex(r"\b(?:1[5-9]|20)\d\d\b")
+_SURNAME_INITIALS_RE = lazy.regex(r"(?P<family>.+?)\s+(?P<given>(?:[A-Z][a-z]?\.[\s-]*){1,4})")
 
 
 def _astronomy_authors(text: str) -> tuple[tuple[Author, ...], bool]:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kratomref import lazy
 from kratomref.doi import is_doi_url, strip_trailing
 from kratomref.model import Author, Location, Reference
 from kratomref.urls import find_urls
@@ -37,26 +38,26 @@ _ABBREVIATIONS = frozenset(
     }
 )
 
-_DOI_RE = re.compile(
+_DOI_RE = lazy.regex(
     r"(?:https?://(?:dx\.|www\.)?doi\.org/|\bdoi:\s*|\bdoi\s+)?\b10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+", re.IGNORECASE
 )
-_ACCESS_RE = re.compile(
+_ACCESS_RE = lazy.regex(
     r"\[?\(?\b(?:accessed|retrieved|viewed|cited)\b(?:\s+on)?[^.\])]*?\d{4}[^.\])\[]*[\])]?\.?"
     r"|\b(?:retrieved|available)\s+(?:from|at|online)\s*:?"
     r"|\bonline\s*:|\[internet\]|\[online\]",
     re.IGNORECASE,
 )
-_EMPHASIS_RE = re.compile(r"(?<![\w*])(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1(?![\w*])")
-_APA_YEAR_RE = re.compile(r"\(\s*((?:1[5-9]|20|21)\d\d)[a-z]?(?:\s*,[^)]*|\s*)\)|\(\s*(n\.\s?d\.?)\s*\)", re.IGNORECASE)
-_HARVARD_RE = re.compile(r"^(?P<authors>.+?)[.,]?\s+(?P<year>(?:1[5-9]|20|21)\d\d)[a-z]?\.\s+(?P<rest>.+)$")
-_VANCOUVER_AUTHORS_RE = re.compile(
+_EMPHASIS_RE = lazy.regex(r"(?<![\w*])(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+_APA_YEAR_RE = lazy.regex(r"\(\s*((?:1[5-9]|20|21)\d\d)[a-z]?(?:\s*,[^)]*|\s*)\)|\(\s*(n\.\s?d\.?)\s*\)", re.IGNORECASE)
+_HARVARD_RE = lazy.regex(r"^(?P<authors>.+?)[.,]?\s+(?P<year>(?:1[5-9]|20|21)\d\d)[a-z]?\.\s+(?P<rest>.+)$")
+_VANCOUVER_AUTHORS_RE = lazy.regex(
     r"^(?P<authors>(?:[A-Z][\w'’-]*(?:\s[\w'’-]+)*\s[A-Z]{1,3}(?:-[A-Z])?,\s*)*"
     r"[A-Z][\w'’-]*(?:\s[\w'’-]+)*\s[A-Z]{1,3}(?:-[A-Z])?(?:,?\s*et\s+al)?)\.\s+(?P<rest>.+)$"
 )
 # Not the first half of an arXiv identifier: "arXiv:1810.05687" gives no year.
-_YEAR_RE = re.compile(r"\b((?:1[5-9]|20|21)\d\d)[a-z]?\b(?!\.\d{4,5}\b)")
+_YEAR_RE = lazy.regex(r"\b((?:1[5-9]|20|21)\d\d)[a-z]?\b(?!\.\d{4,5}\b)")
 # A span of years ("Global report 2019-2020", "survey 2021–2022"), not pages: after no volume, colon or "pp.".
-_YEAR_RANGE_RE = re.compile(r"(?<![:\d.])(?<!pp\.\s)(?<!pp\.)\b((?:1[5-9]|20)\d\d)\s*[-–—]\s*((?:1[5-9]|20)\d\d)\b"
+_YEAR_RANGE_RE = lazy.regex(r"(?<![:\d.])(?<!pp\.\s)(?<!pp\.)\b((?:1[5-9]|20)\d\d)\s*[-–—]\s*((?:1[5-9]|20)\d\d)\b"
                             r"(?![-–—]?\d)")
 
 
@@ -70,30 +71,30 @@ def _range_end(text: str) -> str | None:
 
 
 # A year standing alone: not a page of a range ("1803-1831").
-_PLAIN_YEAR_RE = re.compile(r"(?<![-–—\d])\b((?:1[5-9]|20|21)\d\d)[a-z]?\b(?!\.\d{4,5}\b)(?!\s*[-–—]+\s*\d)")
+_PLAIN_YEAR_RE = lazy.regex(r"(?<![-–—\d])\b((?:1[5-9]|20|21)\d\d)[a-z]?\b(?!\.\d{4,5}\b)(?!\s*[-–—]+\s*\d)")
 _PAGES = r"[A-Za-z]?\d+[A-Za-z]?(?:\s*[-–—]+\s*[A-Za-z]?\d+[A-Za-z]?)?"
-_APA_CONTAINER_RE = re.compile(
+_APA_CONTAINER_RE = lazy.regex(
     rf"^(?P<container>.+?),\s*(?:vol\.\s*)?(?P<volume>\d+[A-Za-z]?)\s*(?:\((?P<issue>[^)]+)\))?"
     rf"(?:\s*,\s*(?:pp?\.\s*)?(?P<pages>{_PAGES}))?\s*\.?$",
     re.IGNORECASE,
 )
-_VANCOUVER_CONTAINER_RE = re.compile(
+_VANCOUVER_CONTAINER_RE = lazy.regex(
     rf"^(?P<container>.*?)\.?\s*(?P<year>(?:1[5-9]|20|21)\d\d)[^;:.]*;\s*(?P<volume>\w+)?\s*"
     rf"(?:\((?P<issue>[^)]+)\))?\s*(?::\s*(?P<pages>{_PAGES}))?"
 )
-_VOLUME_RE = re.compile(r"\bvol(?:ume)?\.?\s*(\w+)", re.IGNORECASE)
-_ISSUE_RE = re.compile(r"\b(?:no|issue)\.?\s*(\w+)", re.IGNORECASE)
-_PAGES_RE = re.compile(rf"\bpp?\.\s*({_PAGES})", re.IGNORECASE)
-_CONTAINER_END_RE = re.compile(r",\s*(?:vol|no|pp?)\.|\s\(pp?\.|[,;]\s*(?:1[5-9]|20)\d\d\b", re.IGNORECASE)
+_VOLUME_RE = lazy.regex(r"\bvol(?:ume)?\.?\s*(\w+)", re.IGNORECASE)
+_ISSUE_RE = lazy.regex(r"\b(?:no|issue)\.?\s*(\w+)", re.IGNORECASE)
+_PAGES_RE = lazy.regex(rf"\bpp?\.\s*({_PAGES})", re.IGNORECASE)
+_CONTAINER_END_RE = lazy.regex(r",\s*(?:vol|no|pp?)\.|\s\(pp?\.|[,;]\s*(?:1[5-9]|20)\d\d\b", re.IGNORECASE)
 # Chicago: "Journal of Trade 5 (2): 10-20"
-_CHICAGO_CONTAINER_RE = re.compile(
+_CHICAGO_CONTAINER_RE = lazy.regex(
     rf"^(?P<container>.*?[A-Za-z].*?),?\s+(?P<volume>\d+)\s*(?:\((?P<issue>[^)]+)\))?\s*:\s*(?P<pages>{_PAGES})"
 )
-_EDITED_RE = re.compile(r"\(\s*eds?\.?\s*\)", re.IGNORECASE)
-_INITIALS_RE = re.compile(r"(?:[A-Z][a-z]?\.\s*-?\s*)+(?:[A-Z]\.?)?|[A-Z]{1,3}(?:-[A-Z])?")
-_VANCOUVER_NAME_RE = re.compile(r"(?P<family>.+?)\s+(?P<given>[A-Z]{1,3}(?:-[A-Z])?)")
-_ACRONYM_RE = re.compile(r"\(\s*[A-Z][A-Z&]{1,}[A-Za-z]*\s*\)")
-_QUOTED_RE = re.compile(r"^[\"“'‘](?P<title>.+?)[,.?!]?[\"”'’][,.]?\s*(?P<rest>.*)$")
+_EDITED_RE = lazy.regex(r"\(\s*eds?\.?\s*\)", re.IGNORECASE)
+_INITIALS_RE = lazy.regex(r"(?:[A-Z][a-z]?\.\s*-?\s*)+(?:[A-Z]\.?)?|[A-Z]{1,3}(?:-[A-Z])?")
+_VANCOUVER_NAME_RE = lazy.regex(r"(?P<family>.+?)\s+(?P<given>[A-Z]{1,3}(?:-[A-Z])?)")
+_ACRONYM_RE = lazy.regex(r"\(\s*[A-Z][A-Z&]{1,}[A-Za-z]*\s*\)")
+_QUOTED_RE = lazy.regex(r"^[\"“'‘](?P<title>.+?)[,.?!]?[\"”'’][,.]?\s*(?P<rest>.*)$")
 
 
 def clean(text: str) -> str:
@@ -278,8 +279,8 @@ def _infer_type(authors: tuple[Author, ...], found: _Source, doi: str | None, ur
 _PARTICLES = frozenset({"van", "von", "de", "der", "den", "la", "le", "du", "da", "di", "del", "della", "dos",
                         "das", "al", "el", "bin", "ibn", "y", "zu", "ten", "ter"})
 # "Title" after names, or the text of a link in its place: "Jane Doe. [Title](…)" after its URL was taken out.
-_LINK_TITLE_RE = re.compile(r"\[(?P<text>[^\[\]]{2,500})\]\(\s*\)")
-_TRAILING_YEAR_RE = re.compile(r"[.,]?\s*\(?\b(?P<year>(?:1[5-9]|20|21)\d\d)[a-z]?\)?[.,]?$")
+_LINK_TITLE_RE = lazy.regex(r"\[(?P<text>[^\[\]]{2,500})\]\(\s*\)")
+_TRAILING_YEAR_RE = lazy.regex(r"[.,]?\s*\(?\b(?P<year>(?:1[5-9]|20|21)\d\d)[a-z]?\)?[.,]?$")
 
 
 def looks_like_names(text: str) -> bool:

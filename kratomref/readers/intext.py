@@ -14,25 +14,26 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
+from kratomref import lazy
 from kratomref.model import Citation, Location, Reference, TextLine
 from kratomref.readers.blanking import blank_spans
 from kratomref.urls import find_urls
 
 # [1], [1, 3], [2-4], [1–3, 7]: brackets holding only numbers, commas and ranges.
-_BRACKET_RE = re.compile(r"(?<![\w\]!])\[(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\](?![(:\[])")
+_BRACKET_RE = lazy.regex(r"(?<![\w\]!])\[(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\](?![(:\[])")
 # (1), (2, 5), (3-4) directly after a word or punctuation: "shown (3)."; a bare "(1)" opening a line is a list.
 # Followed by punctuation or the line's end: "two steps: (1) extract, (2) filter" is an enumeration.
-_PAREN_RE = re.compile(r"(?<=[A-Za-z.,;)\]])\s?\((\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\)(?=[.,;:]|\s*$)")
+_PAREN_RE = lazy.regex(r"(?<=[A-Za-z.,;)\]])\s?\((\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\)(?=[.,;:]|\s*$)")
 # Superscript digits after a word: Unicode ¹²³, Markdown ^1^, HTML <sup>1</sup>.
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-_UNICODE_SUP_RE = re.compile(r"(?<=[A-Za-z.,;:)])([" + _SUPERSCRIPTS + r"][" + _SUPERSCRIPTS + r"⁻,]*)")
+_UNICODE_SUP_RE = lazy.regex(r"(?<=[A-Za-z.,;:)])([" + _SUPERSCRIPTS + r"][" + _SUPERSCRIPTS + r"⁻,]*)")
 # Not after a digit: "10^6^" and "10<sup>60</sup>" are powers of ten.
-_MARKDOWN_SUP_RE = re.compile(r"(?<!\d)\^(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\^")
+_MARKDOWN_SUP_RE = lazy.regex(r"(?<!\d)\^(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\^")
 # A unit squared or cubed is not a citation: "5 km²", "12 m³/s", "10 cm²".
-_UNIT_BEFORE_RE = re.compile(r"\d\s*[A-Za-zµ]{1,3}$")
-_HTML_SUP_RE = re.compile(r"(?<!\d)<sup>\s*\[?(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\]?\s*</sup>", re.IGNORECASE)
+_UNIT_BEFORE_RE = lazy.regex(r"\d\s*[A-Za-zµ]{1,3}$")
+_HTML_SUP_RE = lazy.regex(r"(?<!\d)<sup>\s*\[?(\d{1,3}(?:\s*[-–,]\s*\d{1,3})*)\]?\s*</sup>", re.IGNORECASE)
 # reStructuredText footnote and citation references: [1]_, [#]_, [#note]_, [*]_, [CIT2002]_.
-RST_REFERENCE_RE = re.compile(r"(?<![\w\]\\])\[(?P<label>\d{1,4}|#[\w.:+-]{0,60}|\*|[A-Za-z_][\w.:+-]{0,60})\]_(?!\w)")
+RST_REFERENCE_RE = lazy.regex(r"(?<![\w\]\\])\[(?P<label>\d{1,4}|#[\w.:+-]{0,60}|\*|[A-Za-z_][\w.:+-]{0,60})\]_(?!\w)")
 # A surname: capitalised, possibly with particles/hyphens ("van der Berg", "O'Neil", "Al-Hassan").
 # The counts are bounded and a name starts a word: on a long run of capitals or of "Ab,Ab,..." a pattern
 # that could start anywhere and run to the end would take quadratic time.
@@ -42,31 +43,31 @@ _AUTHORS = (r"(?<![\w'’\-])" + _NAME + r"(?:" + _ET_AL + r"|\s*(?:&|and)\s*" +
             + r"|(?:,\s*" + _NAME + r"){1,20},?\s*(?:&|and)\s*" + _NAME + _ET_AL + r"?)?")
 _YEAR = r"(?:1[5-9]\d\d|20\d\d)[a-z]?"
 # One author-year item inside parentheses: "Smith, 2019", "Smith & Jones 2019a", "see Lee et al., 2020".
-_AY_ITEM_RE = re.compile(r"(?P<authors>" + _AUTHORS + r"),?\s+(?P<year>" + _YEAR + r")(?:,\s*(?:p|pp)\.\s*[\d\-–]+)?")
+_AY_ITEM_RE = lazy.regex(r"(?P<authors>" + _AUTHORS + r"),?\s+(?P<year>" + _YEAR + r")(?:,\s*(?:p|pp)\.\s*[\d\-–]+)?")
 # More years of the same author after an item: "(Smith, 2019a, 2019b)", "(Smith 2019, 2021)".
-_MORE_YEARS_RE = re.compile(r",\s*(?P<year>" + _YEAR + r")\b")
+_MORE_YEARS_RE = lazy.regex(r",\s*(?P<year>" + _YEAR + r")\b")
 # A part that is only a year continues the previous part's author: "(Smith, 2019; 2020)".
-_YEAR_ONLY_RE = re.compile(r"^\s*(?P<year>" + _YEAR + r")\s*$")
+_YEAR_ONLY_RE = lazy.regex(r"^\s*(?P<year>" + _YEAR + r")\s*$")
 # A parenthesis with no parenthesis inside, read for author-year items when _HAS_YEAR_RE finds a year in it. One
 # pattern for both ("(" ... year ... ")") scans to the end of the text again from every word of an unclosed
 # parenthesis full of years (quadratic time).
-_PAREN_GROUP_RE = re.compile(r"\(([^()]*)\)")
-_HAS_YEAR_RE = re.compile(r"\b" + _YEAR + r"\b")
+_PAREN_GROUP_RE = lazy.regex(r"\(([^()]*)\)")
+_HAS_YEAR_RE = lazy.regex(r"\b" + _YEAR + r"\b")
 # Narrative form: "Smith (2019)", "Smith and Jones (2019)", "Lee et al. (2020a)".
-_NARRATIVE_RE = re.compile(r"(?P<authors>" + _AUTHORS + r")\s+\(\s*(?P<year>" + _YEAR + r")\s*\)")
+_NARRATIVE_RE = lazy.regex(r"(?P<authors>" + _AUTHORS + r")\s+\(\s*(?P<year>" + _YEAR + r")\s*\)")
 # The whole text of a link that is an author-year citation: "Kingma & Welling, 2014", "Vaswani, et al., 2017",
 # "Junnan Li et al. 2020" (given names before the surname), "Zhang et al. (2017)", "Luong2015".
-_LINK_AY_RE = re.compile(r"\s*\(?\s*(?:[A-Z][\w'’\-]*\.?\s+){0,2}?(?P<authors>" + _AUTHORS + r")\s*,?\s*\(?(?P<year>"
+_LINK_AY_RE = lazy.regex(r"\s*\(?\s*(?:[A-Z][\w'’\-]*\.?\s+){0,2}?(?P<authors>" + _AUTHORS + r")\s*,?\s*\(?(?P<year>"
                          + _YEAR + r")\)?\s*\)?[.,;]?\s*")
 # A Markdown link [text](target) or [text][label] (not an image). The text and target hold no brackets,
 # so each scan stops at the next bracket and a long line is read in linear time.
-_LINK_RE = re.compile(r"(?<![!\\])\[(?P<text>[^\[\]\n]{1,300})\]"
+_LINK_RE = lazy.regex(r"(?<![!\\])\[(?P<text>[^\[\]\n]{1,300})\]"
                       r"(?:\((?P<target>[^()\[\]\n]*(?:\([^()\[\]\n]*\)[^()\[\]\n]*)*)\)|\[(?P<label>[^\[\]\n]{0,100})\])")
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_FENCE_RE = lazy.regex(r"^ {0,3}(`{3,}|~{3,})")
 # A URL of any scheme (RFC 3986: a letter, then letters, digits, "+", "-", "."). The scheme starts where a
 # run of scheme characters starts, so a long run of non-space characters is scanned once, not once per
 # character (kratomref.urls finds http(s) and ftp links to check; this blanks every URL out of prose).
-URL_RE = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://\S+")
+URL_RE = lazy.regex(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://\S+")
 # Capitalised words that open a parenthesis but are not surnames ("(In 2019 ...", "(See 2020)"), and nouns
 # that name a thing with its year ("the Hate Speech Dataset (2017)", "the Census (2020)").
 NOT_SURNAMES = frozenset({
@@ -85,7 +86,7 @@ NOT_SURNAMES = frozenset({
 # Inline: `code`, <code>…</code>, $$…$$, $…$ (pandoc's rule: no space inside the dollars, no digit after the
 # closing one, so "$5 and $10" is money), \(…\) and \[…\]. No body may cross its own opening, so a line full
 # of openings without closings is still scanned in linear time.
-_INLINE_RE = re.compile(
+_INLINE_RE = lazy.regex(
     r"(?<!`)(`{1,16})(?!`)(?:(?!\1).)+?\1(?!`)"
     r"|<code\b[^<>]*>(?:[^<]|<(?!/?code\b))*</code>"
     r"|(?<![\\$])\$\$(?:[^$]|\$(?!\$))+?\$\$"
@@ -94,25 +95,25 @@ _INLINE_RE = re.compile(
     r"|\\\[(?:[^\\\n]|\\(?![\[\]]))+?\\\]",
     re.IGNORECASE,
 )
-_DISPLAY_DOLLARS_RE = re.compile(r"(?<![\\$])\$\$(?!\$)")
-_MATH_ENV_RE = re.compile(r"^\s*\\begin\{(?P<env>equation|align|alignat|gather|multline|eqnarray|displaymath"
+_DISPLAY_DOLLARS_RE = lazy.regex(r"(?<![\\$])\$\$(?!\$)")
+_MATH_ENV_RE = lazy.regex(r"^\s*\\begin\{(?P<env>equation|align|alignat|gather|multline|eqnarray|displaymath"
                           r"|math)\*?\}")
-_BRACKET_MATH_RE = re.compile(r"^\s*\\\[(?!.*\\\])")  # \[ opening display math that closes on a later line
-_HTML_BLOCK_RE = re.compile(r"<(?P<tag>pre|script|style)(?=[\s>])(?![^<]*</(?P=tag)>)", re.IGNORECASE)
-_LIQUID_RE = re.compile(r"\{%-?\s*(?P<tag>highlight|comment)\b")
+_BRACKET_MATH_RE = lazy.regex(r"^\s*\\\[(?!.*\\\])")  # \[ opening display math that closes on a later line
+_HTML_BLOCK_RE = lazy.regex(r"<(?P<tag>pre|script|style)(?=[\s>])(?![^<]*</(?P=tag)>)", re.IGNORECASE)
+_LIQUID_RE = lazy.regex(r"\{%-?\s*(?P<tag>highlight|comment)\b")
 # reStructuredText: a directive whose content is code or math, a comment, a doctest block.
-_RST_LITERAL_DIRECTIVE_RE = re.compile(
+_RST_LITERAL_DIRECTIVE_RE = lazy.regex(
     r"^(?P<indent>\s*)\.\.\s+(?:code-block|code|sourcecode|math|doctest|testcode|testoutput|testsetup"
     r"|productionlist|raw|parsed-literal|literalinclude|highlight|graphviz|csv-table)::", re.IGNORECASE)
-_RST_COMMENT_RE = re.compile(r"^(?P<indent>\s*)\.\.(?:\s*$|\s+(?!\[|_|\||[\w:.+-]+::))")
+_RST_COMMENT_RE = lazy.regex(r"^(?P<indent>\s*)\.\.(?:\s*$|\s+(?!\[|_|\||[\w:.+-]+::))")
 
 
 _CLOSED_KINDS = frozenset({"dollars", "bracket", "env", "html", "liquid"})  # blocks that end at a mark
-_END_ENV_RE = re.compile(r"\\end\{(\w+)")
-_END_HTML_RE = re.compile(r"</(pre|script|style)\b", re.IGNORECASE)
-_END_LIQUID_RE = re.compile(r"\{%-?\s*end(highlight|comment)\b")
+_END_ENV_RE = lazy.regex(r"\\end\{(\w+)")
+_END_HTML_RE = lazy.regex(r"</(pre|script|style)\b", re.IGNORECASE)
+_END_LIQUID_RE = lazy.regex(r"\{%-?\s*end(highlight|comment)\b")
 # What a line must hold to open a block: indentation, a fence, a dollar, a backslash, a tag, an rst "..".
-_MAY_OPEN_RE = re.compile(r"^[ \t]|[`~$\\<{>]|^\s*\.\.")
+_MAY_OPEN_RE = lazy.regex(r"^[ \t]|[`~$\\<{>]|^\s*\.\.")
 
 
 def _indent(line: str) -> int:
@@ -659,7 +660,7 @@ def _by_first_author(references: Sequence[Reference]) -> dict[str, list[Referenc
     return index
 
 
-_ARXIV_ID_RE = re.compile(r"arxiv\.org/(?:abs|pdf|html)/(\d{4}\.\d{4,5}|[a-z.-]+/\d{7})", re.IGNORECASE)
+_ARXIV_ID_RE = lazy.regex(r"arxiv\.org/(?:abs|pdf|html)/(\d{4}\.\d{4,5}|[a-z.-]+/\d{7})", re.IGNORECASE)
 
 
 def same_work_url(url: str) -> str:
@@ -683,7 +684,7 @@ def _by_link(target: str, references: Sequence[Reference]) -> Reference | None:
     return matches[0] if len(matches) == 1 else None
 
 
-_DOI_LINK_RE = re.compile(r"(?:doi\.org/|doi:\s*)(10\.\d{4,9}/\S+)", re.IGNORECASE)
+_DOI_LINK_RE = lazy.regex(r"(?:doi\.org/|doi:\s*)(10\.\d{4,9}/\S+)", re.IGNORECASE)
 LINKED_YEAR_SLIP = 2  # as KR503: a year off by one or two may be the preprint's; further apart is another work
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from kratomref import lazy
 from kratomref.model import Citation, Document, Location, Problem, Reference, TextLine
 from kratomref.readers import bibtex
 from kratomref.readers.bibitem import item_reference
@@ -26,26 +27,26 @@ CITE_COMMAND = r"[A-Za-z]*[Cc]ite[A-Za-z]*"
 # stop at a brace or a backslash, and an optional argument is bounded, so that an unclosed \cite{ is not read
 # to the end of the text (each of many would make reading quadratic).
 _OPTIONAL = r"\[[^\]]{0,300}\]"
-CITE_RE = re.compile(r"\\(?P<command>" + CITE_COMMAND + r")\*?\s*(?:" + _OPTIONAL + r"\s*){0,2}\{(?P<keys>[^{}\\]*)\}")
-INPUT_RE = re.compile(r"\\(?P<command>input|include|subfile)\s*\{(?P<name>[^{}]{1,500})\}")
-BIBLIOGRAPHY_RE = re.compile(
+CITE_RE = lazy.regex(r"\\(?P<command>" + CITE_COMMAND + r")\*?\s*(?:" + _OPTIONAL + r"\s*){0,2}\{(?P<keys>[^{}\\]*)\}")
+INPUT_RE = lazy.regex(r"\\(?P<command>input|include|subfile)\s*\{(?P<name>[^{}]{1,500})\}")
+BIBLIOGRAPHY_RE = lazy.regex(
     r"\\(?P<command>bibliography|addbibresource|addglobalbib)\s*(?:" + _OPTIONAL + r")?\s*\{(?P<names>[^{}]{1,2000})\}"
 )
-VERBATIM_BEGIN_RE = re.compile(r"\\begin\{(?P<env>verbatim\*?|lstlisting|minted|Verbatim|comment|alltt)\}")
+VERBATIM_BEGIN_RE = lazy.regex(r"\\begin\{(?P<env>verbatim\*?|lstlisting|minted|Verbatim|comment|alltt)\}")
 # \begin{filecontents}[force]{\jobname.bib}: the lines up to \end{filecontents} are a file TeX writes.
-FILECONTENTS_RE = re.compile(r"\\begin\{(?P<env>filecontents\*?)\}\s*(?:" + _OPTIONAL + r"\s*)?"
+FILECONTENTS_RE = lazy.regex(r"\\begin\{(?P<env>filecontents\*?)\}\s*(?:" + _OPTIONAL + r"\s*)?"
                              r"\{(?P<name>[^{}]{0,500})\}")
 # An unescaped %: one preceded by an even number of backslashes (\% is a percent sign, \\% a comment).
-COMMENT_RE = re.compile(r"(?<!\\)(?:\\\\)*%.*$")
+COMMENT_RE = lazy.regex(r"(?<!\\)(?:\\\\)*%.*$")
 # Inline code: \verb|x|, \lstinline|x|, \mintinline{lang}|x|.
-_INLINE_CODE_RE = re.compile(r"\\(?:verb\*?|lstinline(?:" + _OPTIONAL + r")?|mintinline\{[^{}]{0,50}\})([^\sA-Za-z{*])"
+_INLINE_CODE_RE = lazy.regex(r"\\(?:verb\*?|lstinline(?:" + _OPTIONAL + r")?|mintinline\{[^{}]{0,50}\})([^\sA-Za-z{*])"
                              r"[^\n]{0,2000}?\1")
 # A pandoc template's variable ($bibliography$, $for(bibliography)$): not a file name.
-_TEMPLATE_VARIABLE_RE = re.compile(r"\$[\w().-]*\$")
+_TEMPLATE_VARIABLE_RE = lazy.regex(r"\$[\w().-]*\$")
 MAX_INPUT_DEPTH = 20  # \input nesting deeper than this is a loop the cycle check missed (symlinks)
 
 # --- Definitions: \newcommand, \def, \let, \defcitealias, \DeclareCiteCommand ... ----------------------
-_DEFINE_RE = re.compile(
+_DEFINE_RE = lazy.regex(
     r"\\(?P<command>(?:re)?newcommand|providecommand|DeclareRobustCommand"
     r"|(?:New|Renew|Provide|Declare)Document(?:Command|Environment)|(?:re)?newenvironment"
     r"|[gex]?def|let|defcitealias|DeclareCiteCommand|DeclareMultiCiteCommand)(?![A-Za-z@])"
@@ -55,36 +56,36 @@ _DOCUMENT_COMMANDS = frozenset({"NewDocumentCommand", "RenewDocumentCommand", "P
                                 "DeclareDocumentCommand"})
 _ENVIRONMENTS = frozenset({"newenvironment", "renewenvironment"})
 _DEFS = frozenset({"def", "gdef", "edef", "xdef"})
-_CONTROL_SEQUENCE_RE = re.compile(r"\\(?:[A-Za-z@]+|.)", re.DOTALL)
-_BRACED_NAME_RE = re.compile(r"\s*\{\s*(\\(?:[A-Za-z@]+|.))\s*\}", re.DOTALL)  # \newcommand{\name}
-_DEF_PARAMETERS_RE = re.compile(r"[^{}\\\n]{0,60}(?=\{)")  # \def\x#1#2{: the parameter text before the body
+_CONTROL_SEQUENCE_RE = lazy.regex(r"\\(?:[A-Za-z@]+|.)", re.DOTALL)
+_BRACED_NAME_RE = lazy.regex(r"\s*\{\s*(\\(?:[A-Za-z@]+|.))\s*\}", re.DOTALL)  # \newcommand{\name}
+_DEF_PARAMETERS_RE = lazy.regex(r"[^{}\\\n]{0,60}(?=\{)")  # \def\x#1#2{: the parameter text before the body
 # A cite command in a definition's body whose keys are a parameter: \cite{#1}, \citep[see][]{##2}.
-_CITE_OF_PARAMETER_RE = re.compile(r"\\(?:" + CITE_COMMAND + r")\*?\s*(?:" + _OPTIONAL + r"\s*){0,2}"
+_CITE_OF_PARAMETER_RE = lazy.regex(r"\\(?:" + CITE_COMMAND + r")\*?\s*(?:" + _OPTIONAL + r"\s*){0,2}"
                                    r"\{\s*#+(?P<n>\d)\s*\}")
-_ANY_CITE_RE = re.compile(r"\\" + CITE_COMMAND + r"(?![A-Za-z])")
+_ANY_CITE_RE = lazy.regex(r"\\" + CITE_COMMAND + r"(?![A-Za-z])")
 # A body that typesets its argument as code: \newcommand*{\code}[1]{\detokenize\expandafter{\string#1}}.
-_CODE_BODY_RE = re.compile(r"\\(?:detokenize|string|meaning)(?![A-Za-z])")
+_CODE_BODY_RE = lazy.regex(r"\\(?:detokenize|string|meaning)(?![A-Za-z])")
 MAX_OPTIONAL_CHARS = 200  # an [optional argument] longer than this is not one
 
 # --- thebibliography ------------------------------------------------------------------------------------
-_THEBIBLIOGRAPHY_RE = re.compile(r"\\begin\s*\{thebibliography\}")
-_END_THEBIBLIOGRAPHY_RE = re.compile(r"\\end\s*\{thebibliography\}")
-_BIBITEM_RE = re.compile(r"\\bibitem(?![A-Za-z@])")
-_KEY_GROUP_RE = re.compile(r"\s*\{(?P<key>[^{}\\]{0,300})\}")
+_THEBIBLIOGRAPHY_RE = lazy.regex(r"\\begin\s*\{thebibliography\}")
+_END_THEBIBLIOGRAPHY_RE = lazy.regex(r"\\end\s*\{thebibliography\}")
+_BIBITEM_RE = lazy.regex(r"\\bibitem(?![A-Za-z@])")
+_KEY_GROUP_RE = lazy.regex(r"\s*\{(?P<key>[^{}\\]{0,300})\}")
 # What a .bbl or a hand-written list puts between the fields, and nothing a reader sees.
-_BIBITEM_NOISE_RE = re.compile(r"\\(?:newblock|BibitemOpen|bibAnnoteFile\s*\{[^{}]*\}|BibitemShut\s*\{[^{}]*\}"
+_BIBITEM_NOISE_RE = lazy.regex(r"\\(?:newblock|BibitemOpen|bibAnnoteFile\s*\{[^{}]*\}|BibitemShut\s*\{[^{}]*\}"
                                r"|penalty\s*-?\d+|raggedright|relax)(?![A-Za-z@])")
 _GROUP = r"\{(?P<value>(?:[^{}]|\{[^{}]*\})*)\}"  # a braced group, with groups one level deep inside
-_BIBINFO_RE = re.compile(r"\\(?:bibinfo|bibfield)\s*\{[^{}]*\}\s*" + _GROUP)  # revtex: \bibinfo{journal}{Nature}
-_URL_COMMAND_RE = re.compile(
+_BIBINFO_RE = lazy.regex(r"\\(?:bibinfo|bibfield)\s*\{[^{}]*\}\s*" + _GROUP)  # revtex: \bibinfo{journal}{Nature}
+_URL_COMMAND_RE = lazy.regex(
     r"\\(?:url|path)\s*\{(?P<url>[^{}]*)\}"
     r"|\\(?:href|Eprint)\s*\{(?P<target>[^{}]*)\}\s*" + _GROUP
     + r"|\\doi\s*\{(?P<doi>[^{}]*)\}"
 )
-_URL_ESCAPE_RE = re.compile(r"\\([%_#&~$])")
-_MACRO_USE_RE = re.compile(r"\\([A-Za-z@]+)(?![A-Za-z@])\s*")
-_ARGUMENT_RE = re.compile(r"\s*\{([^{}]{0,2000})\}")
-_PARAMETER_RE = re.compile(r"#+(\d)")
+_URL_ESCAPE_RE = lazy.regex(r"\\([%_#&~$])")
+_MACRO_USE_RE = lazy.regex(r"\\([A-Za-z@]+)(?![A-Za-z@])\s*")
+_ARGUMENT_RE = lazy.regex(r"\s*\{([^{}]{0,2000})\}")
+_PARAMETER_RE = lazy.regex(r"#+(\d)")
 MAX_EXPANSIONS = 3  # rounds of macro expansion in a reference list item (a macro may use another)
 MAX_ITEM_CHARS = 8000  # a \bibitem's text is cut here: one citation is far shorter
 _PROTECT_OPEN, _PROTECT_CLOSE = "\ue000", "\ue001"  # around a URL while the rest of an item is decoded
@@ -850,11 +851,6 @@ def read(path: str, text: str) -> Document:
 def related_paths(doc: Document) -> list[str]:
     """The bibliography files a LaTeX or pandoc document names (resolved paths), in order."""
     return [p for p in doc.meta.get("bibliography", "").split(",") if p]
-
-
-def is_bibitem(ref: Reference) -> bool:
-    """True for an item of a document's own thebibliography list (never a database entry)."""
-    return ref.raw.lstrip().startswith("\\bibitem")
 
 
 def database_files(doc: Document) -> list[str]:

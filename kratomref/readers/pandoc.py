@@ -11,27 +11,27 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 
+from kratomref import lazy
 from kratomref.model import Citation, Document, Location, Problem, Reference, TextLine
-from kratomref.readers.intext import code_lines, mask_inline, mask_lines
 
 # A citation key: a letter, digit or _ first, then word characters and internal punctuation (pandoc manual).
 _KEY = r"[\w][\w:.#$%&\-+?<>~/]*(?<![.:#$%&\-+?<>~/])"
 # A bracket holding a citation: matched as a bracket, then its inside tested (one regex that did both tried
 # every "@" of a long unclosed bracket again from each start: quadratic).
-BRACKET_RE = re.compile(r"\[(?P<inner>[^\[\]]*)\]")
-CITES_INSIDE_RE = re.compile(r"-?@(?:" + _KEY + r"|\{)")
-ITEM_RE = re.compile(r"(?<![\w@])-?@(?P<key>" + _KEY + r")")
+BRACKET_RE = lazy.regex(r"\[(?P<inner>[^\[\]]*)\]")
+CITES_INSIDE_RE = lazy.regex(r"-?@(?:" + _KEY + r"|\{)")
+ITEM_RE = lazy.regex(r"(?<![\w@])-?@(?P<key>" + _KEY + r")")
 # A bare @key in text; not an e-mail address (a word character before the @) nor a handle in a URL.
-BARE_RE = re.compile(r"(?<![\w@./\\])@(?P<key>" + _KEY + r")")
+BARE_RE = lazy.regex(r"(?<![\w@./\\])@(?P<key>" + _KEY + r")")
 # A key in braces holds any character but braces: [@{url:https://x.org/a?b=c}] (pandoc manual).
 _BRACED = r"\{(?P<braced>[^{}\s]{1,500})\}"
-BRACED_ITEM_RE = re.compile(r"(?<![\w@])-?@" + _BRACED)
+BRACED_ITEM_RE = lazy.regex(r"(?<![\w@])-?@" + _BRACED)
 # Citations by identifier (Manubot): prefix -> the field the identifier goes in. A bare DOI or URL key
 # ("@10.1/x", "@https://x.org") is one too.
 IDENTIFIER_PREFIXES = ("doi", "pmid", "pmcid", "arxiv", "isbn", "url", "wikidata")
-_IDENTIFIER_RE = re.compile(r"(?P<prefix>" + "|".join(IDENTIFIER_PREFIXES) + r"):(?P<id>\S+)"
+_IDENTIFIER_RE = lazy.regex(r"(?P<prefix>" + "|".join(IDENTIFIER_PREFIXES) + r"):(?P<id>\S+)"
                             r"|(?P<doi>10\.\d{4,9}/\S+)|(?P<url>https?://\S+)", re.IGNORECASE)
-_FRONT_KEY_RE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*)$")
+_FRONT_KEY_RE = lazy.regex(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*)$")
 
 
 def has_bibliography(text: str) -> bool:
@@ -160,6 +160,8 @@ def is_identifier_reference(ref: Reference) -> bool:
 def identifier_references(body: Sequence[TextLine]) -> tuple[list[Reference], list[Citation]]:
     """The works a body cites by identifier, each once (located at its first citation), and those citations,
     tied to them. Other keys are left alone."""
+    from kratomref.readers.intext import mask_inline  # not at import: rules/entries loads this module for any run
+
     references: dict[str, Reference] = {}
     citations: list[Citation] = []
     for line in body:
@@ -184,6 +186,8 @@ def identifier_references(body: Sequence[TextLine]) -> tuple[list[Reference], li
 def find_citations(body: Sequence[TextLine]) -> list[Citation]:
     """Every citation key of the body ([@key], [-@key], @key); one that names an identifier has the key of
     the first citation of that identifier as its target, so that each identifier is one reference."""
+    from kratomref.readers.intext import code_lines, mask_inline
+
     code = code_lines(body)
     found: list[Citation] = []
     canonical: dict[str, str] = {}
@@ -203,6 +207,8 @@ def find_citations(body: Sequence[TextLine]) -> list[Citation]:
 
 def read(path: str, text: str) -> Document:
     """Read a pandoc Markdown note; its bibliography files go to meta["bibliography"] (resolved paths)."""
+    from kratomref.readers.intext import mask_lines
+
     lines = text.splitlines()
     fields, first = front_matter(lines)
     from kratomref.readers import inside  # the package imports this module first

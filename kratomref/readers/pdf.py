@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kratomref import lazy
 from kratomref.model import Document, Location, Problem
 from kratomref.readers.text import REFERENCE_HEADING_RE, read_draft
 
@@ -54,15 +55,15 @@ INDENT = 2.0  # points: a line that starts this far right of its item's first li
 SPACED_LOOKAHEAD = 12  # lines of a reference list looked at to tell items parted by space from a hanging indent
 COLUMN = 60.0  # points: a line that starts this far from the item's first line is in another column
 
-_MARKER_RE = re.compile(r"^\s*(?:\[\d{1,4}\]|\(\d{1,4}\)|\d{1,4}[.)])(?=\s|\S)")
+_MARKER_RE = lazy.regex(r"^\s*(?:\[\d{1,4}\]|\(\d{1,4}\)|\d{1,4}[.)])(?=\s|\S)")
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
               "\ufb06": "st"}
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\ufeff"))  # soft hyphen, zero-width characters
-_HYPHENATED_RE = re.compile(r"([A-Za-zÀ-ÿ]{2,})-$")
-_NEXT_WORD_RE = re.compile(r"^([a-zà-ÿ][A-Za-zÀ-ÿ]*)([.,;:!?)\]’'\"]*)(\s|$)")
-_URL_END_RE = re.compile(r"(?:https?://|www\.|doi:\s?|\b10\.\d{4,9}/)\S*$", re.IGNORECASE)
+_HYPHENATED_RE = lazy.regex(r"([A-Za-zÀ-ÿ]{2,})-$")
+_NEXT_WORD_RE = lazy.regex(r"^([a-zà-ÿ][A-Za-zÀ-ÿ]*)([.,;:!?)\]’'\"]*)(\s|$)")
+_URL_END_RE = lazy.regex(r"(?:https?://|www\.|doi:\s?|\b10\.\d{4,9}/)\S*$", re.IGNORECASE)
 _URL_BREAKS = tuple("/-._=?&#~:")  # where LaTeX's url package breaks a URL, and where a DOI is broken
-_URL_PIECE_RE = re.compile(r"^[\w./\-=?&#~:%+@]+")
+_URL_PIECE_RE = lazy.regex(r"^[\w./\-=?&#~:%+@]+")
 
 
 @dataclass

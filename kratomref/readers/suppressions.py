@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from kratomref import lazy
+
 # The directive itself; each reader finds it inside its own comment syntax (%, <!-- -->).
-DIRECTIVE_RE = re.compile(r"kratomref:\s*ignore\[([^\]]*)\]", re.IGNORECASE)
+DIRECTIVE_RE = lazy.regex(r"kratomref:\s*ignore\[([^\]]*)\]", re.IGNORECASE)
 # What looks like a directive but is not one: `kratomref: ignore` without a list, an unclosed list, or
 # another word before the brackets (`kratomref: ingore[KR304]`).
-_LOOSE_RE = re.compile(r"kratomref:\s*(?:(ignore)\b\s*(\[?)|([\w-]+)\s*\[)", re.IGNORECASE)
-_CODE_RE = re.compile(r"[A-Za-z]+\d+")
+_LOOSE_RE = lazy.regex(r"kratomref:\s*(?:(ignore)\b\s*(\[?)|([\w-]+)\s*\[)", re.IGNORECASE)
+_CODE_RE = lazy.regex(r"[A-Za-z]+\d+")
 
 # A malformed directive is kept as one selector that no rule matches, so that it reaches selection.py
 # with its location and is reported (KR901) instead of silently suppressing nothing.

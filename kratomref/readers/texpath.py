@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Mapping
 
 SEARCH_VARIABLES = ("BIBINPUTS", "TEXINPUTS")
@@ -45,6 +43,9 @@ def _look_in(directory: str, name: str, recursive: bool) -> str | None:
 
 def _kpsewhich(name: str, base_dir: str) -> str | None:
     """Where kpsewhich (TeX's own file search) finds name, or None when it is absent, fails or is slow."""
+    import shutil  # not at import: most LaTeX documents name a .bib beside them, found without kpsewhich
+    import subprocess
+
     program = shutil.which("kpsewhich")
     if program is None:
         return None

@@ -14,43 +14,44 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from kratomref import lazy
 from kratomref.model import Citation, Document, Location, Reference, TextLine
 from kratomref.readers import intext, pandoc, suppressions
 from kratomref.readers.freetext import parse_citation
 from kratomref.urls import find_urls
 
 # Headings that open a reference list ("7. References", "REFERENCES:", "## Works Cited").
-REFERENCE_HEADING_RE = re.compile(
+REFERENCE_HEADING_RE = lazy.regex(
     r"(?:\d+(?:\.\d+)*\.?\s+)?(?:references?(?:\s+list)?|bibliography|works\s+cited|sources(?:\s+cited)?"
     r"|literature\s+cited|cited\s+literature|literature|citations|notes\s+and\s+references"
     r"|references\s+and\s+notes|sources\s+and\s+references|(?:further|recommended|suggested|additional)\s+reading)\s*:?",
     re.IGNORECASE,
 )
 # Other section names that, written as a bare line, end a reference list in a plain-text draft.
-SECTION_RE = re.compile(
+SECTION_RE = lazy.regex(
     r"(?:\d+(?:\.\d+)*\.?\s+)?(?:appendix(?:\s+\w+)?|appendices|acknowledge?ments?|notes|footnotes|endnotes"
     r"|about\s+the\s+authors?|author\s+contributions|conflicts?\s+of\s+interest|competing\s+interests"
     r"|funding|disclosures?|tables?|figures?|glossary|index)\s*:?",
     re.IGNORECASE,
 )
-_ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$")
-_SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)\s*$")
-_BOLD_RE = re.compile(r"^\s*(\*\*|__)(?P<text>[^*_].*?)\1\s*:?\s*$")
-_NUMBERED_RE = re.compile(r"^\s{0,3}(?:\[(\d+)\]|\((\d+)\)|(\d+)[.)])\s*(?=\S)")
-_BULLET_RE = re.compile(r"^\s{0,3}[-*+•‣◦]\s+(?=\S)")
-_COMMENT_RE = re.compile(r"<!--(.*?)-->")
+_ATX_RE = lazy.regex(r"^ {0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$")
+_SETEXT_RE = lazy.regex(r"^ {0,3}(=+|-+)\s*$")
+_BOLD_RE = lazy.regex(r"^\s*(\*\*|__)(?P<text>[^*_].*?)\1\s*:?\s*$")
+_NUMBERED_RE = lazy.regex(r"^\s{0,3}(?:\[(\d+)\]|\((\d+)\)|(\d+)[.)])\s*(?=\S)")
+_BULLET_RE = lazy.regex(r"^\s{0,3}[-*+•‣◦]\s+(?=\S)")
+_COMMENT_RE = lazy.regex(r"<!--(.*?)-->")
 # A reStructuredText footnote or citation: ".. [1] text", ".. [#note] text", ".. [#] text", ".. [CIT2002] text".
-_RST_TARGET_RE = re.compile(r"^(?P<indent> {0,3})\.\.\s+\[(?P<label>\d{1,4}|#[\w.:+-]{0,60}|\*"
+_RST_TARGET_RE = lazy.regex(r"^(?P<indent> {0,3})\.\.\s+\[(?P<label>\d{1,4}|#[\w.:+-]{0,60}|\*"
                             r"|[A-Za-z_][\w.:+-]{0,60})\](?:\s+(?P<text>\S.*)|\s*)$")
 # What gives a plain-text file away as reStructuredText: a footnote, a directive, a footnote reference.
-_RST_SIGN_RE = re.compile(r"^\.\.\s+(?:\[[^\]\n]+\]\s|[\w-]+::)|\[(?:\d+|#[\w-]*)\]_", re.MULTILINE)
+_RST_SIGN_RE = lazy.regex(r"^\.\.\s+(?:\[[^\]\n]+\]\s|[\w-]+::)|\[(?:\d+|#[\w-]*)\]_", re.MULTILINE)
 RST_EXTENSIONS = (".rst", ".rest")
 BOLD_LEVEL = 7  # a line that is all bold: weaker than any Markdown heading
 BARE_LEVEL = 8  # a bare "References" line
 
 
 # A list of works to read, not of works cited: its items are references (checked like any), never "uncited".
-READING_LIST_RE = re.compile(r"(?:\d+(?:\.\d+)*\.?\s+)?(?:further|recommended|suggested|additional)\s+reading\s*:?",
+READING_LIST_RE = lazy.regex(r"(?:\d+(?:\.\d+)*\.?\s+)?(?:further|recommended|suggested|additional)\s+reading\s*:?",
                              re.IGNORECASE)
 READING_LIST_FIELD = "reading-list"  # Reference.fields key of an item of such a list
 FOOTNOTE_FIELD = "rst-footnote"  # Reference.fields key of a reStructuredText footnote, where a bare link is idiomatic
@@ -85,7 +86,7 @@ def _heading(lines: list[str], index: int) -> tuple[int, str, int] | None:
 
 
 # A reference heading that names more than the list: "References and FAQs", "Sources & further reading".
-_COMBINED_HEADING_RE = re.compile(
+_COMBINED_HEADING_RE = lazy.regex(
     r"(?:\d+(?:\.\d+)*\.?\s+)?(?:references?|bibliography|works\s+cited|sources|citations)"
     r"\s*(?:,|&|\band\b)\s*[\w'’ ,&-]{1,40}:?", re.IGNORECASE)
 
@@ -194,17 +195,17 @@ def _split_items(lines: list[str], first: int, end: int) -> list[_Item]:
 # What a reference has that an FAQ answer, a step or a tip has not. Strong: a link or DOI, a year in
 # parentheses or before a volume, a volume(issue), pages. Weak: a bare year, a venue in italics, a statute or
 # a case ("§ 7-108", "Granger v. Millbrook").
-_STRONG_SIGN_RE = re.compile(r"https?://|www\.|\bdoi:|\b10\.\d{4,9}/|\((?:1[5-9]|20)\d\d[a-z]?\)|\b(?:1[5-9]|20)\d\d;"
+_STRONG_SIGN_RE = lazy.regex(r"https?://|www\.|\bdoi:|\b10\.\d{4,9}/|\((?:1[5-9]|20)\d\d[a-z]?\)|\b(?:1[5-9]|20)\d\d;"
                              r"|\b\d+\s?\(\d+\)|\bpp?\.\s?\d", re.IGNORECASE)
-_WEAK_SIGN_RE = re.compile(
+_WEAK_SIGN_RE = lazy.regex(
     r"\b(?:1[5-9]|20)[\dX?]{2}[a-z]?\b|n\.\s?d\.|\*[^*]+\*|\b_[^_]+_\b|§|\bU\.S\.C\.|\bC\.F\.R\."
     r"|\b[A-Z][\w.'’-]+\s+v\.\s+[A-Z]|\bet\s+al\b|\b\d+\s*:\s*\d+|\b(?:journal|review|proceedings|press)\b"
     r"|\bretrieved\b|\baccessed\b", re.IGNORECASE)
 # An author as references name one: "Smith J.", "Smith, J.", "Doe, J. A.", "Hassan Z, Singh D."
-_AUTHOR_SIGN_RE = re.compile(r"^[A-Z][\w'’-]+,?\s+(?:[A-Z]\.?\s?){1,3}(?:[,.&]|and\b)")
+_AUTHOR_SIGN_RE = lazy.regex(r"^[A-Z][\w'’-]+,?\s+(?:[A-Z]\.?\s?){1,3}(?:[,.&]|and\b)")
 # An FAQ item: a question opened by a question word ("**Can my landlord charge for repainting?**",
 # "How many long runs should I do?", "Q: ..."), not a title that happens to ask one.
-_QUESTION_RE = re.compile(
+_QUESTION_RE = lazy.regex(
     r"^(?:Q\s*\d*\s*[:.]|Question\b)|^(?:how|what|why|when|where|which|who|whom|whose|can|could|should|shall|is|are"
     r"|do|does|did|will|would|may|might|must|has|have)\b[^?]{0,200}\?", re.IGNORECASE)
 
@@ -236,7 +237,7 @@ def _is_note(item: _Item) -> bool:
     return not (reference.authors or reference.doi or reference.urls)
 
 
-_YEAR_RE = re.compile(r"\b(?:1[5-9]|20)\d\d\b|n\.\s?d\.")
+_YEAR_RE = lazy.regex(r"\b(?:1[5-9]|20)\d\d\b|n\.\s?d\.")
 
 
 def _paragraph_items(paragraph: list[tuple[int, str]]) -> list[_Item]:

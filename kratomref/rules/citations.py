@@ -20,8 +20,7 @@ from kratomref.model import (
     Rule,
     Severity,
 )
-from kratomref.readers.intext import candidates, nearest_key
-from kratomref.readers.text import READING_LIST_FIELD
+from kratomref.rules import has_citations
 
 if TYPE_CHECKING:
     from kratomref.rules import Context
@@ -121,6 +120,8 @@ def _citation_findings(doc: Document) -> Iterator[Finding]:
 
 def _undefined_suggestion(citation: Citation, references: Sequence[Reference]) -> str | None:
     if citation.style == "key":
+        from kratomref.readers.intext import nearest_key  # a draft's reader: loaded when a draft cites
+
         close = nearest_key(citation.target, [r.key for r in references])
         if close is not None and close.lower() == citation.target.lower():
             return f"did you mean {close!r}? (keys are case-sensitive)"
@@ -137,6 +138,8 @@ def _describe(ref: Reference) -> str:
 
 def most_likely(citation: Citation, references: Sequence[Reference]) -> Reference | None:
     """The entry an unresolved author-year citation most likely means, or None."""
+    from kratomref.readers.intext import candidates  # a draft's reader: loaded when a draft cites
+
     surname, year_text = citation.target.rsplit(" ", 1)
     year = int(year_text[:4])
     best: tuple[int, Reference] | None = None
@@ -159,13 +162,16 @@ def database_entries(doc: Document) -> frozenset[str]:
     """Keys of the entries that come from a database the document names (a .bib or CSL-JSON file of a LaTeX
     or pandoc document), as opposed to the document's own reference list: BibTeX and pandoc print only the
     entries cited, so an uncited database entry harms nobody."""
-    from kratomref.readers.latex import database_files, is_bibitem
+    from kratomref.readers.bibitem import is_bibitem
+    from kratomref.readers.latex import database_files
 
     databases = set(database_files(doc))
     return frozenset(ref.key for ref in doc.references if ref.location.file in databases and not is_bibitem(ref))
 
 
 def _uncited_findings(doc: Document, ctx: Context) -> Iterator[Finding]:
+    from kratomref.readers.text import READING_LIST_FIELD
+
     listed = [ref for ref in doc.references if not ref.fields.get(READING_LIST_FIELD)]  # "Further reading" is not cited
     if doc.meta.get("nocite-all") == "1" or not listed:
         return
@@ -197,6 +203,6 @@ def _uncited_findings(doc: Document, ctx: Context) -> Iterator[Finding]:
 
 
 def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
-    if doc.citations or (doc.references and doc.body):
+    if has_citations(doc):
         yield from _citation_findings(doc)
         yield from _uncited_findings(doc, ctx)

@@ -11,9 +11,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kratomref import lazy
 from kratomref.model import Document, Evidence, Finding, Location, Rule, Severity, TextLine
 from kratomref.readers.intext import code_lines, prose
 from kratomref.readers.latex import CITE_COMMAND
+from kratomref.rules import has_text
 
 if TYPE_CHECKING:
     from kratomref.rules import Context
@@ -160,11 +162,11 @@ HEARSAY = "hearsay stated as fact"
 CLAIM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "studies show", "recent research suggests", "a growing body of evidence indicates"
     ("evidence reported without its source",
-     re.compile(r"\b" + _SOURCE_NOUNS + _SOURCE_QUALIFIER + r"\s+(?:(?:have|has|now|also|consistently|repeatedly"
+     lazy.regex(r"\b" + _SOURCE_NOUNS + _SOURCE_QUALIFIER + r"\s+(?:(?:have|has|now|also|consistently|repeatedly"
                 r"|clearly|increasingly|\w+ly)\s+)*" + _EVIDENCE_VERBS + r"\b", re.IGNORECASE)),
     # "The Federal Reserve estimates", "the IMF projects", "NASA reported"
     ("an organisation's estimate or finding",
-     re.compile(r"(?<![\w&.-])" + _ORGANISATION + r"\s+(?:\w+ly\s+)?(?:estimates|estimated|projects|projected|predicts"
+     lazy.regex(r"(?<![\w&.-])" + _ORGANISATION + r"\s+(?:\w+ly\s+)?(?:estimates|estimated|projects|projected|predicts"
                 r"|predicted|forecasts|reports|reported|found|finds|warns|warned|recommends|recommended|says"
                 # a position: "the WHO recommends", "the American Heart Association advises", "the FDA has warned"
                 r"|advises|advised|urges|urged|cautions|cautioned|states|stated|said|claims|claimed|maintains"
@@ -174,18 +176,18 @@ CLAIM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # how an authority classes a thing: "the IRS treats crypto as property", "The WHO classifies burnout as" (with
     # "the": "MDL considers the model as part of the code" is a method, not an authority)
     ("an organisation's estimate or finding",
-     re.compile(r"(?<![\w&.-])[Tt]he\s+" + _ORGANISATION + r"\s+(?:treats|treated|classifies|classified|considers"
+     lazy.regex(r"(?<![\w&.-])[Tt]he\s+" + _ORGANISATION + r"\s+(?:treats|treated|classifies|classified|considers"
                 r"|regards|defines|recognises|recognizes)(?=\s+(?:[\w'’-]+\s+){1,6}?as\b)")),
     # "it is widely reported that", "it is estimated that"
     ("an impersonal report of findings",
-     re.compile(r"\bit(?:\s+is|'s|’s)\s+(?:\w+ly\s+)?(?:reported|believed|known|estimated|thought|established|accepted"
+     lazy.regex(r"\bit(?:\s+is|'s|’s)\s+(?:\w+ly\s+)?(?:reported|believed|known|estimated|thought|established|accepted"
                 r"|said|claimed|rumou?red|understood"
                 r"|recognised|recognized|documented|argued)\s+that\b", re.IGNORECASE)),
     # "it has been shown", "has been demonstrated", "have been linked to"
     # "shown/found/proven" report a finding only with what was found: "has been shown to reduce", "... that";
     # "the recipe has been shown to friends" and "the keys have been found" report none.
     ("a passive report of findings",
-     re.compile(r"\b(?:has|have|had)\s+been\s+(?:\w+ly\s+)?(?:(?:shown|demonstrated|proven|proved|found)"
+     lazy.regex(r"\b(?:has|have|had)\s+been\s+(?:\w+ly\s+)?(?:(?:shown|demonstrated|proven|proved|found)"
                 r"(?:\s+(?:in|by|across|among|with|for|at|on|over)(?:\s+[\w'’-]+){1,4}?|\s*,(?:\s*[\w'’-]+){1,3}\s*,)?"
                 r"\s*,?\s+"
                 r"(?:that\b|to\s+(?!" + _NOT_A_VERB + r"\b)(?![a-z]*[^su\W]s\b)[a-z]+)"
@@ -195,27 +197,27 @@ CLAIM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                 r"|linked\s+(?:to|with)|established\s+(?:that|as))\b", re.IGNORECASE)),
     # "there is strong evidence that", "there is growing evidence of"
     ("evidence invoked without its source",
-     re.compile(r"\bthere\s+(?:is|are|has\s+been)\s+(?:\w+\s+){0,2}?(?:evidence|consensus|data|studies|research)"
+     lazy.regex(r"\bthere\s+(?:is|are|has\s+been)\s+(?:\w+\s+){0,2}?(?:evidence|consensus|data|studies|research)"
                 r"\s+(?:that|of|to\s+suggest|showing|linking|suggesting)\b", re.IGNORECASE)),
     # "is associated with a higher risk of", "are linked to"
     ("an association stated as fact",
-     re.compile(r"\b(?:is|are|was|were)\s+(?:\w+ly\s+)?(?:associated\s+with|linked\s+(?:to|with)|correlated\s+with"
+     lazy.regex(r"\b(?:is|are|was|were)\s+(?:\w+ly\s+)?(?:associated\s+with|linked\s+(?:to|with)|correlated\s+with"
                 r"|tied\s+to)\s+(?:a\s+|an\s+)?(?:\w+\s+){0,2}?(?:risk|rates?|incidence|odds|likelihood|chance"
                 r"|increase|decrease|reduction|rise|decline|mortality|death|deaths|higher|lower|greater|better|worse"
                 r"|improved|poorer)\b", re.IGNORECASE)),
     # "31% less likely", "accounts for 40% of", "a 40% rise in", "10% below the national average"
     ("a statistic stated as fact",
-     re.compile(r"\b\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent)\s+(?:more|less|higher|lower)\s+(?:likely|risk|chance)"
+     lazy.regex(r"\b\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent)\s+(?:more|less|higher|lower)\s+(?:likely|risk|chance)"
                 r"|\baccounts?\s+for\s+(?:\w+\s+){0,2}?\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent)"
                 r"|\ba\s+\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent)\s+(?:rise|increase|fall|drop|decline|reduction|jump)\s+in"
                 r"|\b\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent)\s+(?:below|above)\s+the\s+(?:national|global|EU|US|average)",
                 re.IGNORECASE)),
     ("a known effect stated as fact",
-     re.compile(r"\b(?:is|are)\s+(?:well\s+)?(?:known|proven|documented)\s+to\b", re.IGNORECASE)),
+     lazy.regex(r"\b(?:is|are)\s+(?:well\s+)?(?:known|proven|documented)\s+to\b", re.IGNORECASE)),
     # "X is said to have a lower risk of", "are thought to last", "is widely considered the best": hearsay that
     # carries a fact. ("is said to be positive if ..." defines a term: see DEFINITION_RE.)
     (HEARSAY,
-     re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+|also\s+|still\s+|now\s+)?(?:said|believed|thought|reported"
+     lazy.regex(r"\b(?:is|are)\s+(?:\w+ly\s+|also\s+|still\s+|now\s+)?(?:said|believed|thought|reported"
                 r"|rumou?red|claimed|alleged|reputed|purported|understood|estimated|suspected)\s+to\s+(?:have\s+|be\s+)?"
                 r"(?!" + _NOT_A_VERB + r"\b)(?![a-z]*[^su\W]s\b)[a-z]+"
                 r"|\b(?:is|are)\s+(?:widely|universally)\s+(?:considered"
@@ -230,14 +232,14 @@ CLAIM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                 r"|make|cause|lead|work|speed|slow|strengthen|ease|relieve|treat|support)\b", re.IGNORECASE)),
     # "large tech companies have reported that", "users have found that": a report of a group stated as fact
     ("a report attributed to a group",
-     re.compile(r"\b[A-Za-z][a-z]{2,}s\s+have\s+(?:\w+ly\s+|also\s+|long\s+)?(?:reported|found|concluded|warned|shown"
+     lazy.regex(r"\b[A-Za-z][a-z]{2,}s\s+have\s+(?:\w+ly\s+|also\s+|long\s+)?(?:reported|found|concluded|warned|shown"
                 r"|argued|claimed|held|ruled|established|confirmed|demonstrated|noted|observed|estimated)\s+that\b")),
     # "an estimated 1 in 10 women", "an estimated 20 to 40 percent of dogs"
     ("a statistic stated as fact",
-     re.compile(r"\ban\s+estimated\s+(?:\d|one|two|three|four|five|half|a\s+third|a\s+quarter)", re.IGNORECASE)),
+     lazy.regex(r"\ban\s+estimated\s+(?:\d|one|two|three|four|five|half|a\s+third|a\s+quarter)", re.IGNORECASE)),
     # "according to the FDA", "according to a 2021 report"
     ("an authority's position",
-     re.compile(r"\b[Aa]ccording\s+to\s+(?:the\s+|a\s+|an\s+|recent\s+)?(?:[A-Z][\w.&-]*|\d{4}\s+\w+|"
+     lazy.regex(r"\b[Aa]ccording\s+to\s+(?:the\s+|a\s+|an\s+|recent\s+)?(?:[A-Z][\w.&-]*|\d{4}\s+\w+|"
                 r"(?:recent\s+)?(?:study|survey|report|estimates|data|figures|statistics|experts))"
                 r"|\b[Aa]ccording\s+to\s+(?:the\s+|a\s+|an\s+|one\s+|recent\s+|new\s+)?(?:[\w-]+\s+){0,2}?"
                 r"(?:study|studies|survey|surveys|report|reports|poll|polls|estimates?|data|figures|statistics"
@@ -245,31 +247,31 @@ CLAIM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                 r"|government|ministry|experts|economists|analysts)\b")),
     # "40% of patients", "one in five adults", "nearly half of users"
     ("a statistic about a population",
-     re.compile(r"(?:\b\d+(?:\.\d+)?(?:\s*(?:to|-|–)\s*\d+(?:\.\d+)?)?\s*(?:\\?%|percent|per\s+cent)|\b(?:one|two|three|four)\s+(?:in|out\s+of)"
+     lazy.regex(r"(?:\b\d+(?:\.\d+)?(?:\s*(?:to|-|–)\s*\d+(?:\.\d+)?)?\s*(?:\\?%|percent|per\s+cent)|\b(?:one|two|three|four)\s+(?:in|out\s+of)"
                 r"\s+(?:every\s+)?(?:two|three|four|five|six|seven|eight|nine|ten|\d+)"
                 r"|\b(?:nearly|almost|over|more\s+than|about|roughly|around)\s+(?:half|a\s+third|a\s+quarter"
                 r"|two-thirds|three-quarters)|(?<![\w,.])\d[\d,.]*\s+(?:million|billion))\s+(?:of\s+)?(?:all\s+|the\s+|the\s+world's\s+|us\s+|u\.s\.\s+)?"
                 r"(?:[a-z-]+\s+)?" + POPULATIONS + r"\b", re.IGNORECASE)),
     # "a study published in the Journal of X found", "a 2020 survey by Gallup showed"
     ("a study described but not cited",
-     re.compile(r"\b(?:a|one|another|the|recent|new|large|landmark)\s+(?:\w+\s+){0,3}?(?:study|survey|trial|"
+     lazy.regex(r"\b(?:a|one|another|the|recent|new|large|landmark)\s+(?:\w+\s+){0,3}?(?:study|survey|trial|"
                 r"meta-analysis|review|report|analysis|poll|experiment|paper)\b[^.;]{0,120}?\b(?:found|finds|"
                 r"showed|shows|reported|reports|concluded|concludes|revealed|reveals|suggests|suggested|"
                 r"demonstrated|estimated|estimates)\b", re.IGNORECASE)),
 )
 # Sources that are the author's own work, not a claim about someone else's: "our data show", "this study found".
-OWN_WORK_RE = re.compile(r"\b(?:our|this|the\s+present|the\s+current|the\s+pilot|these|my|we|here\s+we)\s+"
+OWN_WORK_RE = lazy.regex(r"\b(?:our|this|the\s+present|the\s+current|the\s+pilot|these|my|we|here\s+we)\s+"
                          r"(?:[\w'’-]+\s+){0,2}?"
                          r"(?:study|studies|data|results?|findings|analysis|analyses|experiments?|survey|trial"
                          r"|review|paper|report|records|measurements|observations|benchmarks|estimates|figures"
                          r"|numbers|models?|simulations?|tests|logs|sales|interviews)\b", re.IGNORECASE)
 # A pointer to the document's own figure or table: the sentence reports the author's own results.
-OWN_FIGURE_RE = re.compile(r"\((?:see\s+)?(?:Fig(?:ure)?|Table|Supplementary)\.?\s*[A-Z]?\d", re.IGNORECASE)
+OWN_FIGURE_RE = lazy.regex(r"\((?:see\s+)?(?:Fig(?:ure)?|Table|Supplementary)\.?\s*[A-Z]?\d", re.IGNORECASE)
 # Any citation mark: [1], [1-3], ¹, ^1^, <sup>, (Smith, 2019), Smith (2019), \cite{..}, [@key], [^note], \footnote.
 # A bracket with a key ([see @smith, p. 3]) and a parenthesis with a year ((Smith, 2019)) are found by
 # BRACKET_GROUP_RE and PAREN_GROUP_RE, then their insides tested: one pattern for the whole ("[...@key...]")
 # scans to the end of the text again from every position of an unclosed group (quadratic time).
-CITATION_MARK_RE = re.compile(
+CITATION_MARK_RE = lazy.regex(
     r"\[\d{1,3}(?:\s*[-–,]\s*\d{1,3})*\]|[⁰¹²³⁴⁵⁶⁷⁸⁹]|\^\d+\^|<sup>|\[\^[^\]]+\]"
     r"|\\" + CITE_COMMAND + r"\*?\s*[\[{]|\\footnote"
     r"|(?<![\w.])-?@[A-Za-z_][\w:.#$%&+?<>~/-]*"
@@ -278,12 +280,12 @@ CITATION_MARK_RE = re.compile(
     # a link: prose() blanks its address, "[the report](https://...)" reads "[the report](      )"
     r"|\]\(\s{6,}|\]\(\s*(?:\)|$)|<\s{6,}>|\\(?:url|href)\{"
 )
-BRACKET_GROUP_RE = re.compile(r"\[([^\[\]]*)\]")  # a bracket with no bracket inside
-BRACKET_KEY_RE = re.compile(r"@[\w:.#$%&+?<>~/-]")  # [@key], [see @key, p. 3]
-PAREN_GROUP_RE = re.compile(r"\(([^()]*)\)")  # a parenthesis with no parenthesis inside
-PAREN_YEAR_RE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)[a-z]?\b")  # (Smith, 2019), (2019a)
+BRACKET_GROUP_RE = lazy.regex(r"\[([^\[\]]*)\]")  # a bracket with no bracket inside
+BRACKET_KEY_RE = lazy.regex(r"@[\w:.#$%&+?<>~/-]")  # [@key], [see @key, p. 3]
+PAREN_GROUP_RE = lazy.regex(r"\(([^()]*)\)")  # a parenthesis with no parenthesis inside
+PAREN_YEAR_RE = lazy.regex(r"\b(?:1[5-9]\d\d|20\d\d)[a-z]?\b")  # (Smith, 2019), (2019a)
 # Quoted text: “...” or "...". Cues inside quotes belong to a title or someone else's words.
-QUOTED_RE = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]{8,}’")  # what quoted_spans finds, in linear time
+QUOTED_RE = lazy.regex(r"“[^”]*”|\"[^\"]*\"|‘[^’]{8,}’")  # what quoted_spans finds, in linear time
 _QUOTE_CLOSERS = {"“": "”", '"': '"', "‘": "’"}
 _QUOTE_MIN_INSIDE = {"“": 0, '"': 0, "‘": 8}  # a ‘single’ quotation holds 8 characters at least: "‘n’", "rock ‘n’ roll"
 
@@ -331,7 +333,7 @@ QUOTE_MIN_WORDS = 4  # scare quotes and quoted titles of one to three words are 
 # from every letter (quadratic time).
 _PERSON = (r"(?<![\w'’.-])(?:(?:Dr|Prof|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Sir|Dame)\.?\s+)?"
            r"[A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|al)){0,5}")
-TITLES_RE = re.compile(r"\b(?:Dr|Prof|Professor|Director|Senator|Minister|President|CEO|Chief|Commissioner"
+TITLES_RE = lazy.regex(r"\b(?:Dr|Prof|Professor|Director|Senator|Minister|President|CEO|Chief|Commissioner"
                        r"|Secretary|Secretary-General|Governor|Mayor|Chancellor|Ambassador|Judge|Justice"
                        r"|Spokesperson|Chairman|Chairwoman)\b\.?"
                        r"|,\s*(?:a|an|the)?\s*[\w\s-]{0,40}\b(?:spokes(?:person|man|woman)|pharmacist|professor|"
@@ -362,36 +364,36 @@ NAME_VERB_COLON = "a quotation introduced by a name, a verb and a colon"
 QUOTE_CUES: tuple[tuple[str, re.Pattern[str], bool], ...] = (
     # (why, pattern, needs a title/role for the name) -- "Dr. Emily Chen, Clinical Pharmacist: “...”"
     ("a quotation introduced by a name and a colon",
-     re.compile(r"(?P<who>" + _PERSON + r")(?:\s*,\s*[^:“\"]{2,60})?" + _COLON + _OPEN), False),
+     lazy.regex(r"(?P<who>" + _PERSON + r")(?:\s*,\s*[^:“\"]{2,60})?" + _COLON + _OPEN), False),
     # "Local guide Inês Moura puts it simply: “...”", "Engineering manager Sofia Lindqvist sums it up: “...”"
     (NAME_VERB_COLON,
-     re.compile(r"(?P<who>" + _PERSON + r")" + _AFFILIATION + r"(?:\s*,[^,“\"]{2,80},)?\s+(?:[a-z]+(?:s|ed)|told|put"
+     lazy.regex(r"(?P<who>" + _PERSON + r")" + _AFFILIATION + r"(?:\s*,[^,“\"]{2,80},)?\s+(?:[a-z]+(?:s|ed)|told|put"
                 r"|said|wrote|gave|had)(?:\s+[a-z]+){0,3}" + _COLON + _OPEN), False),
     # "“...” — Dr. Jane Roe, cardiologist" (a Markdown blockquote's attribution line)
     ("a quotation attributed after a dash",
-     re.compile(r"[”\"]\s*[.,]?\s*(?:—|–|--)\s*(?P<who>" + _PERSON + r")"), False),
+     lazy.regex(r"[”\"]\s*[.,]?\s*(?:—|–|--)\s*(?P<who>" + _PERSON + r")"), False),
     # "A spokesperson for the Home Energy Advice Service said: “...”", "“...,” an official at the ministry said"
     ("a quotation from an organisation's spokesperson",
-     re.compile(r"\b(?:[Aa]n?|[Tt]he|[Oo]ne)\s+(?P<who>" + _SPOKESPERSON + r")\s+(?:\w+ly\s+)?(?:" + DIALOGUE_VERBS
+     lazy.regex(r"\b(?:[Aa]n?|[Tt]he|[Oo]ne)\s+(?P<who>" + _SPOKESPERSON + r")\s+(?:\w+ly\s+)?(?:" + DIALOGUE_VERBS
                 + r"|" + SOURCING_VERBS + r")\b[^“\"]{0,40}?[,:]?\s*" + _OPEN
                 + r"|[”\"],?\s*(?:(?:" + DIALOGUE_VERBS + r"|" + SOURCING_VERBS + r")\s+)?(?:an?|the|one)\s+(?P<who2>"
                 + _SPOKESPERSON + r")"), False),
     ("a quotation attributed with “as … put it”",
-     re.compile(r"\b[Aa]s\s+(?:(?:the\s+)?(?:[a-z-]+\s+){1,3})?(?P<who>(?:the\s+)?" + _PERSON + r")"
+     lazy.regex(r"\b[Aa]s\s+(?:(?:the\s+)?(?:[a-z-]+\s+){1,3})?(?P<who>(?:the\s+)?" + _PERSON + r")"
                 r"(?:\s*,[^,“\"]{2,60},)?"
                 r"\s+(?:(?:famously|once|memorably|later)\s+)?(?:put\s+it|puts\s+it|wrote|"
                 r"writes|said|says|noted|observed|argued|explained)\b,?\s*:?\s*" + _OPEN), False),
     # "The economic historian Lena Hartmann describes the League as “...”", "Dr. Roe called it “...”"
     ("a quotation that names what a source called something",
-     re.compile(r"(?P<role4>\b(?:[a-z-]+\s+){1,3})?(?P<who>" + _PERSON + r")(?:\s*,[^,“\"]{2,80},)?\s+"
+     lazy.regex(r"(?P<role4>\b(?:[a-z-]+\s+){1,3})?(?P<who>" + _PERSON + r")(?:\s*,[^,“\"]{2,80},)?\s+"
                 r"(?:describes|described|calls|called|dubs|dubbed"
                 r"|labels|labelled|labeled|characteri[sz]es|characteri[sz]ed|sums\s+up|summed\s+up)\b[^“\".!?]{0,80}?"
                 + _OPEN), True),
     ("a quotation attributed with “according to”",
-     re.compile(r"\b(?:[Aa]ccording\s+to|[Ii]n\s+the\s+words\s+of)\s+(?P<who>(?:the\s+)?" + _PERSON
+     lazy.regex(r"\b(?:[Aa]ccording\s+to|[Ii]n\s+the\s+words\s+of)\s+(?P<who>(?:the\s+)?" + _PERSON
                 + r")[^“\"]{0,60}?,\s*" + _OPEN), False),
     (SOURCING_CUE,
-     re.compile(r"(?P<who>" + _PERSON + r")(?:\s*,[^,“\"]{2,80},)?\s+(?:(?:once|later|also|then|\w+ly)\s+)?"
+     lazy.regex(r"(?P<who>" + _PERSON + r")(?:\s*,[^,“\"]{2,80},)?\s+(?:(?:once|later|also|then|\w+ly)\s+)?"
                 + SOURCING_VERBS + r"\b[^“\"]{0,40}?[,:]?\s*"
                 + _OPEN + r"|[”\"],?\s*(?P<who2>" + _PERSON + r")(?:\s*,[^,“\"]{2,80},?)?\s+" + SOURCING_VERBS
                 + r"\b|[”\"],?\s*" + SOURCING_VERBS + r"\s+(?:[a-z]+\s+)?(?P<who3>" + _PERSON + r")"
@@ -401,7 +403,7 @@ QUOTE_CUES: tuple[tuple[str, re.Pattern[str], bool], ...] = (
                 + r"\b[^“\"]{0,40}?[,:]?\s*" + _OPEN),
      False),
     ("a quotation with “said” and a named source's title or role",
-     re.compile(r"(?P<who>" + _PERSON + r")(?P<role>\s*,[^,“\"]{2,80},)?\s+" + DIALOGUE_VERBS + r"\b,?\s*:?\s*"
+     lazy.regex(r"(?P<who>" + _PERSON + r")(?P<role>\s*,[^,“\"]{2,80},)?\s+" + DIALOGUE_VERBS + r"\b,?\s*:?\s*"
                 + _OPEN + r"|[”\"],?\s*" + DIALOGUE_VERBS + r"\s+(?P<who3>" + _PERSON + r")"
                 + r"(?P<role3>\s*,[^.“\"]{2,80})?"
                 + r"|[”\"],?\s*(?P<who2>" + _PERSON + r")(?P<role2>\s*,[^,“\"]{2,80},?)?\s+" + DIALOGUE_VERBS + r"\b"
@@ -414,12 +416,12 @@ QUOTE_CUES: tuple[tuple[str, re.Pattern[str], bool], ...] = (
 )
 # How a narrator tags dialogue: a manner adverb or gesture right after the verb ("stated flatly", "added with
 # a smile", "explained, grinning"). Reporting does not describe how a source spoke.
-MANNER_RE = re.compile(r"\s*,?\s*(?:(?!(?:early|only|recently|publicly|previously|widely)\b)\w+ly\b(?!\s*[,:]?\s*[“\"])"
+MANNER_RE = lazy.regex(r"\s*,?\s*(?:(?!(?:early|only|recently|publicly|previously|widely)\b)\w+ly\b(?!\s*[,:]?\s*[“\"])"
                        r"|with\s+a\s+(?:smile|grin|laugh|shrug|sigh|wink|nod)|grinning|smiling|laughing|shrugging"
                        r"|sighing|nodding|winking)")
 # A narrator's dialogue tag: “...,” she whispered / “...?” asked the owl. Reporting says "said" or "told";
 # a text with FICTION_TAGS of these is a story, and its quotations are its characters' (KR505 stays quiet).
-FICTION_TAG_RE = re.compile(r"[”\"]\s*,?\s*(?:(?:he|she|they|I|we|it)\s+(?:said|asked|whispered|shouted|replied"
+FICTION_TAG_RE = lazy.regex(r"[”\"]\s*,?\s*(?:(?:he|she|they|I|we|it)\s+(?:said|asked|whispered|shouted|replied"
                             r"|muttered|cried|called|answered|laughed|sighed|murmured|snapped|yelled|gasped)\b"
                             r"|(?:asked|whispered|shouted|replied|muttered|cried|answered|sighed|murmured|snapped"
                             r"|yelled|gasped)\b)")
@@ -434,7 +436,7 @@ NOT_SOURCES = frozenset({"The", "This", "That", "These", "Those", "It", "He", "S
 AUTHORITY = "an authority's position"
 # "according to Fig. 1", "according to Q values", "according to the chain rule", "According to DPI, we have":
 # a pointer or a derivation, not an authority.
-NOT_AN_AUTHORITY_RE = re.compile(
+NOT_AN_AUTHORITY_RE = lazy.regex(
     r"[Aa]ccording\s+to\s+(?:the\s+|a\s+|an\s+)?(?:(?:Fig|Figs|Figure|Figures|Table|Tables|Eq|Eqs|Equation|Equations"
     r"|Theorem|Lemma|Corollary|Proposition|Definition|Def|Section|Sec|Chapter|Appendix|Algorithm|Alg|Step|Remark"
     r"|Example|Listing|Box|Rule|Law|Property|Assumption)s?\b"
@@ -446,89 +448,89 @@ NOT_AN_AUTHORITY_RE = re.compile(
     r"|[\w'’.-]+,\s+(?:we|one)\s)")
 # "is said to be positive definite if ...": a definition, not hearsay.
 # A cue inside an indirect question: "looks at what the evidence says", "asks whether studies show".
-INDIRECT_QUESTION_RE = re.compile(r"\b(?:what|whether|how|if)\s+(?:the\s+|this\s+|that\s+|these\s+)?$", re.IGNORECASE)
-DEFINITION_RE = re.compile(r"\b(?:if|iff|whenever|provided\s+that)\b")
+INDIRECT_QUESTION_RE = lazy.regex(r"\b(?:what|whether|how|if)\s+(?:the\s+|this\s+|that\s+|these\s+)?$", re.IGNORECASE)
+DEFINITION_RE = lazy.regex(r"\b(?:if|iff|whenever|provided\s+that)\b")
 # Verbs that are as often nouns after a source noun: "research report", "data links", "survey projects".
 AMBIGUOUS_REPORTS = frozenset({"evidence reported without its source"})
-AMBIGUOUS_REPORT_RE = re.compile(r"\b(?:report|reports|link|links|project|projects|rank|ranks|estimates"
+AMBIGUOUS_REPORT_RE = lazy.regex(r"\b(?:report|reports|link|links|project|projects|rank|ranks|estimates"
                                  r"|highlights|records|figures)$", re.IGNORECASE)
-REPORT_CONTINUES_RE = re.compile(r"\s+(?:that|a|an|the|no|higher|lower|more|less|fewer|similar|significant|increased"
+REPORT_CONTINUES_RE = lazy.regex(r"\s+(?:that|a|an|the|no|higher|lower|more|less|fewer|similar|significant|increased"
                                  r"|decreased|reduced|improved|mixed|some|many|most|between|\d|(?:[\w'’-]+\s+){0,4}?"
                                  r"(?:to|with)\b)", re.IGNORECASE)
 # Cues that a citation elsewhere in the paragraph or the one before answers: a survey defining what it cites.
 NEARBY_CUES = frozenset({"a passive report of findings", "a known effect stated as fact"})
 # The cue's subject is a work just cited: "their experiments showed", "the paper found", "ablation studies".
-REFER_BACK_RE = re.compile(
+REFER_BACK_RE = lazy.regex(
     r"\b(?:their|they|the\s+(?:[\w-]+\s+){0,2}?(?:paper|papers|authors?|study|work|experiments?|results?|analysis|ablations?|method"
     r"|model|approach|researchers|team|evaluation|benchmark|survey|report)|these\s+(?:studies|works|papers|results"
     r"|authors|experiments|findings|methods|models)|this\s+(?:work|paper|study|method|approach|model)|its\s+authors"
     r"|ablation\s+stud(?:y|ies)|ablations)\b", re.IGNORECASE)
 # A name of a method, model or organisation: two capitals or more ("DPR", "FixMatch", "GeDi", "BERT").
-NAME_TOKEN_RE = re.compile(r"\b[A-Z][A-Za-z0-9]{0,20}[A-Z][A-Za-z0-9-]{0,20}\b")
+NAME_TOKEN_RE = lazy.regex(r"\b[A-Z][A-Za-z0-9]{0,20}[A-Z][A-Za-z0-9-]{0,20}\b")
 # Acknowledgements, funding and availability statements report no evidence.
-NOT_A_CLAIM_RE = re.compile(
+NOT_A_CLAIM_RE = lazy.regex(
     r"\b(?:was|were|is|are|been|being)\s+(?:\w+ly\s+)?(?:supported|funded|sponsored|financed)\s+(?:in\s+part\s+)?"
     r"(?:by|through|via|under)\b|\backnowledges?\b|\bwe\s+(?:also\s+)?thank\b|\bgrateful\b"
     r"|\b(?:are|is)\s+(?:\w+ly\s+)?available\s+(?:at|from|on|in|under|via|upon|through|for)\b", re.IGNORECASE)
-BLOCKQUOTE_RE = re.compile(r"^\s*>")
-TABLE_ROW_RE = re.compile(r"^\s*\|.*\|")  # a Markdown table's row: cells summarise, the text argues
+BLOCKQUOTE_RE = lazy.regex(r"^\s*>")
+TABLE_ROW_RE = lazy.regex(r"^\s*\|.*\|")  # a Markdown table's row: cells summarise, the text argues
 # Where a quotation was given: "told Reuters", "told the author", "told *The City Ledger*".
-TOLD_OUTLET_RE = re.compile(
+TOLD_OUTLET_RE = lazy.regex(
     r"\btold\s+(?:the\s+author|this\s+(?:newspaper|paper|magazine|reporter|writer|site|publication|podcast|programme"
     r"|program|blog|station)|us|me|(?:the\s+)?[*_]?[A-Z])")
-VENUE_RE = re.compile(
+VENUE_RE = lazy.regex(
     r"\b(?:in|during|at|on)\s+[\[*_]?(?:an?\s+|the\s+|his\s+|her\s+|their\s+|its\s+)?(?:[\[*_]?[\w-]+\s+){0,3}?"
     r"(?:interview|conversation"
     r"|visit|profile|podcast|episode|broadcast|press\s+conference|speech|lecture|testimony|hearing|briefing|keynote"
     r"|talk|email|e-mail|letter|memoir|book|essay|article|column|op-ed|blog\s+post|tweet|documentary|newsletter"
     r"|press\s+release|statement|panel|webinar)s?\b", re.IGNORECASE)
-DATE_RE = re.compile(r"\b(?:1[6-9]\d\d|20\d\d)\b|\b(?:January|February|March|April|June|July|August|September|October"
+DATE_RE = lazy.regex(r"\b(?:1[6-9]\d\d|20\d\d)\b|\b(?:January|February|March|April|June|July|August|September|October"
                      r"|November|December)\b")
-VENUE_NAMED_RE = re.compile(r"\s+(?:with|to|for|in|on)\s+(?:the\s+author|this\s+\w+|us|me|(?:the\s+)?[*_]?[A-Z])")
+VENUE_NAMED_RE = lazy.regex(r"\s+(?:with|to|for|in|on)\s+(?:the\s+author|this\s+\w+|us|me|(?:the\s+)?[*_]?[A-Z])")
 # A paragraph that is one quotation and nothing else: a turn of a story's dialogue.
-PURE_QUOTE_RE = re.compile(r"\s*[“\"][^“”\"]+[”\"]\s*")
+PURE_QUOTE_RE = lazy.regex(r"\s*[“\"][^“”\"]+[”\"]\s*")
 # A transcript's speaker label: "HOST: ...", "**Dr. Achterberg:** ...", "Interviewer: ...".
-SPEAKER_LABEL_RE = re.compile(r"^\s*(?:>\s*)?(?:\*\*|__)?(?P<label>[A-Z][\w.'’-]{0,30}(?:\s+[A-Z][\w.'’-]{0,30}){0,3})"
+SPEAKER_LABEL_RE = lazy.regex(r"^\s*(?:>\s*)?(?:\*\*|__)?(?P<label>[A-Z][\w.'’-]{0,30}(?:\s+[A-Z][\w.'’-]{0,30}){0,3})"
                               r"(?:\*\*|__)?\s*:(?:\*\*|__)?\s+\S")
 # Labels that open a note, not a turn of speech.
 NOT_SPEAKERS = frozenset({"note", "notes", "tip", "tips", "warning", "caution", "important", "disclaimer", "update",
                           "source", "sources", "example", "summary", "edit", "ps", "p.s", "nb", "n.b", "todo"})
 # A role before a name ends as a noun of a trade or office does: "historian", "mortgage broker", "coach".
-ROLE_NOUN_RE = re.compile(r"(?:ist|er|or|ar|ian|ant|ent|ee|man|woman|person|coach|chef|nurse|judge|expert|guide"
+ROLE_NOUN_RE = lazy.regex(r"(?:ist|er|or|ar|ian|ant|ent|ee|man|woman|person|coach|chef|nurse|judge|expert|guide"
                           r"|head|chief|attorney|advocate|vet|pilot|official|medic)$")
 TRANSCRIPT_LINES = 3  # a transcript has this many labelled lines or more, and repeats a label
 # A name that is an organisation's: "the British Dietetic Association said".
-INSTITUTION_RE = re.compile(r"\b(?:Association|Society|Institute|Agency|Department|Ministry|Council|Commission"
+INSTITUTION_RE = lazy.regex(r"\b(?:Association|Society|Institute|Agency|Department|Ministry|Council|Commission"
                             r"|Foundation|Organi[sz]ation|Bureau|Office|Service|Administration|Academy|College"
                             r"|University|Centre|Center|Trust|Board|Authority|Federation|Union|Alliance|Coalition"
                             r"|Company|Corporation|Inc|Ltd)\b")
 _DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "our", "my", "your", "this", "that", "one",
                           "then", "also", "in", "at", "on", "to", "by", "and"})
 # --- headings and back matter ---
-HEADING_TEXT_RE = re.compile(
+HEADING_TEXT_RE = lazy.regex(
     r"^\s{0,3}#{1,6}\s+(?P<md>.*?)\s*#*\s*$"
     r"|^\s*\\(?:section|subsection|subsubsection|chapter|paragraph|part)\*?\s*(?:\[[^\]]*\])?\s*\{(?P<tex>[^}]*)"
     r"|^\s*\\(?P<ack>acknowledge?ments)\b|^\s*\\begin\{(?P<env>acknowledge?ments)\}")
-BOLD_LINE_RE = re.compile(r"(?:\*\*|__)[^*_]{1,120}(?:\*\*|__)[:.]?")
+BOLD_LINE_RE = lazy.regex(r"(?:\*\*|__)[^*_]{1,120}(?:\*\*|__)[:.]?")
 TITLE_WORDS = 12  # a title-case line of more words is a sentence someone forgot to end
-BACK_MATTER_RE = re.compile(
+BACK_MATTER_RE = lazy.regex(
     r"acknowledge?ments?|\bfunding\b|financial\s+support|author\s*(?:(?:s'|'s)\s*)?contributions?"
     r"|\b(?:data|code|software|materials?|resource)(?:\s+and\s+\w+)?\s+availability|availability\s+of\s+(?:data|code"
     r"|materials?|software)"
     r"|competing\s+interests?|conflicts?\s+of\s+interests?|\bdeclarations?\b|\bdisclosures?\b|ethics\s+statement"
     r"|\bthanks\b", re.IGNORECASE)
 
-_ABBREVIATIONS = re.compile(r"\b(?:Dr|Prof|Mr|Mrs|Ms|St|Jr|Sr|vs|etc|e\.g|i\.e|al|cf|Fig|No|Vol|approx|Inc|Ltd|Co"
+_ABBREVIATIONS = lazy.regex(r"\b(?:Dr|Prof|Mr|Mrs|Ms|St|Jr|Sr|vs|etc|e\.g|i\.e|al|cf|Fig|No|Vol|approx|Inc|Ltd|Co"
                             r"|U\.S|U\.K|Sen|Rep|Gov|Gen|pp|p|ca)\.$")
-_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s|^\s*\\(?:section|subsection|subsubsection|paragraph|chapter|part|title"
+_HEADING_RE = lazy.regex(r"^\s{0,3}#{1,6}\s|^\s*\\(?:section|subsection|subsubsection|paragraph|chapter|part|title"
                          r"|caption|label|acknowledge?ments)\b|^\s*\\(?:begin|end)\{acknowledge?ments\}")
-_LIST_RE = re.compile(r"^\s{0,3}(?:[-*+•]|\d+[.)])\s+")
+_LIST_RE = lazy.regex(r"^\s{0,3}(?:[-*+•]|\d+[.)])\s+")
 # The line under a setext heading ("Title" over "=====" or "-----"), or a horizontal rule.
-_UNDERLINE_RE = re.compile(r"^\s{0,3}(?:=+|-+|\*\s*\*\s*\*[\s*]*)\s*$")
+_UNDERLINE_RE = lazy.regex(r"^\s{0,3}(?:=+|-+|\*\s*\*\s*\*[\s*]*)\s*$")
 # Where a sentence ends: a full stop, question or exclamation mark, with any closing quotes, brackets or Markdown
 # emphasis ("?**"), before a space and a capital, a digit, an opening quote or a LaTeX command.
-_SENTENCE_END_RE = re.compile(r"[.!?][”\"’)*_]{0,3}(?=\s+[“\"‘(*_]{0,3}[A-Z0-9\\])")
-_LINE_END_RE = re.compile(r"[.!?][”\"’)*_]{0,3}$")
+_SENTENCE_END_RE = lazy.regex(r"[.!?][”\"’)*_]{0,3}(?=\s+[“\"‘(*_]{0,3}[A-Z0-9\\])")
+_LINE_END_RE = lazy.regex(r"[.!?][”\"’)*_]{0,3}$")
 
 
 @dataclass(frozen=True)
@@ -885,5 +887,5 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
-    if doc.body:
+    if has_text(doc):
         yield from _findings_for_body(doc)

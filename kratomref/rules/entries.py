@@ -7,6 +7,7 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from kratomref import lazy
 from kratomref.doi import (
     DOI_PREFIX_RE,
     DOI_RE,
@@ -22,7 +23,6 @@ from kratomref.matching import normalise_text
 from kratomref.model import Document, Evidence, FieldFix, Finding, LinkResult, Reference, Rule, Severity
 from kratomref.readers.bibtex import doi_in_url_field, schemeless_url
 from kratomref.readers.pandoc import is_identifier_reference
-from kratomref.readers.text import FOOTNOTE_FIELD
 from kratomref.rules.placeholders import find_placeholders, is_free_text_item
 from kratomref.urls import normalise_url
 
@@ -187,10 +187,10 @@ _AUTHOR_FIELDS = ("author", "editor", "organization", "institution", "corporate-
                   "editor-a", "bookauthor", "translator", "director")
 _BODY_FIELDS = ("organization", "institution", "publisher", "howpublished", "journal")
 # "n.d." is how an undated work is cited; "20XX" is a placeholder year, which KR101 reports.
-_UNDATED_RE = re.compile(r"\bn\.\s?d\b|\bno\s+date\b|\bundated\b|\b(?:19|20)(?:xx|\?\?)|\byyyy\b", re.IGNORECASE)
-_YEAR_RE = re.compile(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
-_NUMBERING_RE = re.compile(r"^\s*(?:\[\d+\]|\(\d+\)|\d+[.)]|[-*•])\s*")
-_URL_OR_DOI_RE = re.compile(r"(?:https?|ftp)://\S+|\bdoi:\s*\S+|\b10\.\d{4,9}/\S+|<[^>]*>|www\.\S+", re.IGNORECASE)
+_UNDATED_RE = lazy.regex(r"\bn\.\s?d\b|\bno\s+date\b|\bundated\b|\b(?:19|20)(?:xx|\?\?)|\byyyy\b", re.IGNORECASE)
+_YEAR_RE = lazy.regex(r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b")
+_NUMBERING_RE = lazy.regex(r"^\s*(?:\[\d+\]|\(\d+\)|\d+[.)]|[-*•])\s*")
+_URL_OR_DOI_RE = lazy.regex(r"(?:https?|ftp)://\S+|\bdoi:\s*\S+|\b10\.\d{4,9}/\S+|<[^>]*>|www\.\S+", re.IGNORECASE)
 
 
 def _has(ref: Reference, *names: str) -> bool:
@@ -222,6 +222,8 @@ def _missing_free_text(ref: Reference) -> list[str]:
     text = _URL_OR_DOI_RE.sub(" ", _NUMBERING_RE.sub("", ref.raw))
     words = re.findall(r"[^\W\d_]{2,}", text)
     if len(words) < 2:
+        from kratomref.readers.text import FOOTNOTE_FIELD  # a draft's reader: not loaded for a bibliography
+
         if ref.fields.get(FOOTNOTE_FIELD):
             return []  # ".. [1] http://...": a reStructuredText footnote is how a link is given there
         return ["author", "title", "year"]  # nothing but a link (or a number)
@@ -257,10 +259,10 @@ def _missing_field_findings(ref: Reference) -> Iterator[Finding]:
 # --- KR201 / KR210 --------------------------------------------------------------------------------
 
 # A shortDOI (shortdoi.org), "10/bqhp9z": an alias of a DOI that doi.org resolves, not an invalid DOI.
-SHORT_DOI_RE = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?10/[a-z0-9]+$", re.IGNORECASE)
+SHORT_DOI_RE = lazy.regex(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?10/[a-z0-9]+$", re.IGNORECASE)
 
 _DOI_FIELDS = ("doi", "do")
-_SPACED_RE = re.compile(DOI_START + r"10\.\s*\d{4,9}(?:\.\d+)*\s*/\s*\S+(?:\s+\S+)?")
+_SPACED_RE = lazy.regex(DOI_START + r"10\.\s*\d{4,9}(?:\.\d+)*\s*/\s*\S+(?:\s+\S+)?")
 
 
 def _doi_field(ref: Reference) -> str | None:

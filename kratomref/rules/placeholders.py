@@ -9,16 +9,17 @@ from __future__ import annotations
 import array
 import bisect
 import functools
-import importlib
+import json
+import os
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from kratomref import lazy
 from kratomref.model import Document, Evidence, Finding, Location, Reference, Rule, Severity, TextLine
-from kratomref.readers.intext import code_lines, mask_inline
-from kratomref.readers.latex import is_bibitem
+from kratomref.readers.bibitem import is_bibitem
 from kratomref.rules.placeholder_candidates import placeholder_candidates
 from kratomref.urls import find_urls
 
@@ -170,122 +171,15 @@ class _Pattern:
 # third of an offline check. Each pattern's matches all begin with one of a few literal strings ("replace",
 # "[", "19xx"...), read from the compiled pattern: a field that holds none of them is not scanned with it.
 
-_GRAM = 3  # triggers are cut to this many characters, so that one scan of a text finds every one it holds
-_MAX_ALTERNATIVES = 64
-
-
-def _literal_alternatives(items: Sequence[tuple[Any, Any]], ignorecase: bool) -> list[tuple[str, bool]]:
-    """(literal text, open) pairs, one of which begins every match of the parsed pattern items: open means the
-    whole sequence was literal, so that what follows it may extend the text. An empty text means unknown."""
-    op = importlib.import_module("re._constants")  # the opcodes of re's own parser
-
-    current: list[tuple[str, bool]] = [("", True)]
-    for code, value in items:
-        if not any(is_open for _, is_open in current):
-            break
-        alternatives: list[tuple[str, bool]]
-        if code in (op.AT, op.ASSERT, op.ASSERT_NOT):  # \b, ^, lookarounds: no character consumed
-            alternatives = [("", True)]
-        elif code is op.LITERAL:
-            alternatives = [_literal(chr(value), ignorecase)]
-        elif code is op.IN:
-            members = value if isinstance(value, list) else []
-            if members and all(kind is op.LITERAL for kind, _ in members):
-                alternatives = sorted({_literal(chr(char), ignorecase) for _, char in members})
-            else:
-                alternatives = [("", False)]
-        elif code is op.SUBPATTERN:
-            _, add_flags, del_flags, sub = value
-            case = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-            alternatives = _literal_alternatives(sub.data, case)
-        elif code is op.BRANCH:
-            _, branches = value
-            alternatives = [alt for branch in branches for alt in _literal_alternatives(branch.data, ignorecase)]
-        elif code in (op.MAX_REPEAT, op.MIN_REPEAT, op.POSSESSIVE_REPEAT):
-            low, _, sub = value
-            once = [(text, False) for text, _ in _literal_alternatives(sub.data, ignorecase)]
-            alternatives = once if low else [("", True), *once]  # zero times: what follows comes first
-        else:  # \w, ., [^...], a backreference: no literal
-            alternatives = [("", False)]
-        combined = {(text, False) for text, is_open in current if not is_open}
-        combined |= {(text + more, more_open and len(text + more) < _GRAM)
-                     for text, is_open in current if is_open for more, more_open in alternatives}
-        if len(combined) > _MAX_ALTERNATIVES:
-            return [(text, False) for text, _ in current]
-        current = sorted(combined)
-    return current
-
-
-def _literal(char: str, ignorecase: bool) -> tuple[str, bool]:
-    """One literal character as a trigger compares it (lower-cased where the pattern ignores case), or unknown:
-    a letter outside ASCII, whose case-insensitive matches str.lower does not mirror."""
-    if not char.isascii() and char.lower() != char.upper():
-        return "", False
-    return (char.lower() if ignorecase else char), True
-
-
-def _requirement(items: Sequence[tuple[Any, Any]], ignorecase: bool) -> list[frozenset[str]]:
-    """Sets of strings of 1 to 3 characters such that every match of the parsed items holds a string of each set
-    (a lone character only when it is punctuation: "[", "("); empty when none is known.
-
-    Any suffix of a sequence is matched inside a match of the whole, so a literal run may begin at any item:
-    "as an AI" gives {"as"}, {"an"} and {"ai"}, all three needed; a branch needs one of its branches' strings.
-    """
-    op = importlib.import_module("re._constants")
-
-    found: list[frozenset[str]] = []
-    for index, (code, value) in enumerate(items):
-        texts = {text[:_GRAM] for text, _ in _literal_alternatives(items[index:], ignorecase)}
-        if texts and all(len(text) >= 2 or (text and not text.isalnum() and not text.isspace()) for text in texts):
-            found.append(frozenset(texts))
-        if code is op.SUBPATTERN:
-            _, add_flags, del_flags, sub = value
-            case = (ignorecase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-            found += _requirement(sub.data, case)
-        elif code is op.BRANCH:
-            branches = [_best(_requirement(branch.data, ignorecase)) for branch in value[1]]
-            if all(branches):
-                found.append(frozenset().union(*branches))
-        elif code in (op.MAX_REPEAT, op.MIN_REPEAT, op.POSSESSIVE_REPEAT) and value[0] >= 1:
-            found += _requirement(value[2].data, ignorecase)
-    return list(dict.fromkeys(found))
-
-
-def _best(sets: list[frozenset[str]]) -> frozenset[str]:
-    """The most telling of several required sets: longest strings, then fewest (empty when there is none)."""
-    return max(sets, key=lambda texts: (min(map(len, texts)), -len(texts)), default=frozenset())
-
+# The pre-filter's data are read once from data/placeholder_triggers.json, which `python -m
+# kratomref.rules.placeholder_triggers` writes from PATTERNS (reading each pattern with re's own parser takes longer
+# than the rest of an offline check); tests/startup fails when it is stale, and a pattern the file does not hold as
+# written is read at run time, so a stale file never changes what is found.
 
 # A pattern's pre-filter: one or more ways to match (its top-level alternatives), each a list of sets of strings
 # of which a text holds one string each; lower-cased, 1 to 3 characters.
 _Ways = list[list[frozenset[str]]]
-
-
-def _triggers(regex: re.Pattern[str]) -> _Ways | None:
-    """The pre-filter for regex: every text regex matches holds, lower-cased, a string of each set of one of
-    the ways; None when some way has no set (the pattern is then run on every text)."""
-    try:
-        op = importlib.import_module("re._constants")
-        items = importlib.import_module("re._parser").parse(regex.pattern, regex.flags).data
-        ignorecase = bool(regex.flags & re.IGNORECASE)
-        while len(items) == 1 and items[0][0] is op.SUBPATTERN and not items[0][1][1] and not items[0][1][2]:
-            items = items[0][1][3].data  # (?:a|b) around the whole pattern
-        branches = items[0][1][1] if len(items) == 1 and items[0][0] is op.BRANCH else None
-        ways = [_requirement(branch.data, ignorecase) for branch in branches] if branches else \
-            [_requirement(items, ignorecase)]
-    except Exception:  # a parser of another Python version: scan every text, as without the pre-filter
-        return None
-    if not all(ways):
-        return None
-    if not _exact(regex):  # compared with the lower-cased text: every string lower-cased
-        ways = [[frozenset(text.lower() for text in texts) for texts in sets] for sets in ways]
-    return [sorted(sets, key=lambda texts: (-min(map(len, texts)), len(texts)))[:4] for sets in ways]
-
-
-def _exact(regex: re.Pattern[str]) -> bool:
-    """Whether regex matches letters in their case everywhere: its triggers are then looked for as written
-    ("Dr" and "Mr", not every "dr" of "drug")."""
-    return not regex.flags & re.IGNORECASE and "(?i" not in regex.pattern
+TRIGGERS_FILE = "placeholder_triggers.json"
 
 
 # Characters that re's case-insensitive matching equates with an ASCII letter although str.lower() does not
@@ -381,8 +275,8 @@ def _marker_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool
 
 # Searched in a window before a match (pattern.search(text, pos, endpos): "$" is the match's start, "^" only the
 # text's): a look back over the whole line for every match of a long line was quadratic.
-_PREVIOUS_WORD_RE = re.compile(r"([A-Za-z]+)(\.?)\s+$")
-_SPANISH_HEADING_RE = re.compile(r"\s+(?:EL|LA|LO|LOS|LAS|UN|UNA|O|OS|AS|MUNDO|BIEN)\b")
+_PREVIOUS_WORD_RE = lazy.regex(r"([A-Za-z]+)(\.?)\s+$")
+_SPANISH_HEADING_RE = lazy.regex(r"\s+(?:EL|LA|LO|LOS|LAS|UN|UNA|O|OS|AS|MUNDO|BIEN)\b")
 
 
 def _not_acronym(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
@@ -403,13 +297,13 @@ def _not_a_markdown_link(text: str, match: re.Match[str], defined: frozenset[str
     return not _REFERENCE_LINK_RE.match(text, end) and _not_acronym(text, match, defined)
 
 
-_LINK_TARGET_RE = re.compile(r"\(\s*[^\s)]")
-_REFERENCE_LINK_RE = re.compile(r"\[[^\]]*\]|:\s*\S")
+_LINK_TARGET_RE = lazy.regex(r"\(\s*[^\s)]")
+_REFERENCE_LINK_RE = lazy.regex(r"\[[^\]]*\]|:\s*\S")
 
 
 # What a note to the writer is about: the text itself. "this/these" point at the draft; "the" only with nouns a
 # reader's own life rarely has (the links, the citations), so "remember to check the label" stays prose.
-_NOTE_CONTEXT_RE = re.compile(
+_NOTE_CONTEXT_RE = lazy.regex(
     r"\b(?:this|these|that|those)\s+(?:\w+\s+){0,2}?(?:links?|urls?|sources?|references?|citations?|refs?|stats?"
     r"|statistics|numbers|figures?|data|dates?|quotes?|quotations?|sections?|paragraphs?|tables?|captions?|images?"
     r"|headings?|drafts?|articles?|posts?|facts?|claims?|examples?|footnotes?|dois?)\b"
@@ -435,7 +329,7 @@ def _note_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
 
 
 _CLAUSE = 1000  # characters after a note that hold the rest of its clause
-_NOTE_LABEL_RE = re.compile(r"\b(?:note|n\.?b\.?|todo|editor)\s*:\s*$", re.IGNORECASE)
+_NOTE_LABEL_RE = lazy.regex(r"\b(?:note|n\.?b\.?|todo|editor)\s*:\s*$", re.IGNORECASE)
 
 
 def _illustrative_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
@@ -460,9 +354,9 @@ def _hypothetical_ok(text: str, match: re.Match[str], defined: frozenset[str]) -
     return bool(_IS_A_RE.search(text, window, start) and re.compile(r"\s*(?:[.!;)\]]|$)").match(text, end))
 
 
-_EXPLAINS_RE = re.compile(r"\b(?:consider|take|imagine|as|for|in|with|using|use|gives?|offers?|here'?s|here\s+is"
+_EXPLAINS_RE = lazy.regex(r"\b(?:consider|take|imagine|as|for|in|with|using|use|gives?|offers?|here'?s|here\s+is"
                           r"|let'?s\s+\w+|let\s+us\s+\w+)\s+(?:a|an|one|another|this|the|our)\s+$", re.IGNORECASE)
-_IS_A_RE = re.compile(r"\b(?:is|was|are|were)\s+(?:a|an|just\s+an?|only\s+an?)?\s*$", re.IGNORECASE)
+_IS_A_RE = lazy.regex(r"\b(?:is|was|are|were)\s+(?:a|an|just\s+an?|only\s+an?)?\s*$", re.IGNORECASE)
 
 
 def _source_question_ok(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
@@ -473,7 +367,7 @@ def _source_question_ok(text: str, match: re.Match[str], defined: frozenset[str]
     return bool(_STANDS_ALONE_RE.search(text, max(0, match.start() - _SENTENCE), match.start()))
 
 
-_STANDS_ALONE_RE = re.compile(r"(?:^|[.!?:;\-–—]\s*|\s[-–—]\s*)$")
+_STANDS_ALONE_RE = lazy.regex(r"(?:^|[.!?:;\-–—]\s*|\s[-–—]\s*)$")
 
 
 _NEAR = 20  # characters around a name that hold its title or "v." (a long line stays linear)
@@ -488,12 +382,12 @@ def _not_a_case_name(text: str, match: re.Match[str], defined: frozenset[str]) -
 
 
 # How an invented expert is presented: "Dr. John Smith", "John Smith, a licensed plumber, says: “...”".
-_EXPERT_TITLE_RE = re.compile(r"\b(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mx)\.?\s+$")
-_EXPERT_AFTER_RE = re.compile(
+_EXPERT_TITLE_RE = lazy.regex(r"\b(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mx)\.?\s+$")
+_EXPERT_AFTER_RE = lazy.regex(
     r"(?:\s*,\s*[^,:“\"\n]{2,80})?\s*:(?:\*\*|__)?\s*[“\"]"  # a label and a colon before the quotation
     r"|\s*,\s*(?:a|an|the|our|senior|chief|head|lead|certified|licensed|registered|board-certified|PhD|MD|RN|CEO"
     r"|\d{1,3})\b")
-_SPEECH_RE = re.compile(r"[“”\"]|\b(?:says|said|explains|explained|notes|noted|told|recommends|advises|warns|adds)\b")
+_SPEECH_RE = lazy.regex(r"[“”\"]|\b(?:says|said|explains|explained|notes|noted|told|recommends|advises|warns|adds)\b")
 
 
 def _stock_expert(text: str, match: re.Match[str], defined: frozenset[str]) -> bool:
@@ -536,16 +430,16 @@ def _about_the_text(text: str, match: re.Match[str], defined: frozenset[str]) ->
 
 
 # "your audience", "the client", "this section": the text is the object, its writer the one addressed.
-_WRITER_CONTEXT_RE = re.compile(
+_WRITER_CONTEXT_RE = lazy.regex(
     r"\byour\s+(?:audience|readers|readership|brand|blog|website|site|publication|client|voice|editor)\b"
     r"|\bthe\s+(?:client|target\s+audience|reader(?:'s|’s|s)?)\b|\btarget\s+audience\b"
     r"|\b(?:this|the)\s+(?:section|article|post|draft|piece|outline|intro|introduction|conclusion|text|content|tone"
     r"|wording|headings?|examples?)\b", re.IGNORECASE)
-_ASKED_FOR_RE = re.compile(
+_ASKED_FOR_RE = lazy.regex(
     r"\byou\s+(?:requested|asked|wanted|can\s+(?:publish|use|post|adapt))\b|\byour\s+(?:prompt|request|brief"
     r"|instructions|outline|notes)\b|\bSEO\b|\bas\s+(?:requested|you\s+asked)\b", re.IGNORECASE)
 # What marks a sentence about this text's own sources: where they are, or when they must be checked by.
-_SOURCES_OF_THE_TEXT_RE = re.compile(
+_SOURCES_OF_THE_TEXT_RE = lazy.regex(
     r"\b(?:above|below|listed|provided|cited|in\s+this\s+(?:article|post|piece|draft|text|guide))\b"
     r"|\bbefore\s+(?:publication|publishing|going\s+live|(?:this|it)\s+goes\s+live|you\s+publish)\b"
     r"|\b(?:primary|original)\s+(?:sources|publications|documents)\b"
@@ -558,7 +452,7 @@ _SOURCES_OF_THE_TEXT_RE = re.compile(
 _CITE_NOUN = r"(?:citations?|references?|refs?|sources?|cites?|cit\.)"
 _LINK_NOUN = r"(?:links?|urls?|hyperlinks?|web\s?links?|web\s?address|address)"
 _OPEN, _CLOSE = r"[\[({]", r"[\])}]"
-_EMPTY_TARGET_RE = re.compile(
+_EMPTY_TARGET_RE = lazy.regex(
     # "\s*(?:...)?\s*" would try every split of a long run of spaces between its two "\s*" (quadratic)
     r"\(\s*(?:(?:<\s*>|#|url|link|https?://|https?:|www|xxx|todo|tbd|tk|\.\.\.|…)\s*)?\)", re.IGNORECASE
 )
@@ -566,94 +460,94 @@ _EMPTY_TARGET_RE = re.compile(
 _P = _Pattern
 PATTERNS: tuple[_Pattern, ...] = (
     # --- KR102: links ---
-    _P(PLACEHOLDER_LINK, "link", re.compile(r"(?<!!)\[[^\[\]\n]{1,200}\]" + _EMPTY_TARGET_RE.pattern, re.IGNORECASE)),
-    _P(PLACEHOLDER_LINK, "link", re.compile(
+    _P(PLACEHOLDER_LINK, "link", lazy.regex(r"(?<!!)\[[^\[\]\n]{1,200}\]" + _EMPTY_TARGET_RE.pattern, re.IGNORECASE)),
+    _P(PLACEHOLDER_LINK, "link", lazy.regex(
         r"\[\s*(?:insert\s+|add\s+|paste\s+|include\s+)?(?:the\s+|a\s+)?" + _LINK_NOUN
         + r"(?:\s+(?:to|for|of|here|needed|missing|tbd|tbc|tk|to\s+come|goes\s+here)\b[^\[\]\n]{0,120})?\s*\]",
         re.IGNORECASE), _not_a_markdown_link),
-    _P(PLACEHOLDER_LINK, "link", re.compile(
+    _P(PLACEHOLDER_LINK, "link", lazy.regex(
         r"\(\s*(?:insert\s+|add\s+|paste\s+)?(?:the\s+|a\s+)?" + _LINK_NOUN
         + r"\s+(?:here|needed|missing|tbd|tbc|tk|to\s+come|goes\s+here|to\s+follow)\s*\)"
         r"|\(\s*(?:insert\s+|add\s+)?(?:the\s+|a\s+)?link\s+to\s+[^()\n]{1,80}\)",
         re.IGNORECASE)),
-    _P(PLACEHOLDER_LINK, "link", re.compile(
+    _P(PLACEHOLDER_LINK, "link", lazy.regex(
         r"<\s*(?:url|link|insert\s+(?:link|url))\s*>|\b(?:insert|add|paste)\s+(?:the\s+|a\s+)?(?:link|url)\s+here\b"
         # "link here" alone is prose ("the link here is broken"); "(link here)" and "[link here]" are above
         r"|\b(?:link|url)\s+(?:goes\s+here|to\s+come|tbd)\b", re.IGNORECASE)),
-    _P(PLACEHOLDER_LINK, "link", re.compile(r'href\s*=\s*["\'](?:#?|https?://)["\']', re.IGNORECASE)),
+    _P(PLACEHOLDER_LINK, "link", lazy.regex(r'href\s*=\s*["\'](?:#?|https?://)["\']', re.IGNORECASE)),
     # --- KR101: citation markers ---
-    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+    _P(PLACEHOLDER_TEXT, "citation", lazy.regex(
         _OPEN + r"\s*" + _CITE_NOUN + r"\s+(?:needed|required|missing|here|to\s+come|to\s+follow|tbd|tbc|tk|pending)"
         + r"\s*(?:[.!?]+\s*)?" + _CLOSE, re.IGNORECASE)),
-    _P(PLACEHOLDER_TEXT, "citation", re.compile(r"(?<![\w-])(?:citation|cite)\s+needed\b", re.IGNORECASE)),
-    _P(PLACEHOLDER_TEXT, "citation", re.compile(r"\b(?:REFERENCE|SOURCE|REF)S?\s+NEEDED\b")),
-    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+    _P(PLACEHOLDER_TEXT, "citation", lazy.regex(r"(?<![\w-])(?:citation|cite)\s+needed\b", re.IGNORECASE)),
+    _P(PLACEHOLDER_TEXT, "citation", lazy.regex(r"\b(?:REFERENCE|SOURCE|REF)S?\s+NEEDED\b")),
+    _P(PLACEHOLDER_TEXT, "citation", lazy.regex(
         r"\[\s*(?:" + _CITE_NOUN + r"|cite\s+this|cite\s+source|add\s+(?:a\s+)?" + _CITE_NOUN + r"|ref#?|\d*\?+)\s*\]"
         r"|\[\s*(?:citation|reference|ref|cite)[:\s]+(?:tbd|tbc|tk|todo|xxx|\?+)\s*\]", re.IGNORECASE),
        _not_a_markdown_link),  # "[reference](https://...)" is a link whose text is a common word
-    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+    _P(PLACEHOLDER_TEXT, "citation", lazy.regex(
         r"[\[(]\s*" + _CITE_NOUN + r"\s*\?+\s*[\])]|\b(?:source|citation|reference)s?\s*\?+(?![\w?])",
         re.IGNORECASE), _source_question_ok),
-    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+    _P(PLACEHOLDER_TEXT, "citation", lazy.regex(
         r"[\[(]\s*(?:Authors?|AUTHORS?|Author\s+et\s+al\.?|Surname|Last\s?name|Name)(?:\s+et\s+al\.?)?,?\s+"
         r"(?:Year|YEAR|YYYY|XXXX|n\.d\.|Date|date|year)\s*[\])]"
         r"|\b(?:Author|Authors|Surname)\s+(?:et\s+al\.\s+)?\((?:Year|YYYY|XXXX)\)")),
-    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+    _P(PLACEHOLDER_TEXT, "citation", lazy.regex(
         r"\b(?:insert|add)\s+(?:a\s+|the\s+)?(?:citation|reference|source|ref)s?\s+here\b"
         r"|\binsert\s+(?:a\s+|the\s+)?(?:citation|reference|ref)s?\b"
         r"|\[\s*(?:insert|add|include|cite|need|needs)\b[^\[\]\n]{0,60}\b" + _CITE_NOUN + r"[^\[\]\n]{0,60}\]",
         re.IGNORECASE)),
     # a marker that asks for a source: "TODO: cite", "TODO cite Smith", "[TODO add source]", "FIXME: references"
-    _P(PLACEHOLDER_TEXT, "citation", re.compile(
+    _P(PLACEHOLDER_TEXT, "citation", lazy.regex(
         r"(?<![\w/#.@-])(?P<marker>TODO|TBD|TBC|TBA|FIXME|XXX+)(?![\w/-])"
         r"(?i:\s*:?\s*(?:add|insert|find|need|needs)?\s*(?:a\s+|the\s+)?(?:cite|citations?|references?|sources?|refs?))\b"),
        _marker_ok),
-    _P(PLACEHOLDER_TEXT, "marker", re.compile(r"(?<![\w./#-])(?:19|20)(?:XX|xx|\?\?)(?![\w-])|\bYYYY\b")),
-    _P(PLACEHOLDER_TEXT, "marker", re.compile(
+    _P(PLACEHOLDER_TEXT, "marker", lazy.regex(r"(?<![\w./#-])(?:19|20)(?:XX|xx|\?\?)(?![\w-])|\bYYYY\b")),
+    _P(PLACEHOLDER_TEXT, "marker", lazy.regex(
         r"(?<![\w/#.@-])(?P<marker>TODO|TBD|TBC|TBA|FIXME|XXX+)(?![\w/-])(?!\s+(?:list|lists|app|apps)\b)"),
         _marker_ok),
-    _P(PLACEHOLDER_TEXT, "marker", re.compile(r"(?<![\w.])X{2,3}(?:\.X+)?\s?%|\[\s*\?{2,}\s*\]|\(\s*\?{2,}\s*\)")),
-    _P(PLACEHOLDER_TEXT, "template", re.compile(
+    _P(PLACEHOLDER_TEXT, "marker", lazy.regex(r"(?<![\w.])X{2,3}(?:\.X+)?\s?%|\[\s*\?{2,}\s*\]|\(\s*\?{2,}\s*\)")),
+    _P(PLACEHOLDER_TEXT, "template", lazy.regex(
         r"\b(?:Journal\s+Name|Name\s+of\s+(?:the\s+)?Journal|Article\s+Title|Title\s+of\s+(?:the\s+)?(?:Article|Work"
         r"|Page|Book|Paper|Report)|Publisher\s+Name|Website\s+Name|Site\s+Name|Page\s+Title|Book\s+Title)\b"
         r"|\[\s*(?:title|journal|publisher|year|date|volume|pages?|doi)\s*\]")),
     # --- KR103: names ---
-    _P(PLACEHOLDER_NAME, "name", re.compile(
+    _P(PLACEHOLDER_NAME, "name", lazy.regex(
         r"\b(?:John|Jane|J\.|Baby|Richard|Mary)\s+(?:Q\.\s+)?Doe\b|\bDoe,\s*(?:John|Jane|J\.?)(?![\w])"
         r"|\bDoe\s+J\b|\b(?:Jo(?:e|hn)|Jane)\s+Bloggs\b|\bJohn\s+Q\.?\s+Public\b|\bA\.\s?N\.\s?Other\b"
         r"|\b(?:Max|Erika)\s+Mustermann\b|\bFred\s+Nurk\b|\bJoe\s+Schmoe?\b|\bJoe\s+Sixpack\b"),
        _not_a_case_name),
     # the commonest English name, when an invented expert wears it
-    _P(PLACEHOLDER_NAME, "name", re.compile(r"\b(?:John|Jane)\s+Smith\b"), _stock_expert),
-    _P(PLACEHOLDER_NAME, "name", re.compile(
+    _P(PLACEHOLDER_NAME, "name", lazy.regex(r"\b(?:John|Jane)\s+Smith\b"), _stock_expert),
+    _P(PLACEHOLDER_NAME, "name", lazy.regex(
         r"\b(?:Dr|Mr|Mrs|Ms|Prof|Professor|Doctor)\.?\s+(?:X{1,3}|Y|Z|XYZ|ABC|So-and-So|\[[^\]\n]{1,30}\])"
         r"(?![\w'’-])(?!\.?\s+[A-Z][a-z])")),
-    _P(PLACEHOLDER_NAME, "name", re.compile(
+    _P(PLACEHOLDER_NAME, "name", lazy.regex(
         r"\b(?:Author(?:'s)?\s+Name|AUTHOR\s+NAME|Firstname\s+Lastname|First\s?[Nn]ame\s+Last\s?[Nn]ame|First\s+Last"
         r"|Name\s+Surname|Your\s+Name|Expert\s+Name|Lastname,\s*(?:Firstname|F\.)|Surname,\s*(?:Initials|Forename|F\.))\b")),
-    _P(PLACEHOLDER_NAME, "name", re.compile(
+    _P(PLACEHOLDER_NAME, "name", lazy.regex(
         # not after a word or a bracket: "cls.__dict__[name]", "row[author]" index a value
         r"(?<![\w\])])\[\s*(?:name|author|author\s+name|expert|expert\s+name|surname|first\s+name|last\s+name)\s*\]",
         re.IGNORECASE), _not_a_markdown_link),
-    _P(PLACEHOLDER_NAME, "name", re.compile(r"\blorem\s+ipsum\b|\bdolor\s+sit\s+amet\b", re.IGNORECASE)),
+    _P(PLACEHOLDER_NAME, "name", lazy.regex(r"\blorem\s+ipsum\b|\bdolor\s+sit\s+amet\b", re.IGNORECASE)),
     # --- KR104: notes to the writer ---
-    _P(DRAFTING_NOTE, "note", re.compile(
+    _P(DRAFTING_NOTE, "note", lazy.regex(
         r"\bremember\s+to\s+(?:update|check|verify|add|replace|fix|insert|cite|confirm|double[- ]check|change"
         r"|remove|delete|link|include|rewrite|revise|expand|find)\b", re.IGNORECASE), _note_ok),
-    _P(DRAFTING_NOTE, "note", re.compile(
+    _P(DRAFTING_NOTE, "note", lazy.regex(
         r"\b(?:verify|double[- ]check|fact[- ]check|confirm)\s+(?:these|this|those|that|all\s+(?:the\s+)?)"
         r"\s*(?:\w+\s+)?(?:links?|urls?|sources?|references?|citations?|stats?|statistics|numbers|figures|data|dates?"
         r"|quotes?|claims?|facts?|dois?)\b", re.IGNORECASE)),
-    _P(DRAFTING_NOTE, "note", re.compile(
+    _P(DRAFTING_NOTE, "note", lazy.regex(
         r"\b(?:verify|check|double[- ]check|fact[- ]check|confirm)\s+(?:the|all)\s+(?:\w+\s+)?"
         r"(?:links?|urls?|sources?|references?|citations?|stats?|statistics|numbers|figures|data|dates?|quotes?|dois?)\b",
         re.IGNORECASE), _in_brackets),
-    _P(DRAFTING_NOTE, "note", re.compile(r"\bfor\s+illustrat(?:ive|ion)\s+purposes\s+only\b", re.IGNORECASE),
+    _P(DRAFTING_NOTE, "note", lazy.regex(r"\bfor\s+illustrat(?:ive|ion)\s+purposes\s+only\b", re.IGNORECASE),
        _illustrative_ok),
-    _P(DRAFTING_NOTE, "note", re.compile(
+    _P(DRAFTING_NOTE, "note", lazy.regex(
         r"\bhypothetical\s+(?:example|study|data|figures?|quote|scenario|statistics?)\b", re.IGNORECASE),
        _hypothetical_ok),
-    _P(DRAFTING_NOTE, "note", re.compile(
+    _P(DRAFTING_NOTE, "note", lazy.regex(
         r"\breplace\s+(?:this\s+|these\s+|it\s+)?with\s+(?:the\s+|an?\s+)?(?:actual|real|correct|proper|accurate"
         r"|current|updated|final|genuine|verified)\b"
         r"|\bnote\s+to\s+(?:self|editor|writer|author)\b(?!s)|\bdo\s+not\s+publish\b|\bnot\s+for\s+publication\b"
@@ -667,7 +561,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     # An instruction about the text itself: "Replace the example figures with this year's brackets before
     # publishing", "Remember to localise the protocol before publishing", "Replace these tips with the client's
     # own", "Note: Make sure to double-check the figures in the table against a database".
-    _P(DRAFTING_NOTE, "note", re.compile(
+    _P(DRAFTING_NOTE, "note", lazy.regex(
         r"^\W*(?:note\s*:\s*)?(?:please\s+)?(?:replace|update|add|insert|check|verify|locali[sz]e|confirm|swap|fill\s+in"
         r"|include|remove|adjust|tailor|double[- ]check|(?:remember|make\s+sure|be\s+sure)\s+to\s+[a-z-]+)\b"
         r"[^.!?\n]{0,160}?\bbefore\s+(?:publishing|publication|posting|(?:it|this)\s+goes\s+live|going\s+live"
@@ -680,7 +574,7 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"\b(?:in|of)\s+(?:the|this)\s+(?:table|article|post|draft|piece|section|guide|list|text)\b",
         re.IGNORECASE)),
     # --- KR104: what an assistant wrote to the person who asked, not to the reader ---
-    _P(DRAFTING_NOTE, "assistant", re.compile(
+    _P(DRAFTING_NOTE, "assistant", lazy.regex(
         r"\bas\s+an\s+AI(?:\s+(?:language\s+)?model|\s+assistant)?\b|\bas\s+a\s+(?:large\s+)?language\s+model\b"
         r"|\bI(?:'m|’m|\s+am)\s+an\s+AI\b|\bmy\s+(?:knowledge\s+cut-?off|training\s+data)\b"
         r"|\bI\s+(?:cannot|can't|can’t|don't|don’t|do\s+not)\s+(?:browse|access)\s+(?:the\s+internet|the\s+web"
@@ -704,17 +598,17 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"|reference\s+lists?|content|outlines?|summar(?:y|ies)|captions?|headlines?|guides?|overviews?|plans?"
         r"|templates?|reports?)\b[^.!?\n]{0,80}?"
         r"\b(?:requires|involves|would\s+require|needs)\b", re.IGNORECASE)),
-    _P(DRAFTING_NOTE, "assistant", re.compile(
+    _P(DRAFTING_NOTE, "assistant", lazy.regex(
         r"\bhere(?:'s|’s|\s+is|\s+are)\s+(?:a|an|the|your|my)\s+(?:[\w-]+,?\s+){0,4}?(?:draft|version|rewrite"
         r"|revision|article|blog\s+post|post|essay|story|outline|summary|piece|copy|meta\s+description|meta\s+title"
         r"|bibliography|reference\s+list)\b", re.IGNORECASE), _announced_text),
-    _P(DRAFTING_NOTE, "assistant", re.compile(
+    _P(DRAFTING_NOTE, "assistant", lazy.regex(
         r"\bfeel\s+free\s+to\s+(?:adjust|modify|customi[sz]e|tweak|edit|tailor|rewrite|rephrase|shorten|expand"
         r"|change|adapt|use)\b"
         r"|\byou\s+(?:can|could|may|might)\s+(?:also\s+)?(?:want\s+to\s+)?(?:expand|add|include|insert|replace"
         r"|adjust|tailor|customi[sz]e|modify|rewrite|shorten|lengthen|update)\b", re.IGNORECASE), _writer_context),
     # "Please note that the references below should be checked against the original publications"
-    _P(DRAFTING_NOTE, "assistant", re.compile(
+    _P(DRAFTING_NOTE, "assistant", lazy.regex(
         r"\b(?:links?|urls?|sources?|references?|citations?|statistics|stats|figures|numbers|dates|studies|documents"
         r"|quotes?|quotations|facts|data)\b[^.!?\n]{0,120}?\b(?:should|must|would\s+need\s+to|will\s+need\s+to"
         r"|need\s+to|needs\s+to|have\s+to|has\s+to)\s+be\s+(?:\w+\s+)?(?:checked|double[- ]checked|verified"
@@ -722,20 +616,20 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"|\b(?:ensure|make\s+sure)\s+(?:that\s+)?(?:all\s+)?(?:the|these|any|all)\s+(?:links|urls|sources|references"
         r"|citations|statistics|figures|quotes|facts|data)\b", re.IGNORECASE), _about_the_text),
     # SEO fields an assistant adds for the writer: "**Meta description:** ...", "Focus keyword: ..."
-    _P(DRAFTING_NOTE, "assistant", re.compile(
+    _P(DRAFTING_NOTE, "assistant", lazy.regex(
         r"^\W*(?:meta\s+(?:title|description)|seo\s+(?:title|description)|focus\s+keywords?|target\s+keywords?"
         r"|url\s+slug)\s*(?:\*\*|__)?\s*:", re.IGNORECASE)),
     # "Note: the statistics and quotes in this article are illustrative": the evidence is invented
-    _P(DRAFTING_NOTE, "assistant", re.compile(
+    _P(DRAFTING_NOTE, "assistant", lazy.regex(
         r"\b(?:statistics|figures|numbers|data|quotes|quotations|testimonials|case\s+studies|examples|studies"
         r"|sources|references|citations|names|experts|interviews)\b[^.!?\n]{0,80}?\b(?:is|are)\s+(?:purely\s+|only\s+"
         r"|entirely\s+)?(?:illustrative|hypothetical|fictional|fictitious|made[- ]up|invented|placeholders?)\b",
         re.IGNORECASE)),
-    _P(DRAFTING_NOTE, "assistant", re.compile(
+    _P(DRAFTING_NOTE, "assistant", lazy.regex(
         r"\(\s*(?:add|insert|include|expand|replace|update|mention|link)\b[^()\n]{0,100}?\b(?:here|the\s+reader(?:'s|’s)?"
         r"|your\s+audience|before\s+publishing)\s*[.!]?\s*\)", re.IGNORECASE)),
     # "Below are hypothetical examples ...", "The following case studies are fictional": invented evidence ahead
-    _P(DRAFTING_NOTE, "announcement", re.compile(
+    _P(DRAFTING_NOTE, "announcement", lazy.regex(
         r"\b(?:below|here|the\s+following)\s+(?:is|are)\s+(?:(?:a|an|some|a\s+few|two|three|several)\s+)?"
         r"(?:[\w-]+\s+)?(?:hypothetical|fictional|fictitious|illustrative|imaginary|invented|made-up|composite)\b"
         r"|\b(?:below|here)\s+(?:is|are)\s+(?:(?:a|an|some|a\s+few|two|three|several)\s+)?(?:sample|example|mock|dummy)"
@@ -748,7 +642,7 @@ PATTERNS: tuple[_Pattern, ...] = (
         r"|testimonials?|scenarios?|stories|interviews?|profiles?|statistics|figures|data)\s+(?:is|are)\s+(?:\w+\s+)?"
         r"(?:hypothetical|fictional|fictitious|illustrative|imaginary|invented|made[- ]up|composites?"
         r"|for\s+illustration)\b", re.IGNORECASE)),
-    _P(DRAFTING_NOTE, "note", re.compile(
+    _P(DRAFTING_NOTE, "note", lazy.regex(
         r"\[\s*(?:add|insert|include|expand|write|fill\s+in|rewrite|update|check|verify|confirm|double[- ]check"
         r"|fact[- ]check|replace|find|tk|to\s+be\s+(?:confirmed|added|updated|verified|determined|written))\b"
         r"[^\[\]\n]{0,100}\]"
@@ -759,14 +653,14 @@ PATTERNS: tuple[_Pattern, ...] = (
 
 # URL hosts reserved for documentation and tests (RFC 2606, RFC 6761) or one's own machine, and the
 # "your site" stand-ins of templates.
-_EXAMPLE_HOST_RE = re.compile(
+_EXAMPLE_HOST_RE = lazy.regex(
     r"(?:^|\.)(?:example\.(?:com|org|net|edu)|example|test|invalid|localhost|local|"
     r"yourwebsite\.com|yoursite\.com|yourdomain\.com|your-website\.com|website\.com|domain\.com|url\.com"
     r"|xxx|xxx\.com|link|url)$",
     re.IGNORECASE,
 )
-_LOOPBACK_RE = re.compile(r"^(?:127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?)$")
-_BARE_EXAMPLE_RE = re.compile(
+_LOOPBACK_RE = lazy.regex(r"^(?:127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?)$")
+_BARE_EXAMPLE_RE = lazy.regex(
     r"(?<![\w@/.:-])(?:www\.)?example\.(?:com|org|net|edu)\b(?!\.?[\w-])|(?<![\w@/.:-])localhost:\d+\b", re.IGNORECASE
 )
 
@@ -787,23 +681,43 @@ def placeholder_host(url: str) -> bool:
 _BLANK = "\0"
 
 
+def _stored_triggers() -> list[Any]:
+    """What data/placeholder_triggers.json holds for each pattern (an empty list when it cannot be read)."""
+    try:
+        with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", TRIGGERS_FILE), "rb") as handle:
+            stored = json.load(handle)
+        return list(stored["patterns"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
 @functools.cache
 def _prefilter() -> tuple[tuple[int, ...], dict[str, frozenset[int]], dict[str, frozenset[int]], tuple[_Ways, ...]]:
     """The patterns scanned on every text; the patterns each string of a way's first set lets through, for the
     patterns that ignore case (looked for in the lower-cased text) and for those that do not (looked for as
-    written); each pattern's ways (read at the first use, not at import: start-up)."""
+    written); each pattern's ways (read at the first use from the data file; a pattern it does not hold as
+    written is read with re's parser)."""
     always: list[int] = []
     letting: tuple[dict[str, set[int]], dict[str, set[int]]] = ({}, {})
     required: list[_Ways] = []
+    stored = _stored_triggers()
     for index, pattern in enumerate(PATTERNS):
-        ways = _triggers(pattern.regex)
+        entry = stored[index] if index < len(stored) else None
+        if isinstance(entry, dict) and entry.get("pattern") == pattern.regex.pattern:
+            exact = bool(entry["exact"])
+            ways: _Ways | None = None if entry["ways"] is None else \
+                [[frozenset(texts) for texts in sets] for sets in entry["ways"]]
+        else:  # the file is stale (tests/startup says so): read the pattern as the generator would
+            from kratomref.rules import placeholder_triggers
+
+            exact, ways = placeholder_triggers.exact(pattern.regex), placeholder_triggers.triggers(pattern.regex)
         required.append(ways or [])
         if ways is None:
             always.append(index)
         for text in (text for sets in ways or () for text in sets[0]):
-            letting[_exact(pattern.regex)].setdefault(text, set()).add(index)
-    lowered, exact = ({text: frozenset(indexes) for text, indexes in table.items()} for table in letting)
-    return tuple(always), lowered, exact, tuple(required)
+            letting[exact].setdefault(text, set()).add(index)
+    lowered, exact_table = ({text: frozenset(indexes) for text, indexes in table.items()} for table in letting)
+    return tuple(always), lowered, exact_table, tuple(required)
 
 
 def _scanned(text: str) -> list[int]:
@@ -907,13 +821,13 @@ SKIPPED_FIELDS = frozenset(
     {"file", "id", "type", "ty", "urldate", "timestamp", "owner", "groups", "keywords", "mendeley-tags",
      "abstract", "annote", "annotation", "comment", "kratomref-ignore", "citation-key", "accessed"}
 )
-_LIST_ITEM_KEY = re.compile(r"ref-\d+'*")
+_LIST_ITEM_KEY = lazy.regex(r"ref-\d+'*")
 # BibLaTeX's date fields take EDTF level 1, where X marks an unspecified digit: "19XX", "199X", "1999-XX".
 EDTF_FIELDS = frozenset({"date", "origdate", "eventdate", "urldate"})
-EDTF_UNSPECIFIED_RE = re.compile(r"-?\d{1,3}X{1,3}(?:-(?:\d\d|XX)){0,2}|\d{4}-XX(?:-XX)?(?:/\S{0,20})?[~?%]?")
+EDTF_UNSPECIFIED_RE = lazy.regex(r"-?\d{1,3}X{1,3}(?:-(?:\d\d|XX)){0,2}|\d{4}-XX(?:-XX)?(?:/\S{0,20})?[~?%]?")
 _URL_FIELDS = frozenset({"url", "ur", "link", "l1", "l2", "howpublished"})
 _URL_STAND_INS = frozenset({"url", "link", "tbd", "tba", "todo", "xxx", "#", "http://", "https://", "www", "..."})
-_DIRECTIVE_RE = re.compile(r"<!--\s*kratomref:.*?-->|%\s*kratomref:.*$", re.IGNORECASE)
+_DIRECTIVE_RE = lazy.regex(r"<!--\s*kratomref:.*?-->|%\s*kratomref:.*$", re.IGNORECASE)
 
 
 def _message(placeholder: Placeholder, where: str) -> str:
@@ -984,6 +898,8 @@ def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]
 def _prose_lines(body: Sequence[TextLine]) -> Iterator[tuple[TextLine, str]]:
     """Body lines outside code and math blocks, with code spans, inline math and kratomref directives blanked
     out (kratomref.readers.intext: one definition of what is code for every rule)."""
+    from kratomref.readers.intext import code_lines, mask_inline  # a draft's reader: not loaded for a bibliography
+
     code = code_lines(body)
     for line in body:
         if line.line in code:
@@ -993,9 +909,9 @@ def _prose_lines(body: Sequence[TextLine]) -> Iterator[tuple[TextLine, str]]:
 
 
 # What an announcement of illustrative material covers: the quotations, case studies and sources that follow.
-_HEADING_LINE_RE = re.compile(r"^\s{0,3}#{1,6}\s|^\s*\\(?:section|subsection|chapter)\b")
-_QUOTATION_RE = re.compile(r"[“\"][^“”\"\n]{12,}?[”\"]")
-_CASE_RE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)?(?:\*\*|__)[^*_\n]{2,80}(?:\*\*|__)"
+_HEADING_LINE_RE = lazy.regex(r"^\s{0,3}#{1,6}\s|^\s*\\(?:section|subsection|chapter)\b")
+_QUOTATION_RE = lazy.regex(r"[“\"][^“”\"\n]{12,}?[”\"]")
+_CASE_RE = lazy.regex(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)?(?:\*\*|__)[^*_\n]{2,80}(?:\*\*|__)"
                       r"|^\s*(?:case|example|scenario)\s*(?:study\s*)?\d*\s*[:.]", re.IGNORECASE)
 
 

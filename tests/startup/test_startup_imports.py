@@ -1,0 +1,74 @@
+"""A run loads the code its inputs need: a bibliography alone loads no draft reader and no rule about a draft's text."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from kratomref import rules
+from kratomref.model import Document, Location, Reference, TextLine
+from kratomref.options import Options
+
+INPUTS = Path(__file__).parent / "inputs"
+# Modules only drafts need: the Markdown/text, PDF and Word readers and the searches for placeholder sentences;
+# the claim rules, and the LaTeX reader and in-text citations they read.
+DRAFT_READERS = ("kratomref.readers.text", "kratomref.readers.pdf", "kratomref.readers.docx",
+                 "kratomref.rules.placeholder_search")
+DRAFT_RULES = ("kratomref.rules.claims", "kratomref.readers.latex", "kratomref.readers.intext")
+# kratomref's command line in a fresh interpreter; the kratomref modules it loaded, as JSON on stderr's last line.
+RUN_AND_LIST = (
+    "import json, sys\n"
+    "from kratomref.cli import main\n"
+    "try:\n"
+    "    main(sys.argv[1:])\n"
+    "finally:\n"
+    "    print(json.dumps(sorted(m for m in sys.modules if m.startswith('kratomref'))), file=sys.stderr)\n"
+)
+
+
+def check_offline(path: Path, tmp_path: Path) -> tuple[dict[str, object], set[str]]:
+    """The JSON report of an offline check of path and the modules the run loaded."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, "check", str(path), "--offline", "--isolated", "--no-cache",
+         "--format", "json"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+    )
+    assert run.returncode in (0, 1, 3), run.stderr
+    return json.loads(run.stdout), set(json.loads(run.stderr.strip().splitlines()[-1]))
+
+
+def test_a_bibliography_alone_loads_no_draft_reader(tmp_path: Path) -> None:
+    report, loaded = check_offline(INPUTS / "placeholders.bib", tmp_path)
+    codes = {(f["code"], f["key"]) for f in report["findings"]}  # type: ignore[union-attr, index]
+    assert ("KR101", "smith2019") in codes, codes  # the placeholder rules ran on the fields
+    assert sorted(loaded.intersection(DRAFT_READERS)) == []
+
+
+def test_a_bibliography_alone_loads_no_claim_rules(tmp_path: Path) -> None:
+    _, loaded = check_offline(INPUTS / "placeholders.bib", tmp_path)
+    assert sorted(loaded.intersection(DRAFT_RULES)) == []
+
+
+def test_a_draft_loads_the_claim_rules_and_they_report(tmp_path: Path) -> None:
+    report, loaded = check_offline(INPUTS / "claims-draft.md", tmp_path)
+    codes = {(f["code"], f["line"]) for f in report["findings"]}  # type: ignore[union-attr, index]
+    assert {("KR504", 3), ("KR504", 5), ("KR101", 5)} <= codes, codes
+    assert {"kratomref.rules.claims", "kratomref.readers.intext"} <= loaded
+
+
+def test_the_document_families_judge_documents_only_and_skip_those_they_cannot_apply_to() -> None:
+    """rules.DOCUMENT_FAMILIES are not imported for a document that fails their test: that must lose nothing."""
+    ref = Reference(Location("refs.bib", 2, "smith2019"), title="Kratom use in adults", year="2019")
+    bibliography = Document("refs.bib", "bibtex", references=(ref,))
+    ctx = rules.Context(Options())
+    for name, applies in rules.DOCUMENT_FAMILIES.items():
+        module = rules.family(name)
+        assert not hasattr(module, "judge") and not hasattr(module, "confirms"), name
+        assert not applies(bibliography)
+        assert list(module.judge_document(bibliography, {}, ctx)) == [], name
+    draft = Document("draft.md", "markdown", references=(ref,), body=(TextLine("draft.md", 1, "Studies show it."),))
+    assert all(applies(draft) for applies in rules.DOCUMENT_FAMILIES.values())
