@@ -1,13 +1,18 @@
-"""Output formats: one module per format, each with `render(report) -> str`."""
+"""Output formats: one module per format, each with `write(report, out)` (streamed) and `render(report) -> str`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
 
 from kratomref.model import Report, Verdict
 from kratomref.rules.citations import UNDEFINED_CITATION
 
+if TYPE_CHECKING:
+    from kratomref.reports.stream import Out
+
 Renderer = Callable[[Report], str]
+Writer = Callable[[Report, "Out"], None]
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
@@ -40,7 +45,7 @@ def confirmed_by(report: Report) -> str:
     return ", ".join(f"{who} {n}" for who, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html")
 
 
 def _lazy(name: str) -> Renderer:
@@ -57,3 +62,19 @@ def _lazy(name: str) -> Renderer:
 def renderers() -> dict[str, Renderer]:
     """Format name -> renderer. A format's module (and what it needs: rich for text) loads only when used."""
     return {name: _lazy(name) for name in FORMATS}
+
+
+def _lazy_writer(name: str) -> Writer:
+    def write(report: Report, out: Out) -> None:
+        import importlib
+
+        module = importlib.import_module(f"kratomref.reports.{name}")
+        module.write(report, out)
+
+    return write
+
+
+def writers() -> dict[str, Writer]:
+    """Format name -> writer, which writes the report to a stream as it renders it, a chunk of lines at a time
+    (the bytes its renderer returns), so that a report of 100,000 references is never held whole."""
+    return {name: _lazy_writer(name) for name in FORMATS}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from kratomref.model import Finding, Report, Severity, Verdict
 from kratomref.reports import confirmed_by
 from kratomref.reports.sanitize import clean, no_mentions
+from kratomref.reports.stream import Out, write_lines
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -53,21 +56,29 @@ def annotation(finding: Finding) -> str:
     )
 
 
-def render(report: Report) -> str:
-    lines = [annotation(f) for f in report.findings]
+def _lines(report: Report) -> Iterator[str]:
+    for f in report.findings:
+        yield annotation(f) + "\n"
     # Every status reaches every format: a reference that could not be checked is a notice, not silence.
     for result in report.results:
         if result.verdict is Verdict.UNVERIFIED:
             ref = result.reference
             reason = "; ".join(result.reasons) or "not checked"
-            lines.append(
-                command("notice", f"{ref.key}: unverified: {reason}", file=ref.location.file,
-                        line=ref.location.line, title="unverified reference")
-            )
+            yield command("notice", f"{ref.key}: unverified: {reason}", file=ref.location.file,
+                          line=ref.location.line, title="unverified reference") + "\n"
     errors, warnings, infos = (report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
-    lines.append(
+    yield (
         f"kratomref: {errors} error(s), {warnings} warning(s), {infos} info, "
         f"{report.unverified} unverified reference(s) in {len(report.documents)} file(s)"
         + (f"; verified by {who}" if (who := confirmed_by(report)) else "")
+        + "\n"
     )
-    return "\n".join(lines) + "\n"
+
+
+def write(report: Report, out: Out) -> None:
+    """Write the commands to out in chunks of lines: the bytes `render` returns."""
+    write_lines(_lines(report), out)
+
+
+def render(report: Report) -> str:
+    return "".join(_lines(report))

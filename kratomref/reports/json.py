@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import json
+import io
 from collections import Counter
+from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from kratomref.doi import normalise_doi
 from kratomref.model import Finding, Location, ReferenceResult, Report, Severity
 from kratomref.reports import undefined_citations
-from kratomref.reports.sanitize import clean_all, json_text, redact
+from kratomref.reports.sanitize import json_text, redact
+from kratomref.reports.stream import Fields, Items, Out, materialise, pieces, write_lines
 
 # Bumped on any change a consumer could notice: a removed or renamed key, or a changed meaning.
 SCHEMA_VERSION = 2  # 2: `doi` is the normalised DOI, `doi_as_written` the text of the entry
@@ -60,30 +63,32 @@ def _reference(result: ReferenceResult) -> dict[str, Any]:
 
 def as_dict(report: Report) -> dict[str, Any]:
     """The report as JSON data, every string as the inputs give it except for secrets in URLs (redacted)."""
-    return dict(clean_all(_as_dict(report), redact))
+    return dict(materialise(_document(report), redact))
 
 
-def _as_dict(report: Report) -> dict[str, Any]:
+def _citations(report: Report) -> Iterator[dict[str, Any]]:
+    for d in report.documents:
+        for c in d.citations:
+            yield {
+                "file": c.location.file,
+                "line": c.location.line,
+                "text": c.text,
+                "target": c.target,
+                "style": c.style,
+                "resolved": c.resolved_key,
+            }
+
+
+def _document(report: Report) -> Fields:
+    """The report's document with its long lists (references, findings, citations) as streams."""
     verdicts = Counter(r.verdict.value for r in report.results)
-    citations = [
-        {
-            "file": c.location.file,
-            "line": c.location.line,
-            "text": c.text,
-            "target": c.target,
-            "style": c.style,
-            "resolved": c.resolved_key,
-        }
-        for d in report.documents
-        for c in d.citations
-    ]
-    return {
+    return Fields({
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "kratomref", "version": report.tool_version},
-        "documents": [{"file": d.path, "format": d.format} for d in report.documents],
-        "references": [_reference(r) for r in report.results],
-        "findings": [_finding(f) for f in report.findings],
-        "citations": citations,
+        "documents": Items({"file": d.path, "format": d.format} for d in report.documents),
+        "references": Items(_reference(r) for r in report.results),
+        "findings": Items(_finding(f) for f in report.findings),
+        "citations": Items(_citations(report)),
         "summary": {
             "references": len(report.results),
             "verified": verdicts.get("verified", 0),
@@ -92,15 +97,22 @@ def _as_dict(report: Report) -> dict[str, Any]:
             "errors": report.count(Severity.ERROR),
             "warnings": report.count(Severity.WARNING),
             "info": report.count(Severity.INFO),
-            "citations": len(citations),
+            "citations": sum(len(d.citations) for d in report.documents),
             "undefined_citations": undefined_citations(report),
             "unverified_checks": report.unverified_checks,
             "fail_on": report.fail_on.label if report.fail_on is not None else "never",
             "exit_code": report.exit_code,
         },
-    }
+    })
+
+
+def write(report: Report, out: Out) -> None:
+    """Write the report to out a reference, finding or citation at a time: the bytes `render` returns."""
+    # Strings stay exact: JSON escapes C0 controls itself, and json_text escapes the rest (bidi, C1)
+    write_lines(chain(pieces(_document(report), redact), ["\n"]), out, json_text)
 
 
 def render(report: Report) -> str:
-    # Strings stay exact: JSON escapes C0 controls itself, and json_text escapes the rest (bidi, C1)
-    return json_text(json.dumps(as_dict(report), indent=2, ensure_ascii=False)) + "\n"
+    buffer = io.StringIO()
+    write(report, buffer)
+    return buffer.getvalue()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from kratomref.model import Finding, Report, Severity, Verdict
 from kratomref.reports import confirmed_by, plural
 from kratomref.reports.sanitize import markdown
+from kratomref.reports.stream import Out, write_lines
 
 # GitHub truncates comments at 65,536 characters; past this many rows the table says how many it left out.
 MAX_ROWS = 200
@@ -26,28 +29,43 @@ def _row(f: Finding) -> str:
     )
 
 
-def render(report: Report) -> str:
+def _lines(report: Report) -> Iterator[str]:
     errors, warnings, infos = (report.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
-    unverified = [r for r in report.results if r.verdict is Verdict.UNVERIFIED]
+    unverified = report.unverified
     summary = (
         f"**kratomref**: {plural(errors, 'error')}, {plural(warnings, 'warning')}, {infos} info "
         f"in {plural(len(report.documents), 'file')}; {len(report.results)} references, "
-        f"{len(unverified)} unverified"
+        f"{unverified} unverified"
     )
     if who := confirmed_by(report):
         summary += f"; verified by {who}"
-    lines = [summary, ""]
+    yield summary
+    yield ""
     if report.findings:
-        lines += ["| Severity | Rule | Location | Message | Suggestion |", "|---|---|---|---|---|"]
-        lines += [_row(f) for f in report.findings[:MAX_ROWS]]
+        yield "| Severity | Rule | Location | Message | Suggestion |"
+        yield "|---|---|---|---|---|"
+        yield from (_row(f) for f in report.findings[:MAX_ROWS])
         if len(report.findings) > MAX_ROWS:
-            lines += ["", f"… and {len(report.findings) - MAX_ROWS} more findings (see the full report)."]
+            yield ""
+            yield f"… and {len(report.findings) - MAX_ROWS} more findings (see the full report)."
     else:
-        lines.append("No findings.")
+        yield "No findings."
     if unverified:
-        lines += ["", f"<details><summary>{plural(len(unverified), 'reference')} could not be verified</summary>", ""]
-        for r in unverified:
-            reason = "; ".join(r.reasons) or "not checked"
-            lines.append(f"- {cell(str(r.reference.location))} ({cell(r.reference.key)}): {cell(reason)}")
-        lines += ["", "</details>"]
-    return "\n".join(lines) + "\n"
+        yield ""
+        yield f"<details><summary>{plural(unverified, 'reference')} could not be verified</summary>"
+        yield ""
+        for r in report.results:
+            if r.verdict is Verdict.UNVERIFIED:
+                reason = "; ".join(r.reasons) or "not checked"
+                yield f"- {cell(str(r.reference.location))} ({cell(r.reference.key)}): {cell(reason)}"
+        yield ""
+        yield "</details>"
+
+
+def write(report: Report, out: Out) -> None:
+    """Write the comment to out in chunks of lines: the bytes `render` returns."""
+    write_lines((line + "\n" for line in _lines(report)), out)
+
+
+def render(report: Report) -> str:
+    return "".join(line + "\n" for line in _lines(report))

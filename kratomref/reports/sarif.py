@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import io
 import urllib.parse
+from itertools import chain
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from kratomref.model import Finding, Report, Rule, Severity, Verdict
-from kratomref.reports.sanitize import clean, clean_all, json_text
+from kratomref.model import Finding, ReferenceResult, Report, Rule, Severity, Verdict
+from kratomref.reports.sanitize import clean, json_text
+from kratomref.reports.stream import Fields, Items, Out, Pairs, materialise, pieces, write_lines
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -106,28 +108,42 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
 def as_dict(report: Report) -> dict[str, Any]:
     """The SARIF log. SARIF viewers show its strings to people, so every one is cleaned (secrets redacted,
     control and bidi characters shown as escapes), as in the text report."""
-    return dict(clean_all(_as_dict(report), _clean))
+    return dict(materialise(_document(report), _clean))
 
 
 def _clean(text: str) -> str:
     return clean(text, multiline=True)
 
 
-def _as_dict(report: Report) -> dict[str, Any]:
+def _notification(result: ReferenceResult) -> dict[str, Any]:
+    # "could not check" is not a finding, but a reader of the SARIF must learn of it
+    return {
+        "level": "note",
+        "message": {
+            "text": message_text(f"{result.reference.key}: unverified: {'; '.join(result.reasons) or 'not checked'}")
+        },
+        "locations": [{"physicalLocation": {"artifactLocation": artifact_uri(result.reference.location.file)}}],
+    }
+
+
+def _document(report: Report) -> Fields:
+    """The SARIF log with its long lists (results, notifications, who confirmed what) as streams."""
     from kratomref.rules import RULES
 
     rules = list(RULES)
+    codes = {r.code for r in rules}
     # A finding of a rule outside the catalogue (a plug-in's) still needs a rule entry to point at.
     for finding in report.findings:
-        if all(r.code != finding.rule.code for r in rules):
+        if finding.rule.code not in codes:
             rules.append(finding.rule)
+            codes.add(finding.rule.code)
     rule_index = {rule.code: i for i, rule in enumerate(rules)}
-    unverified = [r for r in report.results if r.verdict is Verdict.UNVERIFIED]
-    return {
+    unverified = (r for r in report.results if r.verdict is Verdict.UNVERIFIED)
+    return Fields({
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
-        "runs": [
-            {
+        "runs": Items([
+            Fields({
                 "tool": {
                     "driver": {
                         "name": "kratomref",
@@ -137,41 +153,34 @@ def _as_dict(report: Report) -> dict[str, Any]:
                         "rules": [_rule(rule) for rule in rules],
                     }
                 },
-                "invocations": [
-                    {
+                "invocations": Items([
+                    Fields({
                         "executionSuccessful": True,
-                        # "could not check" is not a finding, but a reader of the SARIF must learn of it
-                        "toolExecutionNotifications": [
-                            {
-                                "level": "note",
-                                "message": {
-                                    "text": message_text(
-                                        f"{r.reference.key}: unverified: {'; '.join(r.reasons) or 'not checked'}"
-                                    )
-                                },
-                                "locations": [
-                                    {"physicalLocation": {"artifactLocation": artifact_uri(r.reference.location.file)}}
-                                ],
-                            }
-                            for r in unverified
-                        ],
-                    }
-                ],
-                "results": [_result(f, rule_index) for f in report.findings],
-                "properties": {
+                        "toolExecutionNotifications": Items(_notification(r) for r in unverified),
+                    })
+                ]),
+                "results": Items(_result(f, rule_index) for f in report.findings),
+                "properties": Fields({
                     "references": len(report.results),
-                    "unverifiedReferences": len(unverified),
+                    "unverifiedReferences": report.unverified,
                     "unverifiedChecks": report.unverified_checks,
                     # who confirmed each verified reference: Crossref, DataCite, arXiv, Open Library...
-                    "confirmedBy": {
-                        r.reference.key: r.confirmed_by or "Crossref"
+                    "confirmedBy": Pairs(
+                        (r.reference.key, r.confirmed_by or "Crossref")
                         for r in report.results if r.verdict is Verdict.VERIFIED
-                    },
-                },
-            }
-        ],
-    }
+                    ),
+                }),
+            })
+        ]),
+    })
+
+
+def write(report: Report, out: Out) -> None:
+    """Write the log to out a result at a time: the bytes `render` returns."""
+    write_lines(chain(pieces(_document(report), _clean), ["\n"]), out, json_text)
 
 
 def render(report: Report) -> str:
-    return json_text(json.dumps(as_dict(report), indent=2, ensure_ascii=False)) + "\n"
+    buffer = io.StringIO()
+    write(report, buffer)
+    return buffer.getvalue()

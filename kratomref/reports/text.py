@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from kratomref.model import Finding, Report, Severity, Verdict
 from kratomref.reports import plural, undefined_citations
 from kratomref.reports.sanitize import clean, inert_commands
+from kratomref.reports.stream import Out
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -140,7 +141,7 @@ def _blocks(report: Report, quiet: bool) -> Iterator[list[_Line]]:
 class _Writer:
     """Writes lines to a stream as rich would print them: plain text without colour, rich's rendering with it."""
 
-    def __init__(self, out: TextIO, color: bool, width: int) -> None:
+    def __init__(self, out: Out, color: bool, width: int) -> None:
         self.out = out
         self.color = color
         self.width = width
@@ -176,7 +177,7 @@ class _Writer:
             self.out.write(inert_commands("".join(parts)))
 
 
-def write(report: Report, out: TextIO, *, color: bool = False, width: int = 100, quiet: bool = False) -> None:
+def write(report: Report, out: Out, *, color: bool = False, width: int = 100, quiet: bool = False) -> None:
     """Write the report to out a block at a time (one reference's findings), so that a report of 100,000
     entries is never held whole; `quiet` keeps only the findings (under their reference) and the summary."""
     writer = _Writer(out, color, width)

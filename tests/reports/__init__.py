@@ -1,0 +1,1 @@
+"""The report formats as a user reads them."""
