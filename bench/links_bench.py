@@ -16,7 +16,8 @@ and limits per host name: a farm of ports on one address is one host to it). Hos
 literals: lychee silently skips example.com, .test and .invalid names, and /etc/hosts is not ours to edit.
 
 The farm runs in its own process (asyncio, one loop for every address). It counts requests, methods,
-connections, and per host the requests in flight at once; a request that arrives while `--limit` are
+connections, TLS hellos (kratomref's https:// probes of http:// links, for KR305: these plain-HTTP ports hang
+up on them at once) and per host the requests in flight at once; a request that arrives while `--limit` are
 already in flight against its host is a violation. Both tools run with the same worker pool (32), the
 same per-host limit (2) and the same gap between two starts against one host (50 ms, lychee's default),
 10 s timeout and 2 retries. Run by hand; results go to bench/RESULTS.md.
@@ -100,14 +101,14 @@ def serve(out: Any, hosts: int, latency: float, limit: int) -> None:
     and resets the counters)."""
     in_flight: dict[str, int] = {}
     peak: dict[str, int] = {}
-    counts: dict[str, Any] = {"requests": 0, "violations": 0, "connections": 0, "methods": {}, "first": None,
-                              "last": None}
+    counts: dict[str, Any] = {"requests": 0, "violations": 0, "connections": 0, "tls_hellos": 0, "methods": {},
+                              "first": None, "last": None}
 
     def reset() -> dict[str, Any]:
         snapshot = {**counts, "max_in_flight_per_host": max(peak.values(), default=0),
                     "methods": dict(counts["methods"])}
         peak.clear()
-        counts.update(requests=0, violations=0, connections=0, methods={}, first=None, last=None)
+        counts.update(requests=0, violations=0, connections=0, tls_hellos=0, methods={}, first=None, last=None)
         return snapshot
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, control: bool) -> None:
@@ -118,6 +119,7 @@ def serve(out: Any, hosts: int, latency: float, limit: int) -> None:
             while True:
                 first = await reader.readexactly(1)
                 if first == b"\x16":
+                    counts["tls_hellos"] += 1  # kratomref's https:// probe (KR305) of an http:// link
                     break  # a TLS handshake on this plain-HTTP port: hang up at once, as real servers do
                 head = first + await reader.readuntil(b"\r\n\r\n")
                 parts = head.split(b"\r\n", 1)[0].decode("latin-1").split()
@@ -327,7 +329,7 @@ def main() -> None:
                 extra = f", not OK: {outcome['stdout'].strip()}"
             print(f"rep {rep + 1} {name}: {outcome['wall']:.2f} s ({outcome['wall'] / floor:.2f}x floor), "
                   f"{outcome['rss_mb']:.0f} MB, exit {outcome['exit']}, {outcome['requests']} requests "
-                  f"{outcome['methods']}, {outcome['connections']} connections, "
+                  f"{outcome['methods']}, {outcome['connections']} connections ({outcome['tls_hellos']} TLS hellos), "
                   f"max {outcome['max_in_flight_per_host']} in flight per host, {outcome['violations']} over the "
                   f"limit; {before:.2f} s before the first "
                   f"request, {outcome['wall'] - before - after:.2f} s fetching, {after:.2f} s after the last "

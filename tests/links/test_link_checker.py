@@ -438,3 +438,38 @@ def test_a_slow_host_does_not_hold_up_the_links_of_other_hosts(tmp_path: Path) -
         for server in (slow, fast):
             server.shutdown()
             server.server_close()
+
+
+class _SlowCache(Cache):
+    """A cache on a slow disk: every look-up takes 0.1 s, and says when it was made."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.lookups: list[float] = []
+
+    def get(self, namespace: str, key: str, *, service: str | None = None) -> Any | None:
+        self.lookups.append(time.monotonic())
+        time.sleep(0.1)
+        return super().get(namespace, key, service=service)
+
+
+def test_the_first_links_are_fetched_while_the_rest_are_looked_up_in_the_cache(tmp_path: Path) -> None:
+    """The first link not in the cache is fetched at once, not after every link has been looked up: a slow
+    cache (or a long list) does not hold up the requests."""
+    server = _RecordingServer()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        urls = [f"http://127.0.0.1:{server.server_address[1]}/page/{i}" for i in range(6)]
+        opts = options(tmp_path, max_per_host=2, max_concurrency=4)
+        cache = _SlowCache(tmp_path / "cache")
+        try:
+            results = LinkChecker(opts, cache).check(urls)
+        finally:
+            cache.close()
+        assert all(r.status is LinkStatus.OK for r in results.values()), results
+        assert list(results) == urls
+        assert len(server.arrivals) == len(urls) and len(cache.lookups) == len(urls)
+        assert min(server.arrivals) < max(cache.lookups), "the first page was asked before the last look-up"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,8 +2,9 @@
 
 Before any request: not http(s), malformed, excluded or a refused literal address. Then the cache; then every
 URL left is fetched once, politely (a worker pool, a per-host limit and gap): workers take the next URL of a
-host that has room, so none waits on a busy host while others are idle. The HTTP layer (transport.py) is
-loaded when the first link is fetched: an offline run answers from the cache and never loads it.
+host that has room, so none waits on a busy host while others are idle, and the first URLs are fetched while
+the rest are still being looked at. The HTTP layer (transport.py) is loaded when the first link is fetched:
+an offline run answers from the cache and never loads it.
 
 What could not be checked (offline, refused by policy, a rate limit, a bot wall, our own network) comes
 back as an UNVERIFIED or BLOCKED result with its reason, never as "broken" and never as an exception.
@@ -17,7 +18,7 @@ import time
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -146,10 +147,10 @@ class LinkChecker:
             self._transport = Transport(user_agent=self.user_agent, timeout=self.timeout, per_host=self.gate.per_host)
         return self._transport
 
-    def close(self) -> None:
-        """Close the run's connections."""
+    def close(self, *, wait: bool = True) -> None:
+        """Close the run's connections (without `wait`, in the background)."""
         if self._transport is not None:
-            self._transport.close()
+            self._transport.close(wait=wait)
 
     # -- public --
 
@@ -160,35 +161,49 @@ class LinkChecker:
         year_of: dict[str, str | None] = {}
         archive_todo: dict[str, LinkResult] = {}  # cached broken links whose archived copy is not cached
         seen: set[str] = set()
-        for url in urls:
-            if url in seen:
-                continue
-            seen.add(url)
-            early, target = self._precheck(url)
-            if early is not None:
-                results[url] = early
-                continue
-            hit = self._cached(target, years.get(url))
-            if hit is not None:
-                cached, archive_known = hit
-                self.stats.add(cache_hits=1)
-                results[url] = cached
-                if not archive_known and self._wants_archive(cached):
-                    archive_todo[url] = cached
-                    year_of.setdefault(target, str(years[url]) if years.get(url) else None)
-                continue
-            if self.options.offline:
-                results[url] = LinkResult(target, LinkStatus.UNVERIFIED, reason="offline, and not in the cache")
-                continue
-            todo.setdefault(target, []).append(url)
-            year = years.get(url)
-            year_of.setdefault(target, str(year) if year else None)
-        if todo or archive_todo:
-            fetched, archived = self._run(list(todo), year_of, archive_todo)
-            for target, result in fetched.items():
-                for url in todo[target]:
-                    results[url] = result
-            results.update(archived)
+        fetching: _Fetching | None = None  # started at the first URL to fetch, while the rest are looked at
+        try:
+            for url in urls:
+                if url in seen:
+                    continue
+                seen.add(url)
+                early, target = self._precheck(url)
+                if early is not None:
+                    results[url] = early
+                    continue
+                hit = self._cached(target, years.get(url))
+                if hit is not None:
+                    cached, archive_known = hit
+                    self.stats.add(cache_hits=1)
+                    results[url] = cached
+                    if not archive_known and self._wants_archive(cached):
+                        archive_todo[url] = cached
+                        year_of.setdefault(target, str(years[url]) if years.get(url) else None)
+                    continue
+                if self.options.offline:
+                    results[url] = LinkResult(target, LinkStatus.UNVERIFIED, reason="offline, and not in the cache")
+                    continue
+                year = years.get(url)
+                year_of.setdefault(target, str(year) if year else None)
+                if target in todo:
+                    todo[target].append(url)
+                    continue
+                todo[target] = [url]
+                if fetching is None:
+                    fetching = _Fetching(self, year_of)
+                fetching.add(target)
+            if archive_todo and fetching is None:
+                fetching = _Fetching(self, year_of)
+            if fetching is not None:
+                fetched, archived = fetching.finish(archive_todo)
+                for target, result in fetched.items():
+                    for url in todo[target]:
+                        results[url] = result
+                results.update(archived)
+        except BaseException:
+            if fetching is not None:
+                fetching.abort()
+            raise
         return {url: results[url] for url in dict.fromkeys(urls)}
 
     def precheck(self, url: str) -> LinkResult | None:
@@ -278,46 +293,6 @@ class LinkChecker:
         return result
 
     # -- running --
-
-    def _run(
-        self, targets: list[str], years: Mapping[str, str | None], archive_todo: Mapping[str, LinkResult]
-    ) -> tuple[dict[str, LinkResult], dict[str, LinkResult]]:
-        results: dict[str, LinkResult] = {}
-        archived: dict[str, LinkResult] = {}
-        workers = max(1, min(self.options.max_concurrency, len(targets) + len(archive_todo)))
-        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kratomref-link")
-        queue = HostQueue(targets, self.gate)
-
-        def drain() -> None:
-            while (target := queue.take()) is not None:
-                try:
-                    results[target] = self._check_safely(target, years.get(target))
-                finally:
-                    queue.done(target)
-
-        transport = self.transport  # loaded here, before the workers share it
-        if targets:
-            transport.preload_ca_bundle()
-
-        try:
-            drains = [executor.submit(drain) for _ in range(min(workers, len(targets)))]
-            lookups = {
-                url: executor.submit(self._archived, cached.url, years.get(cached.url))
-                for url, cached in archive_todo.items()
-            }
-            for future in drains:
-                future.result()
-            for url, lookup in lookups.items():
-                archived[url] = replace(archive_todo[url], archived=lookup.result())
-        except BaseException:
-            queue.stop()
-            executor.shutdown(wait=False, cancel_futures=True)
-            self.close()
-            raise
-        executor.shutdown(wait=True)
-        self.close()
-        self.stats.max_in_flight_per_host = max(self.stats.max_in_flight_per_host, self.gate.max_in_flight)
-        return {target: self._behind_proxy(target, results[target], years.get(target)) for target in targets}, archived
 
     def _behind_proxy(self, target: str, result: LinkResult, year: str | None) -> LinkResult:
         """A proxy's "cannot reach this host" is the host's failure when the proxy reached other hosts in
@@ -532,3 +507,64 @@ class LinkChecker:
 
 def _without_fragment(url: str) -> str:
     return url.split("#", 1)[0]
+
+
+class _Fetching:
+    """One run's fetching: a worker pool drains a HostQueue that URLs are added to while it runs, so the
+    first URLs are fetched while the rest are still being looked at (checked, looked up in the cache)."""
+
+    def __init__(self, checker: LinkChecker, years: Mapping[str, str | None]) -> None:
+        self.checker = checker
+        self.years = years  # filled in before each URL is added
+        self.targets: list[str] = []
+        self.results: dict[str, LinkResult] = {}
+        self.queue = HostQueue((), checker.gate, closed=False)
+        self.workers = max(1, checker.options.max_concurrency)
+        self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="kratomref-link")
+        self.drains: list[Future[None]] = []
+        self.transport = checker.transport  # loaded here, before the workers share it
+
+    def add(self, target: str) -> None:
+        """Fetch `target` too: a worker takes it as soon as its host has room."""
+        if not self.targets:
+            self.transport.preload_ca_bundle()
+        self.targets.append(target)
+        self.queue.add(target)
+        if len(self.drains) < self.workers:  # one worker per URL, up to the pool's size
+            self.drains.append(self.executor.submit(self._drain))
+
+    def _drain(self) -> None:
+        while (target := self.queue.take()) is not None:
+            try:
+                self.results[target] = self.checker._check_safely(target, self.years.get(target))
+            finally:
+                self.queue.done(target)
+
+    def finish(
+        self, archive_todo: Mapping[str, LinkResult]
+    ) -> tuple[dict[str, LinkResult], dict[str, LinkResult]]:
+        """Wait for every URL added (no more will be) and look up the archive's copies of the cached
+        broken links in `archive_todo`: (results by URL fetched, archived results by URL as given)."""
+        checker = self.checker
+        archived: dict[str, LinkResult] = {}
+        lookups = {
+            url: self.executor.submit(checker._archived, cached.url, self.years.get(cached.url))
+            for url, cached in archive_todo.items()
+        }
+        self.queue.close()
+        for future in self.drains:
+            future.result()
+        for url, lookup in lookups.items():
+            archived[url] = replace(archive_todo[url], archived=lookup.result())
+        self.executor.shutdown(wait=True)
+        checker.close(wait=False)
+        checker.stats.max_in_flight_per_host = max(checker.stats.max_in_flight_per_host, checker.gate.max_in_flight)
+        fetched = {target: checker._behind_proxy(target, self.results[target], self.years.get(target))
+                   for target in self.targets}
+        return fetched, archived
+
+    def abort(self) -> None:
+        """Stop handing out URLs and close the connections; requests under way end on their own."""
+        self.queue.stop()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.checker.close()

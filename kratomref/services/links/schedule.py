@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 import urllib.parse
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 
@@ -67,17 +67,32 @@ class HostGate:
 class HostQueue:
     """The URLs still to check, by host. `take` hands out the next URL of a host that has room now, hosts
     taken in turn, and waits only when every host with work is at its limit: a worker never sits on one
-    busy host's gate while another host could be served."""
+    busy host's gate while another host could be served. URLs may be added while workers take them (the
+    first ones are fetched while the rest are still being read); `close` says no more will come."""
 
-    def __init__(self, targets: list[str], gate: HostGate) -> None:
+    def __init__(self, targets: Iterable[str], gate: HostGate, *, closed: bool = True) -> None:
         self.gate = gate
         self._active: dict[str, int] = {}  # URLs handed out and not done, by host
-        self._pending: OrderedDict[str, list[str]] = OrderedDict()
-        for target in targets:
-            self._pending.setdefault(host_key(target), []).append(target)
-        for queue in self._pending.values():
-            queue.reverse()  # popped from the end, in the order given
+        self._pending: OrderedDict[str, deque[str]] = OrderedDict()
         self._stopped = False
+        self._closed = closed
+        for target in targets:
+            self._pending.setdefault(host_key(target), deque()).append(target)
+
+    def add(self, target: str) -> None:
+        """One more URL to check (before `close`)."""
+        host = host_key(target)
+        with self.gate._cond:
+            self._pending.setdefault(host, deque()).append(target)
+            # Every waiter: a worker waiting in HostGate.slot (same condition) could take a single notify and
+            # leave an idle worker asleep with the URL pending.
+            self.gate._cond.notify_all()
+
+    def close(self) -> None:
+        """No more URLs will be added: `take` returns None once the queue is empty."""
+        with self.gate._cond:
+            self._closed = True
+            self.gate._cond.notify_all()
 
     def stop(self) -> None:
         with self.gate._cond:
@@ -85,16 +100,17 @@ class HostQueue:
             self.gate._cond.notify_all()
 
     def take(self) -> str | None:
-        """The next URL to check, or None when there is none left (or the run was stopped)."""
+        """The next URL to check, or None when there is none left and none will come (or the run was
+        stopped)."""
         cond = self.gate._cond
         with cond:
-            while self._pending and not self._stopped:
+            while (self._pending or not self._closed) and not self._stopped:
                 now = time.monotonic()
                 soonest: float | None = None
                 for host, queue in self._pending.items():
                     wait = self.gate._wait_for(host, now, self._active.get(host, 0))
                     if wait == 0:
-                        target = queue.pop()
+                        target = queue.popleft()
                         if queue:
                             self._pending.move_to_end(host)
                         else:

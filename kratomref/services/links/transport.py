@@ -19,7 +19,8 @@ import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
@@ -53,6 +54,9 @@ class Transport:
         self.per_host = per_host
         self.env = Environment()
         self.headers = {"User-Agent": user_agent, **ACCEPT_HEADERS}
+        checked = requests.PreparedRequest()
+        checked.prepare_headers(self.headers)  # validated once; each request gets a copy
+        self._headers = checked.headers
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
@@ -99,12 +103,17 @@ class Transport:
                 self._sessions.append(session)
         return session
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Close the run's connections (the next request opens new ones); without `wait`, in the background:
+        closing a few hundred kept-alive connections takes milliseconds that need not hold up the results."""
         with self._lock:
             self._sessions.clear()  # their adapter is the run's, closed here
-            for adapter in self._adapters.values():
-                adapter.close()
+            adapters = list(self._adapters.values())
             self._adapters.clear()
+        if wait:
+            _close_adapters(adapters)
+        else:
+            threading.Thread(target=_close_adapters, args=(adapters,), name="kratomref-link-close", daemon=True).start()
 
     def request(self, url: str, method: str, *, guarded: bool) -> Answer:
         """One request, its redirect not followed: the answer, or a failure with its reason, whether it is
@@ -120,9 +129,13 @@ class Transport:
         """One request within `timeout` seconds in all: connecting, the headers and the body prefix."""
         # The adapter is called directly, with a request prepared here: Session.send would parse the
         # Location of a redirect it is told not to follow (and raise on a malformed one) and store cookies,
-        # and Session.prepare_request and merge_environment_settings read the environment every time.
+        # and Session.prepare_request and merge_environment_settings read the environment every time. Only
+        # the method and the URL are prepared per request: no body, no cookies, no credentials (a URL's
+        # user and password are never sent), the headers checked once.
         prepared = requests.PreparedRequest()
-        prepared.prepare(method=method, url=url, headers=self.headers, auth=_NO_CREDENTIALS)
+        prepared.prepare_method(method)
+        prepared.prepare_url(url, None)
+        prepared.headers = self._headers.copy()
         deadline = _WATCHDOG.arm(self.timeout)
         _CURRENT.deadline = deadline
         try:
@@ -147,6 +160,11 @@ class Transport:
         finally:
             _CURRENT.deadline = None
             deadline.cancel()
+
+
+def _close_adapters(adapters: list[LinkAdapter]) -> None:
+    for adapter in adapters:
+        adapter.close()
 
 
 def _answer(response: requests.Response, method: str, deadline: float) -> Answer:
@@ -207,8 +225,6 @@ class _NoCredentials(requests.auth.AuthBase):
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         return r
 
-
-_NO_CREDENTIALS = _NoCredentials()
 
 
 def _release(response: requests.Response, deadline: float) -> None:
@@ -415,10 +431,47 @@ class LinkAdapter(HTTPAdapter):
             pool_kwargs["ssl_context"] = _verifying_context(bundle)
         return dict(host_params), dict(pool_kwargs)
 
+    def get_connection_with_tls_context(
+        self, request: requests.PreparedRequest, verify: bool | str | None, proxies: Mapping[str, str] | None = None,
+        cert: Any = None,
+    ) -> Any:
+        if proxies:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        # Without a proxy (most runs), requests' own version only adds a look-up of the proxy for the URL.
+        try:
+            host_params, pool_kwargs = self.build_connection_pool_key_attributes(
+                request, True if verify is None else verify, cert)
+        except ValueError as exc:
+            raise requests.exceptions.InvalidURL(exc, request=request) from exc
+        return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+
+    def request_url(self, request: requests.PreparedRequest, proxies: Mapping[str, str] | None) -> str:
+        if not proxies:
+            return request.path_url  # what requests sends without a proxy, without looking one up
+        return super().request_url(request, proxies)
+
     def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: Any) -> None:
+        if verify is not False and cert is None and url[:6].lower() == "https:" and \
+                getattr(conn, "conn_kw", {}).get("ssl_context") in _CONTEXTS.values():
+            # The bundle is already in the shared context (loaded from the file, so it exists): requests
+            # would look the file up on disk again for every request.
+            conn.cert_reqs = "CERT_REQUIRED"
+            conn.ca_certs = conn.ca_cert_dir = None
+            return
         super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
-        if getattr(conn, "conn_kw", {}).get("ssl_context") in _CONTEXTS.values():
-            conn.ca_certs = conn.ca_cert_dir = None  # already in the shared context
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        """requests' response without reading its cookies into a jar: no cookie is ever kept."""
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = requests.structures.CaseInsensitiveDict(resp.headers)
+        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = req.url or ""
+        response.request = req
+        response.connection = self
+        return response
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         with self._proxy_lock:
@@ -532,9 +585,15 @@ class Environment:
         )
         self._proxies: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = threading.Lock()
+        try:
+            self.any_proxy = bool(urllib.request.getproxies())  # without any, nothing to look up per URL
+        except (ValueError, OSError):
+            self.any_proxy = True  # let each URL's look-up say
 
     def proxies(self, url: str) -> dict[str, str]:
         """The environment's proxies for `url` (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, minus NO_PROXY)."""
+        if not self.any_proxy:
+            return {}
         parts = urllib.parse.urlsplit(url)
         key = (parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower())
         with self._lock:
@@ -550,6 +609,8 @@ class Environment:
 
     def proxy_for(self, url: str) -> str | None:
         """The proxy that carries `url`, if any."""
+        if not self.any_proxy:
+            return None
         try:
             return requests.utils.select_proxy(url, self.proxies(url))
         except ValueError:
