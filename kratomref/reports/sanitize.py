@@ -17,6 +17,11 @@ suggestions that quote the input, reasons, URLs) through this module, so that a 
   query or fragment parameters (token, access_token, api_key, key, sig, signature, password, secret, auth,
   X-Amz-Signature, ...) become `REDACTED`, also in an address inside an address (a Wayback Machine copy,
   `?url=...`), written out or percent-encoded;
+- leak a credential anywhere else in the text, in a URL's path or not: the value of an `Authorization:`
+  header, a `Bearer` token, and tokens whose shape their issuer fixed (GitHub `ghp_`/`github_pat_`,
+  GitLab `glpat-`, Slack `xox?-` and webhook paths, Discord and Telegram bot paths, AWS access key ids,
+  Google API keys, Stripe and OpenAI secret keys, npm and PyPI tokens, JSON Web Tokens) become `REDACTED`.
+  Shapes only: a long hexadecimal path segment (a commit, a hash) is not a secret and stays;
 - run GitHub Actions workflow commands (`::add-mask::`, `##[stop-commands]`) from a line of a report that a
   CI job prints, or notify people and load images from a pull-request comment (see `markdown`).
 
@@ -99,11 +104,78 @@ def _redact_param(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+# Credentials by shape, wherever they stand (a URL's path, a note, a header someone pasted). Each alternative
+# starts with a fixed literal (so that re skips quickly to the letters that can start one) and its repeats
+# are bounded; a match must not continue a word on either side (before: checked in _redact_token).
+_TOKEN_RE = re.compile(
+    r"(?:"
+    r"(?:gh[pousr]_[A-Za-z0-9]{30,255})"  # GitHub classic and app tokens
+    r"|(?:github_pat_[A-Za-z0-9_]{40,255})"  # GitHub fine-grained
+    r"|(?:glpat-[A-Za-z0-9_\-]{20,255})"  # GitLab personal access token
+    r"|(?:xox[abposr]-[A-Za-z0-9\-]{10,255})"  # Slack tokens
+    r"|(?:(?:AKIA|ASIA)[0-9A-Z]{16})"  # AWS access key id
+    r"|(?:AIza[0-9A-Za-z_\-]{35})"  # Google API key
+    r"|(?:[sr]k_live_[0-9A-Za-z]{16,255})"  # Stripe secret and restricted keys
+    r"|(?:sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{32,255})"  # OpenAI, Anthropic
+    r"|(?:npm_[A-Za-z0-9]{36})"  # npm
+    r"|(?:pypi-[A-Za-z0-9_\-]{50,255})"  # PyPI upload token
+    r"|(?:eyJ[A-Za-z0-9_\-]{8,4096}\.eyJ[A-Za-z0-9_\-]{8,4096}\.[A-Za-z0-9_\-]{0,4096})"  # a JSON Web Token
+    r")(?![A-Za-z0-9_])"
+)
+# Secrets that a URL's path carries by design: Slack and Discord webhooks, a Telegram bot's token.
+_PATH_SECRET_RE = re.compile(
+    r"(?i)(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_\-]{1,255}"
+    r"|((?:discord(?:app)?\.com)/api/webhooks/[0-9]{1,30}/)[A-Za-z0-9_\-]{1,255}"
+    r"|(api\.telegram\.org/(?:file/)?bot)[0-9]{1,20}:[A-Za-z0-9_\-]{1,255}"
+)
+# An HTTP authorisation header's value ("Authorization: Basic dXNlcjpw", "Authorization: token abc"), and a
+# bearer token on its own ("Bearer eyJ..."; a word after "bearer" in prose has no digit, or is short).
+_AUTH_RE = re.compile(
+    r"(?i)\b(authorization[ \t]{0,10}:[ \t]{0,10}(?:(?:bearer|basic|token|digest)[ \t]{1,10})?|bearer[ \t]{1,10})"
+    r"([A-Za-z0-9._~+/\-]{8,4096}={0,2})"
+)
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_AUTH_HINTS = ("earer", "EARER", "uthorization", "UTHORIZATION")
+
+
+def _redact_token(match: re.Match[str]) -> str:
+    start = match.start()
+    if start and match.string[start - 1] in _WORD:  # inside a longer word ("Fish-sk-...")
+        return match.group(0)
+    return REDACTED
+
+
+def _redact_path_secret(match: re.Match[str]) -> str:
+    return next(group for group in match.groups() if group is not None) + REDACTED
+
+
+def _redact_auth(match: re.Match[str]) -> str:
+    prefix, value = match.group(1), match.group(2)
+    bearer_alone = not prefix.lower().startswith("authorization")
+    if bearer_alone and (len(value) < 16 or not any(c.isdigit() for c in value)):
+        return match.group(0)  # "Bearer Token Authentication": prose
+    return prefix + REDACTED
+
+
+def _redact_tokens(text: str) -> str:
+    # plain substring tests first, the cheapest: most report strings hold no credential. Every shape holds
+    # "_" or "-" but these, and the shortest is 20 characters.
+    if len(text) >= 16 and ("_" in text or "-" in text or "AKIA" in text or "ASIA" in text or "AIza" in text
+                            or "eyJ" in text or "slack" in text or "discord" in text or "telegram" in text):
+        text = _TOKEN_RE.sub(_redact_token, text)
+        if "slack" in text or "discord" in text or "telegram" in text:
+            text = _PATH_SECRET_RE.sub(_redact_path_secret, text)
+    if "earer" in text or "uthorization" in text or "EARER" in text or "UTHORIZATION" in text:
+        text = _AUTH_RE.sub(_redact_auth, text)
+    return text
+
+
 def redact(text: str) -> str:
-    """The text with every URL's userinfo and token-like parameter values replaced by REDACTED."""
-    if "://" not in text:
-        return text
-    return _URL_RE.sub(_redact_url, text)
+    """The text with every URL's userinfo and token-like parameter values, and credentials of a known shape
+    anywhere, replaced by REDACTED."""
+    if "://" in text:
+        text = _URL_RE.sub(_redact_url, text)
+    return _redact_tokens(text)
 
 
 _NAMED = {"\n": "\\n", "\r": "\\r"}

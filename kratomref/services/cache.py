@@ -56,7 +56,7 @@ def untrusted(path: Path) -> str | None:
     """Why a cache directory or file that exists is not to be trusted, else None: owned by another user, or
     writable by others (anyone could have written its answers), or a symbolic link another user made (in a
     shared directory such as /tmp, it can point the cache at a directory of yours that holds answers a pull
-    request committed). Not checked on Windows (no POSIX owner)."""
+    request committed), or writable by a group with other members. Not checked on Windows (no POSIX owner)."""
     geteuid = getattr(os, "geteuid", None)
     if geteuid is None:
         return None
@@ -78,7 +78,39 @@ def untrusted(path: Path) -> str | None:
         return f"{path} belongs to another user (uid {info.st_uid})"
     if info.st_mode & stat.S_IWOTH:
         return f"{path} is writable by other users"
+    if info.st_mode & stat.S_IWGRP:
+        return _shared_group(path, info.st_gid)
     return None
+
+
+def _shared_group(path: Path, gid: int) -> str | None:
+    """Why a group-writable cache is not trusted: its group holds users other than the current one. A
+    user-private group (the user's own primary group, no other member, as `umask 002` systems make them) is
+    the user alone, as OpenSSH's StrictModes also accepts."""
+    import grp
+    import pwd
+
+    try:
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        group = grp.getgrgid(gid)
+    except KeyError:
+        return f"{path} is writable by group {gid}, which has no name here"
+    others = sorted(set(group.gr_mem) - {me})
+    if gid == os.getegid() and not others and group.gr_name == me:
+        return None
+    members = f" (members: {', '.join(others)})" if others else ""
+    return f"{path} is writable by the group {group.gr_name}{members}"
+
+
+def _owner_only(path: Path) -> None:
+    """Take the group's and others' write bits off a cache file this run created (sqlite creates its files
+    under the umask), so that the next run's trust check holds."""
+    try:
+        info = path.stat()
+        if info.st_uid == os.geteuid() and info.st_mode & 0o022:
+            path.chmod(stat.S_IMODE(info.st_mode) & ~0o022)
+    except OSError:
+        pass
 
 
 class CacheError(Exception):
@@ -150,10 +182,14 @@ class Cache:
                 raise CacheError(f"cannot use the cache directory {self.path.parent}: it is a file")
             try:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                files = (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
+                new = [path for path in files if not path.exists()]
                 conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA busy_timeout=30000")
                 _migrate(conn)
+                for created in new:  # only what this run made: an existing file's bits are evidence
+                    _owner_only(created)
             except (OSError, sqlite3.Error) as exc:
                 if conn is not None:
                     conn.close()

@@ -130,6 +130,63 @@ def test_a_cache_others_can_write_is_not_trusted(repo: Path, user: User) -> None
     assert "not trusted" in run("cache", "info", "--cache-dir", str(user.cache_dir)).stdout
 
 
+def _share_with_a_group(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make path writable by a group that is not the user's own: chgrp to nogroup when root, else let this
+    process's own group be another one."""
+    path.chmod(path.stat().st_mode | stat.S_IWGRP)
+    if os.geteuid() == 0:
+        os.chown(path, -1, 65534)
+    else:
+        gid = os.getegid()
+        monkeypatch.setattr(os, "getegid", lambda: gid + 1)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no POSIX modes on Windows")
+def test_a_cache_a_shared_group_can_write_is_not_trusted(
+    repo: Path, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(repo / "refs.bib", BIB)
+    plant(user.cache_dir, Options())
+    _share_with_a_group(user.cache_dir / "cache.sqlite3", monkeypatch)
+    result = run("check", "--offline", "--format", "json", "refs.bib")
+    assert verdict(result) == "unverified"
+    assert "writable by the group" in result.stderr and "not using the cache" in result.stderr
+
+
+def _private_group() -> bool:
+    import grp
+    import pwd
+
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    group = grp.getgrgid(os.getegid())
+    return group.gr_name == me and set(group.gr_mem) <= {me}
+
+
+@pytest.mark.skipif(sys.platform == "win32" or not _private_group(),
+                    reason="needs a user-private primary group (the user's own, no other member)")
+def test_a_cache_only_the_users_private_group_can_write_is_trusted(repo: Path, user: User) -> None:
+    write(repo / "refs.bib", BIB)
+    plant(user.cache_dir, Options())
+    database = user.cache_dir / "cache.sqlite3"
+    database.chmod(database.stat().st_mode | stat.S_IWGRP)
+    assert verdict(run("check", "--offline", "--format", "json", "refs.bib")) == "verified"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no POSIX modes on Windows")
+def test_cache_files_made_under_a_group_writable_umask_are_the_users_alone(tmp_path: Path) -> None:
+    old = os.umask(0o002)
+    try:
+        store = Cache(tmp_path / "new")
+        store.put("links", "https://example.org/", {"status": "ok"}, 60)
+        store.close()
+    finally:
+        os.umask(old)
+    for path in (tmp_path / "new").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) & 0o022 == 0, path.name
+    reopened = Cache(tmp_path / "new")
+    assert reopened.get("links", "https://example.org/") == {"status": "ok"}, "and the next run trusts it"
+
+
 def test_a_new_cache_directory_is_private_to_the_user(tmp_path: Path) -> None:
     store = Cache(tmp_path / "new")
     store.put("links", "https://example.org/", {"status": "ok"}, 60)
