@@ -5,6 +5,8 @@ read with kratomref.readers.read; wall time and peak memory at several sizes, ea
     python bench/large_inputs.py --entries 1000 --article-mb 1   # a quick look
     python bench/large_inputs.py --end-to-end         # the whole check, beside bibtexparser's own parse
     python bench/large_inputs.py --read-mib 64        # reading a .bib as large as the size guard lets through
+    python bench/large_inputs.py --peak all           # hostile shapes as large as the guards let through
+    python bench/large_inputs.py --peak bib-tiny --peak-entries 50000 --peak-formats text,json
 
 Targets: reading grows linearly in the input with peak RSS under 1 GiB (issue 7). End to end (issue 16):
 `kratomref check --offline --format text -o FILE` on 100,000 entries in at most 2x bibtexparser's own parse
@@ -249,6 +251,122 @@ def read_largest(mib: float) -> int:
         return 0 if r["peak_rss"] < READ_MEMORY_TARGET else 1
 
 
+# --- Peak memory on hostile shapes (issue 17) ------------------------------------------------------------
+# Each shape is generated up to a size (MiB) or a number of entries, whichever comes first, and checked end to
+# end in a fresh process; the worst a guard lets through must stay under READ_MEMORY_TARGET.
+
+
+def _tiny(i: int, rng: random.Random) -> str:
+    return f"@misc{{k{i},}}\n"
+
+
+def _many_fields(i: int, rng: random.Random) -> str:
+    body = ",".join(f"f{j}={{v{j}}}" for j in range(200))  # distinct names and values, short
+    return f"@misc{{k{i},{body}}}\n"
+
+
+def _huge_field(i: int, rng: random.Random) -> str:
+    line = "word " * 15 + "\n"
+    return f"@article{{k{i}, title={{A title {i}}}, author={{Doe, Alan}}, year={{2020}}, note={{" + \
+        line * (1000 * 1000 // len(line)) + "}}\n"
+
+
+def _many_authors(i: int, rng: random.Random) -> str:
+    names = " and ".join(f"Surname{i}x{j}, G{j}" for j in range(300))
+    return f"@article{{k{i}, title={{T {i}}}, author={{{names}}}, year={{2020}}}}\n"
+
+
+def _long_lines(i: int, rng: random.Random) -> str:  # entries side by side on lines of about 1 MB
+    entry = f"@article{{k{i}, title={{Title {i}}}, author={{Doe, A.}}, year={{2020}}}} "
+    return entry + ("\n" if i % 14000 == 13999 else "")
+
+
+def _ris(i: int, rng: random.Random) -> str:
+    return f"TY  - JOUR\nTI  - Title {i}\nAU  - Doe, A.\nPY  - 2020\nER  - \n"
+
+
+def _ris_tiny(i: int, rng: random.Random) -> str:
+    return "TY  - GEN\nER  - \n"
+
+
+SHAPES = {
+    "bib-ordinary": (".bib", bibtex_entry),
+    "bib-tiny": (".bib", _tiny),
+    "bib-many-fields": (".bib", _many_fields),
+    "bib-huge-field": (".bib", _huge_field),
+    "bib-many-authors": (".bib", _many_authors),
+    "bib-long-lines": (".bib", _long_lines),
+    "ris": (".ris", _ris),
+    "ris-tiny": (".ris", _ris_tiny),
+    "csl-tiny": (".json", None),
+    "csl-ordinary": (".json", None),
+}
+
+
+def write_shape(path: Path, shape: str, mib: float, entries: int) -> int:
+    """A file of `shape` up to mib MiB or `entries` entries, whichever comes first; returns the entries."""
+    limit = int(mib * 2**20)
+    rng = random.Random(SEED)
+    _, make = SHAPES[shape]
+    count = 0
+    if make is None:  # CSL-JSON: one item a line inside a list
+        with path.open("w", encoding="utf-8") as handle:
+            written = handle.write("[\n")
+            while count < entries:
+                if shape == "csl-tiny":
+                    item = {"id": f"k{count}"}
+                else:
+                    item = {"id": f"k{count}", "type": "article-journal", "title": _title(rng),
+                            "author": [{"family": s, "given": g} for s, g in _authors(rng)],
+                            "container-title": rng.choice(JOURNALS), "issued": {"date-parts": [[2020]]},
+                            "DOI": f"10.1234/x.{count}"}
+                text = ("," if count else "") + json.dumps(item) + "\n"
+                if written + len(text) + 2 > limit:
+                    break
+                written += handle.write(text)
+                count += 1
+            handle.write("]\n")
+        return count
+    with path.open("w", encoding="utf-8") as handle:
+        written = 0
+        while count < entries:
+            text = make(count, rng)
+            size = len(text.encode("utf-8"))
+            if written + size > limit:
+                break
+            written += handle.write(text)
+            count += 1
+    return count
+
+
+def peak_shapes(shapes: list[str], mib: float, entries: int, formats: list[str], extra: list[str]) -> int:
+    """kratomref check --offline of each shape, as large as mib/entries allow: wall time, peak RSS, exit status."""
+    worst = 0
+    print("| shape | entries | size | report | exit | wall | peak RSS |")
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="kratomref-bench-") as work:
+        for shape in shapes:
+            suffix, _ = SHAPES[shape]
+            path = Path(work) / f"{shape}{suffix}"
+            count = write_shape(path, shape, mib, entries)
+            for fmt in formats:
+                out = Path(work) / f"report.{fmt}"
+                args = [sys.executable, "-m", "kratomref", "check", "--offline", "--isolated", "--no-cache",
+                        "--format", fmt, "-o", str(out), *extra, str(path)]
+                started = time.perf_counter()
+                child = subprocess.Popen(args, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                _, status, usage = os.wait4(child.pid, 0)
+                seconds = time.perf_counter() - started
+                rss = usage.ru_maxrss * 1024
+                worst = max(worst, rss)
+                print(f"| {shape} | {count:,} | {os.path.getsize(path) / 2**20:.1f} MiB | {fmt} |"
+                      f" {os.waitstatus_to_exitcode(status)} | {seconds:.1f} s | {_mib(rss)} MiB |", flush=True)
+            path.unlink()
+    verdict = "under" if worst < READ_MEMORY_TARGET else "OVER"
+    print(f"worst peak RSS {_mib(worst)} MiB: {verdict} the 512 MiB target")
+    return 0 if worst < READ_MEMORY_TARGET else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", default="10000,50000,100000", help="BibTeX sizes, comma-separated")
@@ -258,7 +376,16 @@ def main() -> int:
     parser.add_argument("--formats", default="text,json", help="report formats for --end-to-end")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per tool and size for --end-to-end")
     parser.add_argument("--read-mib", type=float, help="read one generated .bib of this many MiB (64: the size guard)")
+    parser.add_argument("--peak", help=f"check hostile shapes end to end, comma-separated ({','.join(SHAPES)}; all)")
+    parser.add_argument("--peak-mib", type=float, default=64, help="--peak: the largest file of each shape, MiB")
+    parser.add_argument("--peak-entries", type=int, default=10**9, help="--peak: the most entries of each shape")
+    parser.add_argument("--peak-formats", default="text", help="--peak: report formats, comma-separated")
+    parser.add_argument("--peak-args", default="", help="--peak: more arguments for kratomref check")
     args = parser.parse_args()
+    if args.peak:
+        shapes = list(SHAPES) if args.peak == "all" else args.peak.split(",")
+        return peak_shapes(shapes, args.peak_mib, args.peak_entries, args.peak_formats.split(","),
+                           args.peak_args.split())
     sizes = [int(s) for s in args.entries.split(",") if s]
     articles = [float(s) for s in args.article_mb.split(",") if s]
     if args.end_to_end:

@@ -7,9 +7,9 @@ tested apart from one another.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 
 class Severity(enum.IntEnum):
@@ -37,7 +37,7 @@ class Verdict(str, enum.Enum):
     PROBLEM = "problem"  # a finding of warning or error severity concerns it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     file: str
     line: int | None = None
@@ -58,7 +58,7 @@ class Location:
         return where
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Author:
     family: str  # surname, or the whole name of an organisation
     given: str = ""  # given names or initials as written
@@ -70,6 +70,96 @@ class Author:
         return f"{self.family}, {self.given}"
 
 
+_V = TypeVar("_V")
+# Field names in the order an entry gives them -> each name's position, shared by every entry written with the
+# same fields (a .bib's articles mostly are); bounded, so that a hostile file's many shapes cannot grow it.
+_SHAPES: dict[tuple[str, ...], dict[str, int]] = {}
+_MAX_SHAPES = 4096
+_MAX_SHAPE_NAMES = 64
+
+
+def field_shape(names: tuple[str, ...]) -> dict[str, int]:
+    """The shared position of each of names, for FieldTable and FieldLines."""
+    index = _SHAPES.get(names)
+    if index is None:
+        index = {name: position for position, name in enumerate(names)}
+        if len(_SHAPES) < _MAX_SHAPES and len(names) <= _MAX_SHAPE_NAMES:
+            _SHAPES[names] = index
+    return index
+
+
+class FieldTable(Mapping[str, _V]):
+    """A reference's fields (name -> value), read-only and compact: the names are shared with every entry that
+    has the same fields in the same order, and only the values are the entry's own (a dict per entry took three
+    times the memory of 100,000 entries' values). Behaves as the dict it replaces, in the order given."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, items: Mapping[str, _V] | Iterable[tuple[str, _V]] = (),
+                 shape: dict[str, int] | None = None) -> None:
+        """shape: field_shape of the names, when the caller has it (the names must be those of items)."""
+        pairs = dict(items)
+        self._index = field_shape(tuple(pairs)) if shape is None else shape
+        self._values = tuple(pairs.values())
+
+    def __getitem__(self, name: str) -> _V:
+        return self._values[self._index[name]]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        position = self._index.get(name)
+        return default if position is None else self._values[position]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+class FieldLines(Mapping[str, int]):
+    """A reference's field lines (name -> line number), read-only and compact: the shared names of FieldTable,
+    the entry's first line and each field's distance from it in a byte (a field of a long entry past 255
+    lines from its start keeps a tuple of lines instead)."""
+
+    __slots__ = ("_index", "_offsets", "_start")
+
+    def __init__(self, items: Mapping[str, int] | Iterable[tuple[str, int]] = (),
+                 shape: dict[str, int] | None = None) -> None:
+        pairs = dict(items)
+        self._index = field_shape(tuple(pairs)) if shape is None else shape
+        lines = tuple(pairs.values())
+        self._start = min(lines, default=0)
+        offsets = [line - self._start for line in lines]
+        self._offsets: bytes | tuple[int, ...] = bytes(offsets) if all(o < 256 for o in offsets) else lines
+        if isinstance(self._offsets, tuple):
+            self._start = 0
+
+    def __getitem__(self, name: str) -> int:
+        return self._start + self._offsets[self._index[name]]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        position = self._index.get(name)
+        return default if position is None else self._start + self._offsets[position]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
 # Entry types, normalised across BibTeX, CSL, RIS and free text.
 SCHOLARLY_TYPES = frozenset(
     {"article", "inproceedings", "conference", "book", "inbook", "incollection", "phdthesis",
@@ -78,7 +168,7 @@ SCHOLARLY_TYPES = frozenset(
 WEB_TYPES = frozenset({"online", "webpage", "misc", "electronic", "www", "manual", "unpublished"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """One entry of a bibliography or one item of an article's reference list."""
 
@@ -118,7 +208,7 @@ class Reference:
         return Location(self.location.file, line, self.location.key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TextLine:
     """A line of a document's body (outside its reference list), for placeholder and editor rules."""
 
@@ -127,7 +217,7 @@ class TextLine:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Citation:
     """An in-text citation as written, and what it refers to."""
 
@@ -138,7 +228,7 @@ class Citation:
     resolved_key: str | None = None  # the entry it was tied to
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """Something a reader found wrong with the input itself (a broken entry, an unreadable file)."""
 
@@ -148,7 +238,7 @@ class Problem:
     suggestion: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """What a reader returns for one input file."""
 
@@ -168,7 +258,7 @@ class Document:
     suppression_comments: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     code: str  # "KR203"
     name: str  # "doi-mismatch"
@@ -202,7 +292,7 @@ class Rule:
         return max((self.specificity(s) for s in ignore), default=-1) < chosen
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldFix:
     """A mechanical edit `kratomref fix` may apply: set a field of the entry to a new value."""
 
@@ -214,7 +304,7 @@ class FieldFix:
     moved_from: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule: Rule
     location: Location
@@ -229,7 +319,7 @@ class Finding:
         return self.severity if self.severity is not None else self.rule.severity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReferenceResult:
     """One reference with what kratomref concluded about it."""
 
@@ -241,7 +331,7 @@ class ReferenceResult:
     confirmed_by: str | None = None  # who verified it: "Crossref", "DataCite", "arXiv", "Open Library", "link"...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     tool_version: str
     documents: tuple[Document, ...]
@@ -284,7 +374,7 @@ class Lookup(str, enum.Enum):
     UNVERIFIED = "unverified"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DoiResolution:
     doi: str  # normalised, lower-case
     status: Lookup
@@ -294,7 +384,7 @@ class DoiResolution:
     from_cache: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SearchResolution:
     """A bibliographic search for a reference without a DOI."""
 
@@ -314,13 +404,13 @@ class LinkStatus(str, enum.Enum):
     UNSUPPORTED = "unsupported"  # not http(s), or malformed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hop:
     url: str
     status: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkResult:
     url: str  # as checked (normalised)
     status: LinkStatus
@@ -336,7 +426,7 @@ class LinkResult:
     from_cache: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuthorityRecord:
     """A work as an authority other than Crossref holds it (OpenAlex, DataCite, arXiv, PubMed, DBLP, Open
     Library), normalised to the fields a reference is compared on."""
@@ -381,7 +471,7 @@ class AuthorityRecord:
         return work
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuthorityAnswer:
     """What one authority said about one reference. UNVERIFIED is "could not check", never "not found"."""
 
@@ -394,7 +484,7 @@ class AuthorityAnswer:
     from_cache: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Everything the resolve step learnt about one reference."""
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import bisect
 import gc
+import itertools
 import logging
 import re
 import sys
 import unicodedata
+from array import array
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -18,7 +20,7 @@ from bibtexparser.library import Library
 from bibtexparser.middlewares.parsestack import default_parse_stack
 
 from kratomref.doi import DOI_RESOLVER, DOI_START, is_doi_url, strip_trailing, written_doi
-from kratomref.model import Author, Document, Location, Problem, Reference
+from kratomref.model import Author, Document, FieldLines, FieldTable, Location, Problem, Reference, field_shape
 from kratomref.readers import suppressions
 from kratomref.readers.blanking import blank_spans
 from kratomref.readers.journal_macros import AAS_JOURNALS, JOURNAL_FIELDS
@@ -317,7 +319,7 @@ def _field_value(value: object) -> str:
 def _reference(
     entry: bib.Entry,
     path: str,
-    lines: list[str],
+    lines: _Lines,
     line_suppressions: dict[int, frozenset[str]],
     key: str,
     macros: Mapping[str, str] | None = None,
@@ -378,6 +380,7 @@ def _reference(
     suppressed = suppressions.on_lines(line_suppressions, start, start) if start in line_suppressions else _NOTHING
     if IGNORE_FIELD in raw_fields:
         suppressed |= suppressions.parse_selectors(raw_fields[IGNORE_FIELD])
+    shape = field_shape(tuple(raw_fields))  # the three tables share it: same names, same order
     return Reference(
         location=Location(path, start, key),
         type=entry_type,
@@ -393,14 +396,14 @@ def _reference(
         doi=doi,
         urls=tuple(urls),
         raw=_raw(entry, lines, {} if cursor is None else cursor, marker, offset),
-        fields=fields,
-        field_lines=field_lines,
-        raw_fields=raw_fields,
+        fields=FieldTable(fields, shape),
+        field_lines=FieldLines(field_lines, shape),
+        raw_fields=FieldTable(raw_fields, shape),
         suppressed=suppressed,
     )
 
 
-def _raw(entry: bib.Entry, lines: list[str], cursor: dict[int, int], marker: str = "", offset: int = 0) -> str:
+def _raw(entry: bib.Entry, lines: _Lines, cursor: dict[int, int], marker: str = "", offset: int = 0) -> str:
     """The entry as written: taken from the file's lines, so that blanked directives are still in it.
 
     cursor: line index -> the column where the next entry on that line may begin, for several entries on one line
@@ -410,7 +413,7 @@ def _raw(entry: bib.Entry, lines: list[str], cursor: dict[int, int], marker: str
     parsed = entry.raw or ""
     start = (entry.start_line or 0) + offset
     newlines = parsed.count("\n")
-    original = "\n".join(lines[start : start + newlines + 1])
+    original = lines.joined(start, start + newlines + 1)
     at = original.find("@", cursor.get(start, 0))
     if at < 0:
         return parsed
@@ -460,7 +463,7 @@ _DIRECTIVE_COMMENT_RE = re.compile(r"%[ \t]*kratomref:[^\n]*")
 _SCAN_RE = re.compile(r"\\.|[{}\"%]", re.DOTALL)
 
 
-def _suppressions(lines: list[str]) -> tuple[dict[int, frozenset[str]], dict[int, dict[str, int]]]:
+def _suppressions(lines: _Lines) -> tuple[dict[int, frozenset[str]], dict[int, dict[str, int]]]:
     """line -> selectors of `% kratomref: ignore[...]` comments.
 
     A comment alone on its line applies to the next non-blank line that is not a comment (the entry
@@ -470,8 +473,9 @@ def _suppressions(lines: list[str]) -> tuple[dict[int, frozenset[str]], dict[int
     """
     found: dict[int, frozenset[str]] = {}
     origins: dict[int, dict[str, int]] = {}
-    for index, line in enumerate(lines):
-        if "kratomref" not in line or "%" not in line:
+    for index in lines.holding("kratomref"):
+        line = lines[index]
+        if "%" not in line:
             continue
         comment = line[line.index("%") :]
         selectors = suppressions.directive(comment)
@@ -485,6 +489,64 @@ def _suppressions(lines: list[str]) -> tuple[dict[int, frozenset[str]], dict[int
         suppressions.merge(found, target + 1, selectors)
         suppressions.note_comment(origins, target + 1, index + 1, selectors)
     return found, origins
+
+
+_LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines ends a line
+_OTHER_BREAKS_RE = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_PIECE_CHARS = 1 << 20
+
+
+class _Lines:
+    """A file's lines as str.splitlines() gives them, without a string per line kept: the text and where each
+    line starts (8 bytes a line instead of about 80; 2 million lines were 160 MB while a large file was read)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts = array("q")
+        position = 0
+        while position < len(text):  # a piece at a time, each ending after a "\n" (a line ends there anyway)
+            end = text.find("\n", position + _PIECE_CHARS)
+            end = len(text) if end < 0 else end + 1
+            starts.extend(itertools.accumulate(map(len, text[position:end].splitlines(True)), initial=position))
+            starts.pop()  # the piece's end, which the next piece starts with (or the text's end)
+            position = end
+        self._count = len(starts)
+        self._plain = _OTHER_BREAKS_RE.search(text) is None
+        starts.append(len(text))
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> str:
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        line = self.text[self._starts[index] : self._starts[index + 1]]
+        if line.endswith("\r\n"):
+            return line[:-2]
+        return line[:-1] if line and line[-1] in _LINE_BREAKS else line
+
+    def joined(self, first: int, stop: int) -> str:
+        """"\n".join of the lines first to stop (excluded), as the slice of a list of them gives."""
+        first, stop = max(first, 0), min(stop, self._count)
+        if first >= stop:
+            return ""
+        if self._plain:  # every line ends with "\n": the lines joined are the text between them
+            piece = self.text[self._starts[first] : self._starts[stop]]
+            return piece[:-1] if piece.endswith("\n") else piece
+        return "\n".join(self[i] for i in range(first, stop))
+
+    def holding(self, word: str) -> Iterator[int]:
+        """The index of every line that holds word, in order, once each."""
+        at, last = self.text.find(word), -1
+        while at >= 0:
+            index = bisect.bisect_right(self._starts, at) - 1
+            if index != last:
+                yield index
+                last = index
+            at = self.text.find(word, at + len(word))
 
 
 def _failure_message(block: bib.ParsingFailedBlock, key_lines: dict[str, int]) -> str:
@@ -601,6 +663,43 @@ def _overlong_entry(path: str, text: str) -> Problem | None:
     return None
 
 
+# --- How much one run reads (issue 17) ---------------------------------------------------------------------
+# Memory grows with the entries of a bibliography (about 2-4 KiB each once checked) and, for entries of many short
+# fields, with its size: the defaults keep the worst file they let through under 512 MB. They are counted before
+# anything is parsed. Raised only by the user (--max-entries / --max-bibliography-mib, KRATOMREF_MAX_ENTRIES /
+# KRATOMREF_MAX_BIBLIOGRAPHY_MIB, the user's own config); a repository's configuration may only lower them.
+JSON_OBJECTS_PER_ENTRY = 20  # a CSL-JSON item is an object holding a few more (names, dates)
+_COUNTED_BLOCK_RE = re.compile(r"@[ \t]*[A-Za-z]\w*[ \t]*[{(]")
+_RIS_RECORD_RE = re.compile(r"^[ \t\ufeff]*TY {1,2}-", re.MULTILINE)
+_RAISE = ("raise it with {flag} (or {env}, or {key} in your user configuration; a repository's configuration"
+          " cannot raise it)")
+
+
+def over_limits(path: str, fmt: str, text: str) -> Problem | None:
+    """A KR002 problem when a bibliography's text is larger, or holds more entries, than this run reads."""
+    from kratomref.readers import BIBLIOGRAPHY_LIMITS
+
+    chars, entries = BIBLIOGRAPHY_LIMITS["mib"] * 2**20, BIBLIOGRAPHY_LIMITS["entries"]
+    if len(text) > chars:
+        return Problem(Location(path), "KR002",
+                       f"the bibliography is {len(text) / 2**20:.1f} MiB of text (the limit is {chars / 2**20:g} MiB),"
+                       " so it was not read", _RAISE.format(flag="--max-bibliography-mib",
+                                                          env="KRATOMREF_MAX_BIBLIOGRAPHY_MIB",
+                                                          key="max-bibliography-mib"))
+    if fmt == "csljson":
+        count, limit, what = text.count("{"), entries * JSON_OBJECTS_PER_ENTRY, "JSON objects"
+    elif fmt == "ris":
+        count, limit, what = len(_RIS_RECORD_RE.findall(text)), entries, "records"
+    else:
+        count, limit, what = sum(1 for _ in _COUNTED_BLOCK_RE.finditer(text)), entries, "entries"
+    if count <= limit:
+        return None
+    per = f" ({JSON_OBJECTS_PER_ENTRY} per entry)" if fmt == "csljson" else ""
+    return Problem(Location(path), "KR002",
+                   f"the bibliography holds {count:,} {what} (the limit is {limit:,}{per}), so it was not read",
+                   _RAISE.format(flag="--max-entries", env="KRATOMREF_MAX_ENTRIES", key="max-entries"))
+
+
 # --- Parsing in chunks ----------------------------------------------------------------------------
 # bibtexparser's library of a file takes about 4 KiB per entry and would stay alive while the references are
 # built, so a large file is parsed a chunk of entries at a time. Chunks split where bibtexparser itself never
@@ -610,6 +709,7 @@ def _overlong_entry(path: str, text: str) -> Problem | None:
 # and a key used in an earlier chunk is a duplicate as it would be in one parse.
 
 CHUNK_ENTRIES = 2000
+CHUNK_CHARS = 1 << 20  # and at most about this much text: 2,000 entries of 200 fields each were 400,000 at once
 _BLOCK_LINE_RE = re.compile(r"^[^\S\n]*@\w*[ \t]*[{(]", re.MULTILINE)  # as bibtexparser's splitter starts a block
 _STRING_MARK_RE = re.compile(r"@string\w*[ \t]*(?=[{(])", re.IGNORECASE)
 
@@ -631,15 +731,19 @@ def _chunks(text: str, size: int) -> Iterator[_Chunk]:
     text at once when it is small, or when chunks could not give what one parse gives (a @string defined twice
     or mid-line)."""
     starts = list(_BLOCK_LINE_RE.finditer(text))
-    if len(starts) <= size:
+    if len(starts) <= size and len(text) <= CHUNK_CHARS:
         yield from _parse_whole(text)
         return
     string_starts = [i for i, m in enumerate(starts) if m.group(0).lstrip()[:7].lower() == "@string"]
     if len(string_starts) != len(_STRING_MARK_RE.findall(text)):
         yield from _parse_whole(text)
         return
-    cuts = [0] + [starts[i].start() for i in range(size, len(starts), size)] + [len(text)]
-    chunk_of = [min(i // size, len(cuts) - 2) for i in range(len(starts))]
+    firsts = [0]  # the block each chunk starts with: after `size` blocks, or CHUNK_CHARS of text
+    for i in range(1, len(starts)):
+        if i - firsts[-1] >= size or starts[i].start() - starts[firsts[-1]].start() >= CHUNK_CHARS:
+            firsts.append(i)
+    cuts = [0] + [starts[i].start() for i in firsts[1:]] + [len(text)]
+    chunk_of = [bisect.bisect_right(firsts, i) - 1 for i in range(len(starts))]
     # Every @string block, parsed together: the value each name has, and the chunk that defines it.
     seeds: list[tuple[int, bib.String]] = []
     if string_starts:
@@ -662,7 +766,7 @@ def _chunks(text: str, size: int) -> Iterator[_Chunk]:
         body = text[start:end]
         last = index == len(cuts) - 2
         # the next chunk's block start, so that an entry open at the end aborts as it does before it in one parse
-        sentinel = "" if last else starts[(index + 1) * size].group(0)
+        sentinel = "" if last else starts[firsts[index + 1]].group(0)
         library = Library([string for chunk, string in seeds if chunk != index])
         seeded = len(library.blocks)
         library = bibtexparser.entrypoint.parse_string(body + sentinel, library=library)
@@ -708,14 +812,14 @@ def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Do
     backslash -> its text, as `\\newcommand{\\apjl}{ApJL}` gives "apjl" -> "ApJL"); they are expanded in the
     field values and take precedence over the AAS journal macros (kratomref.readers.journal_macros).
     """
-    overlong = _overlong_entry(path, text)
+    overlong = over_limits(path, "bibtex", text) or _overlong_entry(path, text)
     if overlong is not None:
         return Document(path, "bibtex", problems=(overlong,))
     parsed_text = _blank_directives(text)
     marker = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in parsed_text)
     marked = _mark_keyless(parsed_text, marker)
     del parsed_text
-    lines = text.splitlines()
+    lines = _Lines(text)
     line_suppressions, suppression_comments = _suppressions(lines)
     references: list[Reference] = []
     problems: list[Problem] = []

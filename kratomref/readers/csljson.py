@@ -10,7 +10,7 @@ from typing import Any
 
 from kratomref.doi import is_doi_url
 from kratomref.model import Author, Document, Location, Problem, Reference
-from kratomref.readers.bibtex import find_doi, year_of
+from kratomref.readers.bibtex import find_doi, over_limits, year_of
 from kratomref.urls import extract_urls
 
 # CSL item types -> the BibTeX-style types of the model (CSL 1.0.2 specification, "Item Types").
@@ -124,6 +124,9 @@ def _id_lines(text: str, items: list[Any]) -> list[int | None]:
 
 def read(path: str, text: str) -> Document:
     """Read a CSL-JSON file's text."""
+    too_large = over_limits(path, "csljson", text)
+    if too_large is not None:
+        return Document(path, "csljson", problems=(too_large,))
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

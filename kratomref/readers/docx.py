@@ -15,10 +15,11 @@ from kratomref.model import Document, Location, Problem
 # ISO/IEC 29500 Strict documents name their parts in these namespaces; python-docx reads only Transitional.
 STRICT_RELATIONSHIP = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 STRICT_MAIN = "{http://purl.oclc.org/ooxml/wordprocessingml/main}"
-MAX_DOCUMENT_XML = 32 * 1024 * 1024  # uncompressed bytes of word/document.xml read from a Strict document
+MAX_DOCUMENT_XML = 16 * 1024 * 1024  # uncompressed bytes of word/document.xml read from a Strict document
 MAX_RELATIONSHIPS = 1024 * 1024  # uncompressed bytes of _rels/.rels (a few hundred in a real document)
 # The whole package, checked before python-docx unpacks any part of it (README, "Safety"): a zip bomb stays packed.
-MAX_PART_BYTES = 32 * 1024 * 1024  # uncompressed bytes of any one part (word/document.xml of a 1,000-page book: 5 MB)
+MAX_PART_BYTES = 16 * 1024 * 1024  # uncompressed bytes of any one part (word/document.xml of a 1,000-page book: 5 MB;
+# its DOM costs about 14x its size: 16 MiB keeps a whole check under 512 MiB, issue 17)
 MAX_PACKAGE_BYTES = 64 * 1024 * 1024  # uncompressed bytes of all the parts together
 MAX_PARTS = 10_000  # files in the package (a document with many images: a few hundred)
 MAX_RATIO = 200  # uncompressed / compressed size of a part above RATIO_FROM bytes (Word's XML parts: about 10)

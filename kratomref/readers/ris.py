@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from kratomref import lazy
 from kratomref.doi import is_doi_url
 from kratomref.model import Author, Document, Location, Problem, Reference
-from kratomref.readers.bibtex import find_doi, year_of
+from kratomref.readers.bibtex import find_doi, over_limits, year_of
 from kratomref.readers.freetext import is_organisation
 from kratomref.urls import extract_urls
 
 # A tag line: two characters, two spaces, a hyphen (RIS specification, Research Information Systems 2012).
 # Exporters vary in the spaces, so one or two are accepted.
-_TAG_RE = re.compile(r"^([A-Z][A-Z0-9])\s{1,2}-(?: (.*)|\s*)$")
+_TAG_RE = lazy.regex(r"^([A-Z][A-Z0-9])\s{1,2}-(?: (.*)|\s*)$")
 TYPES = {
     "JOUR": "article", "JFULL": "article", "EJOUR": "article", "MGZN": "article", "NEWS": "article",
     "ABST": "article", "INPR": "article", "BOOK": "book", "EBOOK": "book", "EDBOOK": "book",
@@ -42,10 +43,10 @@ _EDITOR_TAGS = ("A2", "ED")
 # Name tags besides the authors -> BibTeX-style fields, written as BibTeX name lists ("Family, Given and {Org}").
 _NAME_FIELDS = {"editor": _EDITOR_TAGS, "collection-editor": ("A3",), "translator": ("A4",)}
 _NAME_TAGS = frozenset((*_AUTHOR_TAGS, *_EDITOR_TAGS, "A3", "A4"))
-_RIS_DATE = re.compile(r"^\s*(\d{4})?\s*/\s*(\d{1,2})?\s*/\s*(\d{1,2})?\s*/?(.*)$")
-_ISO_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ].*)?$")
-_INITIALS = re.compile(r"(?:[A-Z]\.?){1,3}")
-_ISSN = re.compile(r"^\s*\d{4}-?\d{3}[\dXx]\s*$")
+_RIS_DATE = lazy.regex(r"^\s*(\d{4})?\s*/\s*(\d{1,2})?\s*/\s*(\d{1,2})?\s*/?(.*)$")
+_ISO_DATE = lazy.regex(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ].*)?$")
+_INITIALS = lazy.regex(r"(?:[A-Z]\.?){1,3}")
+_ISSN = lazy.regex(r"^\s*\d{4}-?\d{3}[\dXx]\s*$")
 
 Record = list[tuple[int, str, str]]
 
@@ -222,6 +223,9 @@ def _problem(path: str, line: int, message: str) -> Problem:
 def read(path: str, text: str) -> Document:
     """Read an RIS file's text. One pass over the lines, then one per record: time and memory grow with the
     file's length, whatever its records look like (a value wrapped over many lines is joined once)."""
+    too_large = over_limits(path, "ris", text)
+    if too_large is not None:
+        return Document(path, "ris", problems=(too_large,))
     lines = text.splitlines()
     problems: list[Problem] = []
     # (first line index, last line index + 1, [(line number, tag, value parts)])
