@@ -1,0 +1,124 @@
+"""`kratomref mirror load/info/update`: the commands a user runs, against a local Crossref with cursor paging."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from click.testing import CliRunner
+from mirror_data import RECORDS, crossref_part, works
+
+from kratomref.commands_mirror import mirror
+from kratomref.services.mirror.store import MirrorStore
+
+DOI = "10.1038/srep16696"
+
+
+class IndexedCrossref(ThreadingHTTPServer):
+    """/works?filter=from-index-date:D&cursor=C&rows=N over its works, in `indexed` order, as Crossref pages."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.items = items
+        self.asked: list[dict[str, list[str]]] = []
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: IndexedCrossref
+
+    def do_GET(self) -> None:
+        query = parse_qs(urlsplit(self.path).query)
+        self.server.asked.append(query)
+        since = query["filter"][0].removeprefix("from-index-date:")
+        rows, cursor = int(query["rows"][0]), query["cursor"][0]
+        wanted = sorted((i for i in self.server.items if i["indexed"]["date-time"][:10] >= since),
+                        key=lambda i: i["indexed"]["date-time"])
+        start = 0 if cursor == "*" else int(cursor)
+        page = wanted[start:start + rows]
+        body = json.dumps({"status": "ok", "message-type": "work-list", "message": {
+            "items": page, "next-cursor": str(start + rows), "total-results": len(wanted)}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[IndexedCrossref]:
+    fake = IndexedCrossref([])
+    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    try:
+        yield fake
+    finally:
+        fake.shutdown()
+        fake.server_close()
+
+
+def test_load_then_info(tmp_path: Path) -> None:
+    part = crossref_part(tmp_path / "0.json.gz", [*works(), "junk"])
+    path = tmp_path / "m.sqlite3"
+    result = CliRunner().invoke(mirror, ["load", "--mirror", str(path), str(part)])
+    assert result.exit_code == 0, result.output
+    assert f"loaded {len(RECORDS)}, skipped 0, malformed 1" in result.output
+    again = CliRunner().invoke(mirror, ["load", "--mirror", str(path), str(part)])
+    assert "loaded 0" in again.output and "1 parts were loaded before" in again.output
+    info = CliRunner().invoke(mirror, ["info", "--mirror", str(path)])
+    assert info.exit_code == 0
+    assert f"works: {len(RECORDS)} ({len(RECORDS)} crossref)" in info.output
+    assert "newest record indexed: 2026-06-15" in info.output
+
+
+def test_info_on_no_mirror_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(mirror, ["info", "--mirror", str(tmp_path / "none.sqlite3")])
+    assert result.exit_code == 1
+    assert "no mirror there" in result.output
+
+
+def test_update_brings_retractions_and_new_works_page_by_page(tmp_path: Path, server: IndexedCrossref) -> None:
+    path = tmp_path / "m.sqlite3"
+    with MirrorStore(path, create=True) as store:
+        from kratomref.services.mirror.loader import load
+
+        load(store, [crossref_part(tmp_path / "0.json.gz", works())])
+    retracted = copy.deepcopy(RECORDS[DOI])
+    retracted["indexed"] = {"date-time": "2026-07-01T10:00:00Z"}
+    retracted["updated-by"] = [{"DOI": "10.1038/srep99999", "type": "retraction", "label": "Retraction"}]
+    new = [copy.deepcopy(RECORDS[DOI]) for _ in range(3)]
+    for n, item in enumerate(new):
+        item.update(DOI=f"10.1038/new.{n}", indexed={"date-time": f"2026-07-0{n + 2}T00:00:00Z"})
+    server.items = [*works(), retracted, *new]
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    runner = CliRunner()
+    result = runner.invoke(mirror, ["update", "--mirror", str(path), "--crossref-url", url])
+    assert result.exit_code == 0, result.output
+    # From the newest record's day (2026-06-15): the two records of that day are seen again and skipped.
+    assert server.asked[0]["filter"] == ["from-index-date:2026-06-15"]
+    assert "loaded 4, skipped 1" in result.output
+    with MirrorStore(path) as store:
+        assert store.get_many([DOI])[DOI]["updated-by"][0]["type"] == "retraction"
+        assert len(store.get_many([f"10.1038/new.{n}" for n in range(3)])) == 3
+        assert store.info()["updated"]
+
+
+def test_update_pages_with_the_cursor(tmp_path: Path, server: IndexedCrossref) -> None:
+    from kratomref.options import Options
+    from kratomref.services.mirror.update import update
+
+    server.items = works()
+    with MirrorStore(tmp_path / "m.sqlite3", create=True) as store:
+        report = update(store, Options(crossref_url=f"http://127.0.0.1:{server.server_address[1]}"), "2000-01-01",
+                        rows=2)
+        assert report.loaded == len(RECORDS)
+        assert [q["cursor"][0] for q in server.asked] == ["*", "2", "4", "6"]
+        assert store.info()["works"] == len(RECORDS)
