@@ -1,0 +1,258 @@
+"""Editor rule KR506: an in-text citation whose cited work is about something far from the sentence citing it.
+
+The sentence (with its paragraph, and the whole text, as context) and the cited work (its title, with its
+abstract and subjects where the entry or Crossref's record holds them) are compared by meaning with the
+embedding model of kratomref.semantic, loaded only when this rule runs on a text with tied citations.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kratomref.model import Citation, Document, Evidence, Finding, Lookup, Reference, Rule, Severity
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kratomref.rules import Context
+
+# --- the threshold, chosen by bench/offtopic_bench.py on half A of the real-world corpus ---------------------
+# A citation is reported when its score is below THRESHOLD. The score is the highest of the cited work's
+# similarity to the citing sentence, to its paragraph, and to the whole text: a real citation is close to at
+# least one of them, a work cited for a claim it has nothing to do with is close to none.
+THRESHOLD = 0.165
+# Too little to judge by: a title of fewer content words than this with no abstract ("NetLogo", "A = B",
+# "PhyloDB" name a tool, they say nothing of a topic), or a sentence of fewer words ("Image source: [1]").
+MIN_TITLE_WORDS = 3
+MIN_SENTENCE_WORDS = 4
+
+OFF_TOPIC_CITATION = Rule(
+    "KR506", "citation-off-topic", Severity.WARNING,
+    "A citation's cited work is about something far from the sentence that cites it (opt-in).",
+    f"""What it does
+  For each in-text citation tied to an entry, compares the sentence that cites it (with its paragraph, and
+  the whole text, as context) with what the cited work is about: its title, and its abstract and subjects
+  when the entry or Crossref's record of its DOI holds them. The comparison is by meaning, with a small
+  text-embedding model that ships inside the `wordllama` package (install `kratomref[semantic]`); it runs
+  on the CPU and nothing is downloaded. Reports the citation when the work is far from the sentence, its
+  paragraph and the text alike, naming the work and what the sentence says. A reference cited in several
+  places is judged at each place. Opt-in: it runs only when selected (`--select KR506`).
+
+How the threshold was chosen
+  On the real-world corpus of published papers (LaTeX and pandoc papers with their .bib files, and blog
+  posts with reference lists), every citation as its authors wrote it is a control, and each citation
+  swapped for a random entry of another paper is a positive. The papers are split in two halves by a
+  fixed hash of their file names; the threshold ({THRESHOLD:.3f}) was chosen on one half as the highest that
+  keeps false alarms on real citations at or under 1%, and measured once on the other half
+  (bench/offtopic_bench.py; the figures are in bench/RESULTS.md). The score is the highest of the work's
+  cosine similarity to the sentence, to the paragraph and to the whole text. Not judged: a work whose title
+  has fewer than {MIN_TITLE_WORDS} content words and no abstract (a bare name such as "NetLogo" says nothing
+  of a topic), and a sentence of fewer than {MIN_SENTENCE_WORDS} words ("Image source: [3]").
+
+Why it matters
+  The most convincing fabricated citation is a real, correctly formatted work cited for a claim it has
+  nothing to do with: every other check passes it.
+
+Example
+  Eating oily fish twice a week reduces the risk of depression by a third [4].
+  (where [4] is a paper on muscle strength in dogs)
+
+How to fix
+  Cite a work that supports the sentence, or check that the citation points at the entry you meant.""",
+    advisory=True,
+)
+RULES = (OFF_TOPIC_CITATION,)
+
+SENTENCE_QUOTE_CHARS = 160  # of the sentence quoted in a finding
+TITLE_QUOTE_CHARS = 120
+
+# Citation marks, taken out of the text before it is compared: a surname or a key says nothing of the topic.
+_MARK_RE = re.compile(
+    r"\\[A-Za-z]*cite[A-Za-z]*\*?\s*(?:\[[^\]]*\]\s*){0,2}\{[^}]*\}"  # \citep[p. 3]{key}
+    r"|\[[^\[\]]*@[^\[\]]*\]"  # [@key; see @other, p. 3]
+    r"|(?<![\w.])-?@[A-Za-z_][\w:.#$%&+?<>~/-]*"  # @key in the text
+    r"|\[\d{1,3}(?:\s*[-–,]\s*\d{1,3})*\]"  # [4], [2, 5-7]
+    # (Smith, 2019; Lee, 2020a)
+    r"|\((?:[^()]{0,80}?\b(?:1[5-9]\d\d|20\d\d)[a-z]?)(?:;[^()]{0,80}?\b(?:1[5-9]\d\d|20\d\d)[a-z]?)*\)"
+)
+
+
+def has_tied_citations(doc: Document) -> bool:
+    """Whether a document has in-text citations tied to entries (the rule's judge_document begins with it)."""
+    return any(c.resolved_key is not None for c in doc.citations)
+
+
+def explicitly_selected(select: Sequence[str]) -> bool:
+    """Whether --select (or the configuration's select) names this rule itself, by code or name: an opt-in
+    rule is not turned on by a prefix ("KR5") or by selecting everything."""
+    return any(s.strip().upper() == OFF_TOPIC_CITATION.code or s.strip().lower() == OFF_TOPIC_CITATION.name
+               for s in select)
+
+
+@dataclass(frozen=True)
+class Citing:
+    """One in-text citation with what it is compared on."""
+
+    citation: Citation
+    reference: Reference
+    sentence: str  # as written, for the message
+    sentence_text: str  # citation marks and markup removed, for the model
+    paragraph_text: str
+
+
+@dataclass(frozen=True)
+class Judged:
+    citing: Citing
+    score: float
+    sentence_similarity: float
+    paragraph_similarity: float
+    document_similarity: float
+
+
+def work_text(ref: Reference, evidence: Evidence | None) -> str:
+    """What the cited work is about, in words: its title, then its subjects and abstract when known."""
+    from kratomref.semantic import plain
+
+    parts = [ref.title or ""]
+    keywords = ref.fields.get("keywords")
+    abstract = ref.fields.get("abstract")
+    record = evidence.doi.record if evidence and evidence.doi and evidence.doi.status is Lookup.FOUND else None
+    if record:
+        subjects = record.get("subject")
+        if isinstance(subjects, list) and not keywords:
+            keywords = ", ".join(str(s) for s in subjects)
+        if not abstract and isinstance(record.get("abstract"), str):
+            abstract = record["abstract"]
+        if not parts[0] and isinstance(record.get("title"), list) and record["title"]:
+            parts[0] = str(record["title"][0])
+    if keywords:
+        parts.append(keywords)
+    if abstract:
+        parts.append(abstract)
+    return plain(". ".join(p for p in parts if p))
+
+
+def clean(text: str) -> str:
+    """A sentence or paragraph as words for the model: citation marks and markup removed."""
+    from kratomref.semantic import plain
+
+    return plain(_MARK_RE.sub(" ", text))
+
+
+def citings(doc: Document) -> list[Citing]:
+    """Each tied citation of the document with its sentence and paragraph (in the document's order)."""
+    from kratomref.rules.claims import paragraphs, sentences
+
+    entries = {ref.key: ref for ref in doc.references}
+    tied = [c for c in doc.citations if c.resolved_key is not None and c.resolved_key in entries]
+    if not tied:
+        return []
+    where: dict[tuple[str, int], tuple[int, int]] = {}  # (file, line) -> (paragraph, first sentence starting there)
+    paras = paragraphs(doc.body, one_per_line=doc.format == "docx")
+    split = [sentences(p) for p in paras]
+    for p_index, (paragraph, found) in enumerate(zip(paras, split, strict=True)):
+        for line in paragraph:
+            starts = [i for i, s in enumerate(found) if s.line <= line.line]
+            where[(line.file, line.line)] = (p_index, starts[-1] if starts else 0)
+    found_citings: list[Citing] = []
+    paragraph_texts: dict[int, str] = {}
+    for citation in tied:
+        place = where.get((citation.location.file, citation.location.line or 0))
+        if place is None or not split[place[0]]:
+            continue  # in a table, a caption or a footnote the reader kept apart: no sentence to judge it by
+        p_index, s_index = place
+        found = split[p_index]
+        # the sentence that holds the citation: the first from where its line's sentences start that shows it
+        sentence = next((s.text for s in found[s_index:] if citation.text in s.text), found[s_index].text)
+        if p_index not in paragraph_texts:
+            paragraph_texts[p_index] = clean(" ".join(s.text for s in found))
+        found_citings.append(Citing(citation, entries[citation.resolved_key or ""], sentence, clean(sentence),
+                                    paragraph_texts[p_index]))
+    return found_citings
+
+
+_WORD_RE = re.compile(r"[^\W\d_]{3,}")
+_STOP_WORDS = frozenset({"the", "and", "for", "with", "from", "that", "this", "are", "was", "were", "its", "into",
+                         "using", "use", "via", "based", "our", "their", "which", "not", "but", "all", "new", "too"})
+
+
+def _content_words(text: str) -> int:
+    return sum(word.lower() not in _STOP_WORDS for word in _WORD_RE.findall(text))
+
+
+def judge_citings(found: Sequence[Citing], evidence: Mapping[str, Evidence], document_text: str) -> list[Judged]:
+    """The score of each citation that can be judged (see THRESHOLD, MIN_TITLE_WORDS), in the order given.
+    Embeds each distinct text once, in one batch."""
+
+    from kratomref.semantic import embed
+
+    if not found:
+        return []
+    pairs = [(c, work_text(c.reference, evidence.get(c.reference.key))) for c in found]
+    pairs = [(c, w) for c, w in pairs if _content_words(w) >= MIN_TITLE_WORDS
+             and len(c.sentence_text.split()) >= MIN_SENTENCE_WORDS]
+    if not pairs:
+        return []
+    found = [c for c, _ in pairs]
+    works = [w for _, w in pairs]
+    texts = list(dict.fromkeys([document_text, *works, *(c.sentence_text for c in found),
+                                *(c.paragraph_text for c in found)]))
+    index = {text: i for i, text in enumerate(texts)}
+    vectors: np.ndarray = embed(texts)
+    document = vectors[index[document_text]]
+    judged = []
+    for citing, work in zip(found, works, strict=True):
+        w = vectors[index[work]]
+        sentence = float(vectors[index[citing.sentence_text]] @ w)
+        paragraph = float(vectors[index[citing.paragraph_text]] @ w)
+        whole = float(document @ w)
+        score = max(sentence, paragraph, whole)
+        judged.append(Judged(citing, score, sentence, paragraph, whole))
+    return judged
+
+
+def document_text(doc: Document) -> str:
+    """The whole text as words, for the model (cut: the model averages its tokens)."""
+    from kratomref.semantic import plain
+
+    return plain(_MARK_RE.sub(" ", " ".join(line.text for line in doc.body)), limit=20_000)
+
+
+def _quote(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _finding(judged: Judged) -> Finding:
+    citing = judged.citing
+    ref = citing.reference
+    title = _quote(ref.title or ref.key, TITLE_QUOTE_CHARS)
+    message = (f"{citing.citation.text} cites {ref.key}, “{title}”, which is about something far from what "
+               f"its sentence says: “{_quote(citing.sentence, SENTENCE_QUOTE_CHARS)}” (similarity "
+               f"{judged.score:.2f}, below {THRESHOLD:.3f})")
+    return Finding(OFF_TOPIC_CITATION, citing.citation.location, message,
+                   "check that the citation points at the work you meant, or cite one that supports the sentence")
+
+
+_warned: set[str] = set()
+
+
+def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
+    if not has_tied_citations(doc) or not explicitly_selected(ctx.options.select):
+        return
+    from kratomref import semantic
+
+    try:
+        semantic.load()
+    except semantic.SemanticUnavailable as exc:
+        if "unavailable" not in _warned:  # once a run, not once a document
+            _warned.add("unavailable")
+            print(f"kratomref: KR506 citation-off-topic skipped: {exc}", file=sys.stderr)
+        return
+    for judged in judge_citings(citings(doc), evidence, document_text(doc)):
+        if judged.score < THRESHOLD:
+            yield _finding(judged)
