@@ -28,7 +28,6 @@ from kratomref.model import (
     body_link_key,
 )
 from kratomref.options import Options
-from kratomref.readers import pdf
 from kratomref.services.cache import Cache
 
 # A progress callback: (stage, done, total). Stages: "read", "datacite", "crossref", "search", "authorities",
@@ -59,7 +58,18 @@ def read_documents(options: Options) -> list[Document]:
     """Read every input, and the bibliographies that documents name (LaTeX, pandoc)."""
     from kratomref import readers
 
-    documents = readers.expand([readers.read(path, options.input_format) for path in options.paths])
+    def read_input(path: str) -> Document:
+        if path[:8].lower().startswith(("http://", "https://")):  # a web page (issue 20)
+            from kratomref.web import read_address
+
+            return read_address(path, options)
+        reason = None if options.follow_symlinks else readers.leaves_tree(path, options.tree)
+        if reason is not None:
+            return readers.refused(path, reason, "name the file it points to, or give --follow-symlinks")
+        return readers.read(path, options.input_format)
+
+    with readers.bibliography_limits(options.max_entries, options.max_bibliography_mib, options.max_draft_mib):
+        documents = readers.expand([read_input(path) for path in options.paths])
     if options.uncited_bib:
         return documents
     return [readers.cited_entries_only(doc) for doc in documents]
@@ -75,7 +85,8 @@ def resolve(
 ) -> Resolved:
     """All network I/O of a run: DOIs (DataCite's own prefixes from DataCite, the rest from Crossref, which
     sends the DataCite DOIs it lacks on), Crossref searches, the other authorities for the references Crossref
-    did not confirm, then live links."""
+    did not confirm, and the placeholder searches; the live links meanwhile, in a thread of their own."""
+    links = _start_links(_link_urls(documents), options, cache, progress)  # fetched while the rest is asked
     from kratomref.rules import crossref as crossref_rules
     from kratomref.services import authorities as authority_services
     from kratomref.services.crossref import CrossrefService
@@ -100,20 +111,9 @@ def resolve(
             resolved.searches = crossref.search(queries)
     _ask_authorities(documents, authorities, resolved, progress)
 
-    urls: dict[str, str | None] = {}
-    for doc in documents:
-        for ref in doc.references:
-            for url in checkable_urls(ref):
-                urls.setdefault(url, ref.year)
-        for _, url in doc.body_links:
-            if not is_doi_url(url):
-                urls.setdefault(url, None)
-    if urls:
-        with _stage(progress, "links", len(urls)):
-            resolved.links = network_down_is_not_broken(_check_links(urls, options, cache), resolved)
-
     if _placeholder_rules_run(options):  # the searches only feed the placeholder rules' suggestions
         resolved.extra.update(_resolve_placeholder_searches(documents, crossref))
+    resolved.links = network_down_is_not_broken(links(), resolved)
     return resolved
 
 
@@ -262,6 +262,51 @@ def network_down_is_not_broken(links: Mapping[str, LinkResult], resolved: Resolv
     return adjusted
 
 
+def _link_urls(documents: Sequence[Document]) -> dict[str, str | None]:
+    """The URLs to fetch, in reading order, each with its reference's year (for the archive's copy)."""
+    urls: dict[str, str | None] = {}
+    for doc in documents:
+        for ref in doc.references:
+            for url in checkable_urls(ref):
+                urls.setdefault(url, ref.year)
+        for _, url in doc.body_links:
+            if not is_doi_url(url):
+                urls.setdefault(url, None)
+    return urls
+
+
+def _start_links(
+    urls: Mapping[str, str | None], options: Options, cache: Cache, progress: Progress | None
+) -> Callable[[], dict[str, LinkResult]]:
+    """Start checking `urls` in a thread of its own, so that the links are fetched while Crossref and the
+    other authorities are asked; the function returned waits for the results (and raises what the check
+    raised). When the rest of the run fails before it waits, the link check ends on its own."""
+    if not urls:
+        return dict
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            with _stage(progress, "links", len(urls)):
+                outcome["links"] = _check_links(urls, options, cache)
+        except BaseException as exc:  # handed to the waiting thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="kratomref-links", daemon=True)
+    thread.start()
+
+    def wait() -> dict[str, LinkResult]:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        links: dict[str, LinkResult] = outcome["links"]
+        return links
+
+    return wait
+
+
 def _check_links(urls: Mapping[str, str | None], options: Options, cache: Cache) -> dict[str, LinkResult]:
     from kratomref.services.links import LinkChecker
 
@@ -278,11 +323,13 @@ def _placeholder_rules_run(options: Options) -> bool:
 
 def _resolve_placeholder_searches(documents: Sequence[Document], crossref: Any) -> dict[str, Any]:
     """Searches for the works that placeholder sentences describe (issue 9), with the journal they name."""
-    from kratomref.rules import placeholder_search
-
     queries: dict[str, str] = {}
     containers: dict[str, str] = {}
     for doc in documents:
+        if not doc.body:
+            continue  # no sentence to search for; the draft rules placeholder_search reads are not loaded (start-up)
+        from kratomref.rules import placeholder_search
+
         queries.update(placeholder_search.placeholder_queries(doc))
         containers.update(placeholder_search.placeholder_container_titles(doc))
     if not queries:
@@ -458,6 +505,8 @@ def check(
 
     results = verdicts(docs, findings, evidence_by_doc, options)
     if any(doc.format == "pdf" for doc in docs):  # a PDF's locations name the page and the line on it
+        from kratomref.readers import pdf
+
         at_page = pdf.pager(docs)
         findings = [dataclasses.replace(f, location=at_page(f.location)) for f in findings]
         results = [dataclasses.replace(r, reference=dataclasses.replace(r.reference,

@@ -18,7 +18,7 @@ from kratomref import __version__
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USAGE = 2
-FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html")
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -64,6 +64,12 @@ def network_options(func: F) -> F:
         ),
         click.option("--cache-dir", type=click.Path(), help="Cache directory (env KRATOMREF_CACHE_DIR)."),
         click.option("--no-cache", "no_cache", is_flag=True, default=None, help="Neither read nor write the cache."),
+        click.option(
+            "--mirror",
+            metavar="PATH",
+            help="Local metadata mirror asked before Crossref (default: mirror.sqlite3 in your data directory when "
+            "it exists; 'none': no mirror; env KRATOMREF_MIRROR). See `kratomref mirror`.",
+        ),
         click.option("--timeout", type=float, help="Seconds to wait for a server (connect and read)."),
         click.option("--max-concurrency", type=int, help="Link requests in flight at once (default 32)."),
         click.option("--max-per-host", type=int, help="Link requests in flight against one host (default 2)."),
@@ -82,6 +88,30 @@ def network_options(func: F) -> F:
             default=None,
             help="Fetch loopback, private and link-local addresses (refused by default; "
             "--no-allow-private wins over any configuration).",
+        ),
+        click.option(
+            "--max-entries",
+            type=int,
+            help="Read bibliographies of up to this many entries (default 50,000; a repository's config may only "
+            "lower it; env KRATOMREF_MAX_ENTRIES).",
+        ),
+        click.option(
+            "--max-bibliography-mib",
+            type=int,
+            help="Read bibliographies of up to this many MiB of text (default 16; env "
+            "KRATOMREF_MAX_BIBLIOGRAPHY_MIB).",
+        ),
+        click.option(
+            "--max-draft-mib",
+            type=int,
+            help="Read drafts (Markdown, text, LaTeX, pandoc, HTML) of up to this many MiB of text (default 8; env "
+            "KRATOMREF_MAX_DRAFT_MIB).",
+        ),
+        click.option(
+            "--follow-symlinks/--no-follow-symlinks",
+            default=None,
+            help="Read an input that is a symbolic link out of the checked repository (refused by default: a "
+            "pull request could commit one pointing at a secret on the CI runner).",
         ),
         click.option(
             "--no-archive",
@@ -123,11 +153,16 @@ def _cli_values(params: dict[str, Any]) -> dict[str, Any]:
         "archive_url",
         "mailto",
         "cache_dir",
+        "mirror",
         "timeout",
         "max_concurrency",
         "max_per_host",
         "user_agent",
         "allow_private",
+        "follow_symlinks",
+        "max_entries",
+        "max_bibliography_mib",
+        "max_draft_mib",
         "fail_on",
         "baseline",
         "quiet",
@@ -415,9 +450,11 @@ def _formats_and_outputs(fmt: str | None, outputs: tuple[str, ...]) -> list[tupl
 @click.option("--show-config", is_flag=True, help="Print the effective configuration and where each value came from.")
 def check(**params: Any) -> None:
     """Check the references in PATHS (default: references.bib)."""
+    import functools
+
     from kratomref.check import check as run_check
     from kratomref.check import exit_code
-    from kratomref.reports import renderers
+    from kratomref.reports import writers
 
     options, provenance = build_options(params)
     if params["show_config"]:
@@ -433,28 +470,28 @@ def check(**params: Any) -> None:
     with _running(options) as progress:
         report = run_check(options, progress=progress)
 
-    registry = renderers()
+    registry = writers()
     for fmt, path in targets:
         keep_ansi: bool | None = None  # None: click strips ANSI codes when stdout is not a terminal
+        write = registry[fmt]
         if fmt == "text":
             color = params["color"]
             if color is None:
                 color = path is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            from kratomref.reports.text import render as render_text
             from kratomref.reports.text import write as write_text
 
-            if path is not None:  # streamed: a report of 100,000 entries is never held whole
-                with _writing(path), open(path, "w", encoding="utf-8") as handle:
-                    write_text(report, handle, color=bool(color), quiet=options.quiet)
-                continue
-            out = render_text(report, color=bool(color), quiet=options.quiet)
+            write = functools.partial(write_text, color=bool(color), quiet=options.quiet)
             keep_ansi = True if color else None  # --color asked for them, also into a pipe
-        else:
-            out = registry[fmt](report)
+        # streamed, a chunk of lines at a time: a report of 100,000 entries is never held whole
         if path is None:
-            click.echo(out, nl=False, color=keep_ansi)
+            from kratomref.reports.stream import LineBuffer
+
+            stdout = LineBuffer(functools.partial(click.echo, nl=False, color=keep_ansi))
+            write(report, stdout)
+            stdout.flush()
         else:
-            _write_file(path, out)
+            with _writing(path), _report_file(path) as handle:
+                write(report, handle)
 
     if params["write_baseline"]:
         from kratomref.baseline import write_baseline
@@ -477,6 +514,40 @@ def _writing(path: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+@contextmanager
+def _report_file(path: str) -> Iterator[Any]:
+    """The file a report streams into: a temporary file beside it, renamed over it once the report is whole,
+    so that a run stopped while writing never leaves half a SARIF or JSON file for the next step of a CI job.
+    A device, a pipe or a symbolic link (`-o /dev/stdout`) is written directly; an existing file keeps its mode."""
+    import stat
+    import tempfile
+
+    target = Path(path)
+    try:
+        info = target.lstat()
+    except FileNotFoundError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        with open(path, "w", encoding="utf-8") as handle:
+            yield handle
+        return
+    if info is not None:
+        mode = stat.S_IMODE(info.st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def _write_file(path: str, text: str) -> None:
@@ -515,6 +586,15 @@ def explain(rule: str) -> None:
         raise click.ClickException(f"no rule {rule!r}; `kratomref rules` lists them")
     click.echo(f"{found.code} {found.name} ({found.severity})\n\n{found.summary}\n")
     click.echo(found.explanation)
+
+
+def _add_mirror_commands() -> None:
+    from kratomref.commands_mirror import mirror
+
+    main.add_command(mirror)
+
+
+_add_mirror_commands()
 
 
 @main.group()

@@ -44,13 +44,17 @@ ENVIRONMENT = {
     "KRATOMREF_CROSSREF_URL": "crossref_url",
     "KRATOMREF_MAILTO": "mailto",
     "KRATOMREF_CACHE_DIR": "cache_dir",
+    "KRATOMREF_MIRROR": "mirror",
+    "KRATOMREF_MAX_ENTRIES": "max_entries",
+    "KRATOMREF_MAX_BIBLIOGRAPHY_MIB": "max_bibliography_mib",
+    "KRATOMREF_MAX_DRAFT_MIB": "max_draft_mib",
 }
 
 DEFAULT = "default"
 COMMAND_LINE = "command line"
 
 # Options that name files: relative values in a config file are relative to that file's directory.
-_PATH_FIELDS = frozenset({"paths", "cache_dir", "baseline"})
+_PATH_FIELDS = frozenset({"paths", "cache_dir", "baseline", "mirror"})
 # Files a repository's configuration names: they must lie inside the repository (the config file's directory).
 _REPOSITORY_FILES = ("paths", "baseline")
 # Where answers come from: the user's choice only.
@@ -133,6 +137,14 @@ def _integer(minimum: int) -> Callable[[Any], int]:
         return value
 
     return parse
+
+
+def _limit(value: Any) -> int:
+    """A size guard's limit (max-entries, max-bibliography-mib): a whole number of at least 1, written as one
+    in the environment too ("100000")."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return _integer(1)(value)
 
 
 def _optional_integer(minimum: int) -> Callable[[Any], int | None]:
@@ -355,11 +367,16 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "exclude": _regexes,
     "accept": _status_codes,
     "allow_private": _bool,
+    "follow_symlinks": _bool,
     "use_cache": _bool,
     "cache_dir": _optional_path,
+    "mirror": _optional_path,
     "ttl_found": _number(0),
     "ttl_not_found": _number(0),
     "ttl_links": _number(0),
+    "max_entries": _limit,
+    "max_bibliography_mib": _limit,
+    "max_draft_mib": _limit,
     "max_age_scholarly": _optional_integer(0),
     "max_age_web": _integer(0),
     "uncited_bib": _bool,
@@ -536,10 +553,16 @@ def _loosens(name: str, value: Any, trusted: Any) -> str | None:
     flag = key_of(name)
     if name == "allow_private" and value and not trusted:
         return "a repository configuration cannot allow private addresses (give --allow-private on the command line)"
+    if name == "follow_symlinks" and value and not trusted:
+        return ("a repository configuration cannot make kratomref follow symbolic links out of the repository "
+                "(give --follow-symlinks on the command line)")
     if name == "offline" and not value and trusted:
         return "a repository configuration cannot turn network access back on"
     if (name in ("use_cache", "archive") or name.startswith("use_")) and value and not trusted:
         return f"a repository configuration cannot turn {flag} back on"
+    if name == "mirror":
+        return ("the mirror is the user's choice, not the repository's (use --mirror, KRATOMREF_MIRROR or your "
+                "user config)")
     if name == "cache_dir":
         return (
             "the cache is the user's, not the repository's (use --cache-dir, KRATOMREF_CACHE_DIR or your "
@@ -559,6 +582,9 @@ def _loosens(name: str, value: Any, trusted: Any) -> str | None:
         ceiling = max(trusted, REPOSITORY_CEILINGS[name])
         if value > ceiling:
             return f"above {ceiling:g}, the most a repository configuration may set"
+    if name in ("max_entries", "max_bibliography_mib", "max_draft_mib") and value > trusted:
+        return (f"above {trusted:g}; a repository configuration can only lower it (raise it with --{flag}, the "
+                "environment or your user config)")
     if name in ("max_concurrency", "max_per_host") and value > trusted:
         return f"above {trusted:g}; a repository configuration can only lower it"
     if name == "host_interval" and value < trusted:
@@ -662,6 +688,7 @@ def build_options(
 
     roots = tuple(tree) if tree is not None else checked_tree(config, Path.cwd())
     _keep_the_cache_out_of_the_tree(values, provenance, roots, warn)
+    values["tree"] = tuple(str(root) for root in roots)
     return Options(**values), provenance
 
 

@@ -24,12 +24,23 @@ DAY = 86400.0
 MAX_TTL_FOUND = 90 * DAY
 MAX_TTL_NOT_FOUND = 7 * DAY
 MAX_TTL_LINKS = 7 * DAY
+# How much of a bibliography one run reads (issue 17; readers/bibtex.py, "How much one run reads"): the worst file
+# these let through is checked in under 512 MB. Only the user raises them; a repository's configuration only lowers.
+DEFAULT_MAX_ENTRIES = 50_000
+DEFAULT_MAX_BIBLIOGRAPHY_MIB = 16
+DEFAULT_MAX_DRAFT_MIB = 8  # a draft's text (Markdown, text, LaTeX, pandoc, HTML): a book is about 1 MiB
 
 
 @dataclass(frozen=True)
 class Options:
     paths: tuple[str, ...] = ("references.bib",)
     input_format: str | None = None  # None: detect from extension and content
+    # An input named inside the checked tree that is a symbolic link to a file outside it (a pull request can
+    # commit one pointing at a runner's secret) is refused unless the user allows it (CLI or user config).
+    follow_symlinks: bool = False
+    # not a setting: the checked tree's roots, filled in by config.build_options (two runs with the same settings
+    # from different directories have equal options)
+    tree: tuple[str, ...] = field(default=(), compare=False)
 
     # selection
     select: tuple[str, ...] = ()  # codes, names or code prefixes; empty: every rule
@@ -75,9 +86,17 @@ class Options:
     # cache
     use_cache: bool = True
     cache_dir: str | None = None  # None: the user cache dir (platformdirs)
+    # local metadata mirror asked before Crossref (issue 19): a file; None: the user's default one when it
+    # exists; "none": no mirror
+    mirror: str | None = None
     ttl_found: float = 7 * DAY  # seconds a found record stays fresh (at most MAX_TTL_FOUND)
     ttl_not_found: float = 6 * 3600.0  # at most MAX_TTL_NOT_FOUND
     ttl_links: float = DAY  # at most MAX_TTL_LINKS
+
+    # size guards: the most entries (BibTeX entries, RIS records) of one bibliography, and its largest size
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    max_bibliography_mib: int = DEFAULT_MAX_BIBLIOGRAPHY_MIB
+    max_draft_mib: int = DEFAULT_MAX_DRAFT_MIB
 
     # judging
     # Years after which a source is reported as old (KR401). Scholarly works are not judged by age unless

@@ -22,6 +22,10 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
         monkeypatch.delenv(name, raising=False)
     user_config = tmp_path_factory.mktemp("userconfig") / "kratomref.toml"
     monkeypatch.setattr("kratomref.config.user_config_file", lambda: user_config)
+    # nor the user's metadata mirror: the default one lives in a directory of the test's own
+    user_data = tmp_path_factory.mktemp("userdata")
+    monkeypatch.setattr("kratomref.services.mirror.default_path", lambda: user_data / "mirror.sqlite3")
+    monkeypatch.delenv("KRATOMREF_MIRROR", raising=False)
 
 
 @pytest.fixture(autouse=True)

@@ -7,17 +7,44 @@ too large) becomes a KR002 problem in the Document; only a path that cannot be o
 from __future__ import annotations
 
 import codecs
+import contextlib
 import dataclasses
 import functools
+import importlib
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import ModuleType
 
+from kratomref import lazy
 from kratomref.model import Document, Location, Problem
-from kratomref.readers import bibtex, csljson, docx, intext, latex, pandoc, pdf, ris, text
+from kratomref.options import DEFAULT_MAX_BIBLIOGRAPHY_MIB, DEFAULT_MAX_DRAFT_MIB, DEFAULT_MAX_ENTRIES
 
 Reader = Callable[[str, str], Document]
+# The reader modules, each imported when a run first needs it: a .bib-only run loads no draft reader (start-up).
+_MODULES = ("bibtex", "csljson", "docx", "html", "intext", "latex", "pandoc", "pdf", "ris", "text")
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def __getattr__(name: str) -> ModuleType:
+    """`readers.latex` and the like, as when this package imported every reader."""
+    if name in _MODULES:
+        return _module(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _deferred(module: str, function: str) -> Reader:
+    """The reader module.function, imported at its first call."""
+    def read_with(path: str, text: str) -> Document:
+        reader: Reader = getattr(_module(module), function)
+        return reader(path, text)
+
+    read_with.__name__ = read_with.__qualname__ = f"{module}.{function}"
+    return read_with
 
 
 class InputError(Exception):
@@ -26,6 +53,25 @@ class InputError(Exception):
 
 # Reference files of a few MB are large; 64 MiB leaves room for a 50 MB export while bounding memory.
 MAX_INPUT_BYTES = 64 * 1024 * 1024
+# The most entries and the largest bibliography (BibTeX, RIS, CSL-JSON) one run reads (issue 17): counted before
+# a bibliography is parsed (bibtex.over_limits); check sets the run's own (--max-entries, --max-bibliography-mib).
+# And the largest draft's text (--max-draft-mib): a draft costs memory per citation and link, and 8 MiB of
+# dense author-year citations is about 400 MiB.
+BIBLIOGRAPHY_LIMITS = {"entries": DEFAULT_MAX_ENTRIES, "mib": DEFAULT_MAX_BIBLIOGRAPHY_MIB,
+                       "draft_mib": DEFAULT_MAX_DRAFT_MIB}
+DRAFT_FORMATS = frozenset({"text", "markdown", "latex", "pandoc", "html"})
+
+
+@contextlib.contextmanager
+def bibliography_limits(max_entries: int, max_bibliography_mib: int,
+                        max_draft_mib: int = DEFAULT_MAX_DRAFT_MIB) -> Iterator[None]:
+    """BIBLIOGRAPHY_LIMITS set for the files read inside the block, restored after it."""
+    saved = dict(BIBLIOGRAPHY_LIMITS)
+    BIBLIOGRAPHY_LIMITS.update(entries=max_entries, mib=max_bibliography_mib, draft_mib=max_draft_mib)
+    try:
+        yield
+    finally:
+        BIBLIOGRAPHY_LIMITS.update(saved)
 # The longest line read (README, "Safety"): a bibliography's lines are short, a draft's paragraphs a few KB; a
 # Markdown image inlined as data: can reach a few MB. A longer line is generated data, or an attack on time or
 # memory (64,000 BibTeX entries on one line), and the file is reported, not read. CSL-JSON is exempt: an export
@@ -39,15 +85,16 @@ HEAD_CHARS = 4096  # how much text the format detectors see
 
 # name -> reader. Another format is one line here and one (predicate, name) pair in DETECTORS.
 FORMATS: dict[str, Reader] = {
-    "bibtex": bibtex.read,
-    "text": text.read_text,
-    "markdown": text.read_markdown,
-    "csljson": csljson.read,
-    "ris": ris.read,
-    "latex": latex.read,
-    "pandoc": pandoc.read,
-    "docx": docx.read,
-    "pdf": pdf.read,
+    "bibtex": _deferred("bibtex", "read"),
+    "text": _deferred("text", "read_text"),
+    "markdown": _deferred("text", "read_markdown"),
+    "csljson": _deferred("csljson", "read"),
+    "ris": _deferred("ris", "read"),
+    "latex": _deferred("latex", "read"),
+    "pandoc": _deferred("pandoc", "read"),
+    "docx": _deferred("docx", "read"),
+    "pdf": _deferred("pdf", "read"),
+    "html": _deferred("html", "read"),
 }
 # Formats whose reader opens the file itself (it is called with text=""): docx and the like.
 BINARY_FORMATS: set[str] = {"docx", "pdf"}
@@ -61,6 +108,8 @@ ALIASES = {
     "json": "csljson",
     "tex": "latex",
     "word": "docx",
+    "htm": "html",
+    "xhtml": "html",
 }
 
 
@@ -87,6 +136,20 @@ def _looks_like_csljson(head: str) -> bool:
     return stripped[:1] in ("[", "{") and re.search(r'"(?:id|type|title|author)"\s*:', stripped) is not None
 
 
+def _pandoc_bibliography(head: str) -> bool:
+    return bool(_module("pandoc").has_bibliography(head))
+
+
+# A web page (readers/html.py): by its extension, or a text that opens as one ("<!DOCTYPE html>", "<html>").
+_HTML_EXTENSIONS = (".html", ".htm", ".xhtml", ".shtml")
+_HTML_SIGN_RE = lazy.regex(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
+                           re.IGNORECASE | re.DOTALL)
+
+
+def _looks_like_html(path: str, head: str) -> bool:
+    return extension(path) in _HTML_EXTENSIONS or _HTML_SIGN_RE.match(head) is not None
+
+
 def _looks_like_markdown(head: str) -> bool:
     return re.search(r"^(?:#{1,6} \S|\[[^\]]+\]: \S|.*\]\(https?://)", head, re.MULTILINE) is not None
 
@@ -97,7 +160,8 @@ DETECTORS: list[tuple[Callable[[str, str], bool], str]] = [
     (lambda path, head: extension(path) in (".tex", ".ltx"), "latex"),
     (lambda path, head: extension(path) == ".docx", "docx"),
     (lambda path, head: extension(path) == ".pdf" or head.startswith("%PDF-"), "pdf"),
-    (lambda path, head: extension(path) not in (".txt", ".text") and pandoc.has_bibliography(head), "pandoc"),
+    (_looks_like_html, "html"),
+    (lambda path, head: extension(path) not in (".txt", ".text") and _pandoc_bibliography(head), "pandoc"),
     (lambda path, head: extension(path) == ".ris" or _looks_like_ris(head), "ris"),
     (lambda path, head: extension(path) == ".json" or _looks_like_csljson(head), "csljson"),
     (lambda path, head: _looks_like_bibtex(head), "bibtex"),
@@ -152,7 +216,7 @@ def _open_bytes(path: str) -> tuple[bytes, int]:
 
 # An encoding the file declares: JabRef's "% Encoding: windows-1252", LaTeX's "% !TeX encoding = latin1",
 # an HTML/XML charset or a YAML front-matter "encoding:" key.
-_DECLARED_RE = re.compile(r"(?:encoding|charset)\s*[:=]\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_DECLARED_RE = lazy.regex(r"(?:encoding|charset)\s*[:=]\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 
 
 def decode(data: bytes) -> tuple[str, str | None]:
@@ -228,6 +292,26 @@ def inside(root_dir: str, path: str, name: str = "") -> str | None:
     return None
 
 
+def leaves_tree(path: str, roots: Sequence[str]) -> str | None:
+    """Why an input named on the command line (or by the configuration) is not read, or None: it lies in the
+    checked tree as named but is a symbolic link (itself, or through a directory) to a file outside every root
+    of it. A pull request can commit such a link in place of a draft, pointing at a secret on the CI runner."""
+    named = os.path.abspath(path)
+    for root in roots:
+        if os.path.commonpath([root, named]) != root:
+            continue  # named outside this root: the user's own choice of file
+        real = os.path.realpath(path)
+        if any(os.path.commonpath([os.path.realpath(r), real]) == os.path.realpath(r) for r in roots):
+            return None
+        return f"it is a symbolic link to {real}, outside the checked tree {root} (a pull request can commit one)"
+    return None
+
+
+def refused(path: str, reason: str, suggestion: str | None = None) -> Document:
+    """The document of an input kratomref would not read, with a KR002 problem giving the reason."""
+    return _unreadable(path, detect(path, ""), f"the file was not read: {reason}", suggestion)
+
+
 def read_followed_text(path: str) -> tuple[str, str | None]:
     """The text of a file a document names (an \\input file) and the encoding guessed when it was not UTF-8.
 
@@ -254,7 +338,11 @@ def read_followed_text(path: str) -> tuple[str, str | None]:
         raise InputError(f"it is too large to read (the limit is {MAX_INPUT_BYTES // 2**20} MiB)")
     if _binary(data):
         raise InputError("it is binary, not text")
-    return decode(data)
+    text, guessed = decode(data)
+    if len(text) > BIBLIOGRAPHY_LIMITS["draft_mib"] * 2**20:
+        raise InputError(f"it is too large to read ({len(text) / 2**20:.1f} MiB of text; the limit is "
+                         f"{BIBLIOGRAPHY_LIMITS['draft_mib']} MiB, --max-draft-mib)")
+    return text, guessed
 
 
 def _read_followed(path: str, macros: Mapping[str, str] | None = None) -> Document:
@@ -294,6 +382,14 @@ def read(path: str, input_format: str | None = None, *, macros: Mapping[str, str
     if _binary(data):
         return _unreadable(path, fmt, "the file is binary, not text", "save the document as UTF-8 text")
     decoded, guessed = decode(data)
+    if fmt in DRAFT_FORMATS and len(decoded) > BIBLIOGRAPHY_LIMITS["draft_mib"] * 2**20:
+        return _unreadable(
+            path, fmt,
+            f"the draft is {len(decoded) / 2**20:.1f} MiB of text (the limit is {BIBLIOGRAPHY_LIMITS['draft_mib']} MiB), "
+            "so it was not read",
+            "split it into chapters, or raise the limit with --max-draft-mib (or KRATOMREF_MAX_DRAFT_MIB, or "
+            "max-draft-mib in your user config)",
+        )
     limit = LINE_LIMITS.get(fmt, MAX_LINE_CHARS)
     overlong = longest_line(decoded, limit) if limit is not None else None
     if overlong is not None:
@@ -303,7 +399,7 @@ def read(path: str, input_format: str | None = None, *, macros: Mapping[str, str
             f"line {number} is {length:,} characters long (the limit is {limit:,}), so the file was not read:"
             " no bibliography or draft has a line this long",
             "break the line, or check that this is the file you meant to check"),))
-    reader = functools.partial(bibtex.read, macros=macros) if macros and fmt == "bibtex" else FORMATS[fmt]
+    reader = functools.partial(_module("bibtex").read, macros=macros) if macros and fmt == "bibtex" else FORMATS[fmt]
     document = _guarded(reader, path, decoded, fmt)
     if guessed:
         problem = Problem(
@@ -330,7 +426,10 @@ def _guarded(reader: Reader, path: str, decoded: str, fmt: str) -> Document:
 
 def expand(documents: list[Document]) -> list[Document]:
     """LaTeX and pandoc documents with the bibliographies they name read and linked (issue 9)."""
-    return latex.expand(documents, _read_followed)
+    if not any(doc.meta.get("bibliography") for doc in documents):  # no document names a bibliography
+        return list(documents)
+    expanded: list[Document] = _module("latex").expand(documents, _read_followed)
+    return expanded
 
 
 def cited_entries_only(doc: Document) -> Document:
@@ -338,6 +437,11 @@ def cited_entries_only(doc: Document) -> Document:
     from through `crossref`/`xdata`): BibTeX and pandoc print only those, so the rest of a shared .bib is
     none of this document's business. A document's own reference list (a thebibliography) is kept whole,
     and so is every entry when the text cites nothing (one KR502 then names the whole list) or \\nocite{*}."""
+    if not doc.meta.get("bibliography") and not doc.meta.get("bibliography-embedded"):
+        return doc  # no database: latex.database_files would be empty
+    from kratomref.readers.bibitem import is_bibitem
+
+    latex, intext = _module("latex"), _module("intext")
     databases = set(latex.database_files(doc))
     if not databases or not doc.citations or doc.meta.get("nocite-all") == "1":
         return doc
@@ -356,5 +460,5 @@ def cited_entries_only(doc: Document) -> Document:
                     wanted.add(parent)
                     pending.append(parent)
     kept = tuple(ref for ref in doc.references
-                 if ref.location.file not in databases or ref.key in wanted or latex.is_bibitem(ref))
+                 if ref.location.file not in databases or ref.key in wanted or is_bibitem(ref))
     return doc if len(kept) == len(doc.references) else dataclasses.replace(doc, references=kept)
