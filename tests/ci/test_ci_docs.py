@@ -1,5 +1,6 @@
-"""The README's CI chapter against the code: every format, JSON key, configuration key and
-exit code is documented, every check option has a configuration key, and the TOML examples are valid."""
+"""The manual's CI chapters (docs/reports.md, configuration.md, ci.md) against the code: every format, JSON key,
+configuration key and exit code is documented, every check option has a configuration key, and the TOML
+examples are valid."""
 
 from __future__ import annotations
 
@@ -15,9 +16,8 @@ from kratomref.cli import FORMATS, main
 from kratomref.config import FIELD_OF, build_options, load_config
 from kratomref.reports.json import as_dict
 
-README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-_START = README.index("\n## Using kratomref in CI\n")
-DOCS = README[_START : README.find("\n## ", _START + 1)]
+_MANUAL = Path(__file__).parents[2] / "docs"
+DOCS = "\n".join((_MANUAL / page).read_text(encoding="utf-8") for page in ("reports.md", "configuration.md", "ci.md"))
 
 # Options that describe one run's output, not the project: no configuration key on purpose.
 COMMAND_LINE_ONLY = {"fmt", "outputs", "color", "write_baseline", "show_config", "config_file", "isolated"}
@@ -26,9 +26,23 @@ KEY_OF_OPTION = {"no_cache": "use-cache", "no_archive": "archive", "no_authority
 
 
 def section(title: str) -> str:
-    start = DOCS.index(f"\n### {title}\n")
-    end = DOCS.find("\n### ", start + 1)
-    return DOCS[start : end if end != -1 else None]
+    """The text under a heading of those pages, to the next heading of the same or a higher level (a `#` line
+    inside a code block, a TOML comment, is no heading)."""
+    lines: list[str] = []
+    fence = False
+    level = 0
+    for line in DOCS.splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        heading = None if fence else re.match(r"(#+) (.*)", line)
+        if heading and level and len(heading.group(1)) <= level:
+            break
+        if heading and not level and heading.group(2) == title:
+            level = len(heading.group(1))
+        if level:
+            lines.append(line)
+    assert level, f"no section {title!r} in docs/reports.md, configuration.md or ci.md"
+    return "\n" + "\n".join(lines) + "\n"
 
 
 def test_every_format_is_documented() -> None:
