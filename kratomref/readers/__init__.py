@@ -385,8 +385,8 @@ def read(path: str, input_format: str | None = None, *, macros: Mapping[str, str
     if fmt in DRAFT_FORMATS and len(decoded) > BIBLIOGRAPHY_LIMITS["draft_mib"] * 2**20:
         return _unreadable(
             path, fmt,
-            f"the draft is {len(decoded) / 2**20:.1f} MiB of text (the limit is {BIBLIOGRAPHY_LIMITS['draft_mib']} MiB), "
-            "so it was not read",
+            f"the draft is {len(decoded) / 2**20:.1f} MiB of text (the limit is "
+            f"{BIBLIOGRAPHY_LIMITS['draft_mib']} MiB), so it was not read",
             "split it into chapters, or raise the limit with --max-draft-mib (or KRATOMREF_MAX_DRAFT_MIB, or "
             "max-draft-mib in your user config)",
         )

@@ -93,7 +93,8 @@ def _cpu(text: str) -> float:
 
 @pytest.mark.parametrize(
     "unit",
-    ["eyJ-", "eyJa.eyJb.", "-sk-" + "a" * 31 + "!", "Bearer " + "a" * 20 + " ", "authorization: ", "ghp_" + "a" * 29 + "."],
+    ["eyJ-", "eyJa.eyJb.", "-sk-" + "a" * 31 + "!", "Bearer " + "a" * 20 + " ", "authorization: ",
+     "ghp_" + "a" * 29 + "."],
 )
 def test_redaction_stays_linear_on_hostile_lines(unit: str) -> None:
     n = 20_000

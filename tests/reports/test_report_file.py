@@ -25,7 +25,9 @@ def _run(tmp_path: Path, out: str) -> Any:
     return CliRunner().invoke(main, ["check", "--offline", "--no-cache", "-f", "json", "-o", out, str(bib)])
 
 
-def test_a_run_stopped_while_writing_leaves_the_previous_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_stopped_while_writing_leaves_the_previous_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "report.json"
     out.write_text('{"previous": true}\n', encoding="utf-8")
     real_write = json_report.write
