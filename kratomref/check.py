@@ -18,6 +18,7 @@ from kratomref.model import (
     Finding,
     LinkResult,
     LinkStatus,
+    Location,
     Lookup,
     Reference,
     ReferenceResult,
@@ -504,14 +505,14 @@ def check(
         findings = filter_new(findings, options.baseline)
 
     results = verdicts(docs, findings, evidence_by_doc, options)
+    if any(doc.meta.get("where") for doc in docs):  # a page read from its address: heading and paragraph
+        from kratomref.readers import html
+
+        findings, results = _relocated(findings, results, html.sectioner(docs))
     if any(doc.format == "pdf" for doc in docs):  # a PDF's locations name the page and the line on it
         from kratomref.readers import pdf
 
-        at_page = pdf.pager(docs)
-        findings = [dataclasses.replace(f, location=at_page(f.location)) for f in findings]
-        results = [dataclasses.replace(r, reference=dataclasses.replace(r.reference,
-                                                                        location=at_page(r.reference.location)))
-                   for r in results]
+        findings, results = _relocated(findings, results, pdf.pager(docs))
     return Report(
         tool_version=__version__,
         documents=tuple(docs),
@@ -521,6 +522,18 @@ def check(
         allow_unverified=options.allow_unverified,
         unverified_checks=count_unverified_checks(resolved),
     )
+
+
+def _relocated(
+    findings: Sequence[Finding], results: Sequence[ReferenceResult], locate: Callable[[Location], Location]
+) -> tuple[list[Finding], list[ReferenceResult]]:
+    """Findings and results with every location passed through `locate` (a PDF's page, a web page's section)."""
+    moved = [dataclasses.replace(f, location=locate(f.location)) for f in findings]
+    relocated = [
+        dataclasses.replace(r, reference=dataclasses.replace(r.reference, location=locate(r.reference.location)))
+        for r in results
+    ]
+    return moved, relocated
 
 
 def exit_code(report: Report, options: Options) -> int:

@@ -46,10 +46,15 @@ class Location:
     # A PDF's page and the line on that page (readers/pdf.py); `line` stays the line of the text read from it.
     page: int | None = None
     page_line: int | None = None
+    # A page read from its address (issue 20): the nearest heading and the paragraph under it, "§ Effects,
+    # paragraph 3", which a reader of the page can find; `line` stays the line of the fetched source.
+    section: str | None = None
 
     def __str__(self) -> str:
         if self.page is not None:
             return f"{self.file}:page {self.page}, line {self.page_line}"
+        if self.section is not None:
+            return f"{self.file} ({self.section})"
         where = self.file
         if self.line is not None:
             where += f":{self.line}"

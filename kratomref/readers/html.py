@@ -20,7 +20,7 @@ import importlib
 import json
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -668,3 +668,16 @@ def where(document: Document, line: int | None) -> str | None:
         return None
     heading, paragraph = best
     return f"§ {heading}, paragraph {paragraph}" if heading else f"paragraph {paragraph}"
+
+
+def sectioner(documents: Sequence[Document]) -> Callable[[Location], Location]:
+    """A function that gives a location in a page read from its address its heading and paragraph (`where`),
+    and returns any other location as it is: for the orchestrator to apply to findings and results."""
+    pages = {doc.path: doc for doc in documents if doc.meta.get("where")}
+
+    def located(location: Location) -> Location:
+        page = pages.get(location.file)
+        section = None if page is None else where(page, location.line)
+        return location if section is None else dataclasses.replace(location, section=section)
+
+    return located

@@ -35,8 +35,11 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 
 def _page(location: Location) -> dict[str, Any]:
-    """A PDF's page and line on that page, beside `line` (the line of the text read from it)."""
-    return {"page": location.page, "page_line": location.page_line} if location.page is not None else {}
+    """A PDF's page and line on that page, beside `line` (the line of the text read from it); a web page's
+    heading and paragraph, beside the line of its fetched source."""
+    if location.page is not None:
+        return {"page": location.page, "page_line": location.page_line}
+    return {"section": location.section} if location.section is not None else {}
 
 
 def _reference(result: ReferenceResult) -> dict[str, Any]:

@@ -4,6 +4,7 @@ fetched is a clear error with exit 2. Every server here is a real one on 127.0.0
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -191,3 +192,22 @@ def test_the_command_line_exits_2_on_a_page_it_cannot_fetch_and_checks_one_it_ca
                                    site.url("/article")])
     assert checked.exit_code == 1, checked.output
     assert '"KR101"' in checked.output
+
+
+def test_every_report_locates_a_finding_on_a_fetched_page_by_heading_and_paragraph(site: Site, tmp_path: Path) -> None:
+    read_address(site.url("/article"), options(tmp_path))  # cached: the runs below read it offline
+    common = ["check", "--allow-private", "--offline", "--cache-dir", str(tmp_path / "cache"), site.url("/article")]
+    text = CliRunner().invoke(main, [*common, "--format", "text"]).output
+    assert f"{site.url('/article')} (§ Is kratom safe?, paragraph 2): KR101" in text
+    data = json.loads(CliRunner().invoke(main, [*common, "--format", "json"]).stdout)
+    [placeholder] = [f for f in data["findings"] if f["code"] == "KR101"]
+    assert placeholder["section"] == "§ Is kratom safe?, paragraph 2"
+    assert isinstance(placeholder["line"], int), "the line of the fetched source stays beside it"
+
+
+def test_a_saved_page_keeps_its_line_numbers(tmp_path: Path) -> None:
+    saved = tmp_path / "article.html"
+    saved.write_bytes(PAGE)
+    data = json.loads(CliRunner().invoke(main, ["check", "--offline", "--no-cache", "--format", "json",
+                                                str(saved)]).stdout)
+    assert all("section" not in f for f in data["findings"])
