@@ -1,7 +1,7 @@
 """The rule catalogue as data (`data/rules.json`), so that `rules` and `explain` start without the rule modules.
 
 The rules are declared once, in their family modules under `kratomref/rules/`; this module reads the JSON that
-`python -m kratomref.catalogue` generates from them, and `tests/test_catalogue.py` fails when it is stale.
+`python -m kratomref.rules.catalogue` generates from them, and `tests/test_catalogue.py` fails when it is stale.
 """
 
 from __future__ import annotations
@@ -37,23 +37,3 @@ def find(selector: str) -> RuleInfo | None:
     """A rule by its code (any case) or name, as `rules.find_rule` finds it."""
     s = selector.strip().lower()
     return next((r for r in load() if r.code.lower() == s or r.name == s), None)
-
-
-def generate() -> str:
-    """The JSON the rule modules declare today (imports every family: for the generator and the test only)."""
-    from kratomref.rules import FAMILIES
-
-    items = []
-    for family in FAMILIES:
-        name = family.__name__.rsplit(".", 1)[-1]
-        for rule in family.RULES:
-            items.append(RuleInfo(rule.code, rule.name, rule.severity.label, rule.summary, rule.explanation,
-                                  rule.advisory, name))
-    items.sort(key=lambda r: r.code)
-    return json.dumps([r.as_dict() for r in items], indent=1, ensure_ascii=False) + "\n"
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m kratomref.catalogue` rewrites data/rules.json
-    from pathlib import Path
-
-    Path(__file__).with_name("data").joinpath("rules.json").write_text(generate(), encoding="utf-8")

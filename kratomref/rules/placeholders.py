@@ -708,9 +708,9 @@ def _prefilter() -> tuple[tuple[int, ...], dict[str, frozenset[int]], dict[str, 
             ways: _Ways | None = None if entry["ways"] is None else \
                 [[frozenset(texts) for texts in sets] for sets in entry["ways"]]
         else:  # the file is stale (tests/startup says so): read the pattern as the generator would
-            from kratomref.rules import placeholder_triggers
+            from kratomref.rules import literals
 
-            exact, ways = placeholder_triggers.exact(pattern.regex), placeholder_triggers.triggers(pattern.regex)
+            exact, ways = literals.exact(pattern.regex), literals.triggers(pattern.regex)
         required.append(ways or [])
         if ways is None:
             always.append(index)
