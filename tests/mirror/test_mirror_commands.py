@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from mirror_data import RECORDS, crossref_part, works
 
-from kratomref.commands_mirror import mirror
+from kratomref.cli import main
 from kratomref.services.mirror.store import MirrorStore
 
 DOI = "10.1038/srep16696"
@@ -68,20 +68,20 @@ def server() -> Iterator[IndexedCrossref]:
 def test_load_then_info(tmp_path: Path) -> None:
     part = crossref_part(tmp_path / "0.json.gz", [*works(), "junk"])
     path = tmp_path / "m.sqlite3"
-    result = CliRunner().invoke(mirror, ["load", "--mirror", str(path), str(part)])
+    result = CliRunner().invoke(main, ["mirror", "load", "--mirror", str(path), str(part)])
     assert result.exit_code == 0, result.output
     assert f"loaded {len(RECORDS)}, skipped 0, malformed 1" in result.output
-    again = CliRunner().invoke(mirror, ["load", "--mirror", str(path), str(part)])
+    again = CliRunner().invoke(main, ["mirror", "load", "--mirror", str(path), str(part)])
     assert "loaded 0" in again.output and "1 parts were loaded before" in again.output
-    info = CliRunner().invoke(mirror, ["info", "--mirror", str(path)])
+    info = CliRunner().invoke(main, ["mirror", "info", "--mirror", str(path)])
     assert info.exit_code == 0
     assert f"works: {len(RECORDS)} ({len(RECORDS)} crossref)" in info.output
     assert "newest record indexed: 2026-06-15" in info.output
 
 
 def test_info_on_no_mirror_says_so(tmp_path: Path) -> None:
-    result = CliRunner().invoke(mirror, ["info", "--mirror", str(tmp_path / "none.sqlite3")])
-    assert result.exit_code == 1
+    result = CliRunner().invoke(main, ["mirror", "info", "--mirror", str(tmp_path / "none.sqlite3")])
+    assert result.exit_code == 2  # a user error, as everywhere in kratomref
     assert "no mirror there" in result.output
 
 
@@ -100,7 +100,7 @@ def test_update_brings_retractions_and_new_works_page_by_page(tmp_path: Path, se
     server.items = [*works(), retracted, *new]
     url = f"http://127.0.0.1:{server.server_address[1]}"
     runner = CliRunner()
-    result = runner.invoke(mirror, ["update", "--mirror", str(path), "--crossref-url", url])
+    result = runner.invoke(main, ["mirror", "update", "--mirror", str(path), "--crossref-url", url])
     assert result.exit_code == 0, result.output
     # From the newest record's day (2026-06-15): the two records of that day are seen again and skipped.
     assert server.asked[0]["filter"] == ["from-index-date:2026-06-15"]
