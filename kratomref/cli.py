@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from kratomref import __version__
+from kratomref.settings import AUTHORITIES, SETTING, SETTINGS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,95 +32,51 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def _option(name: str) -> Callable[[F], F]:
+    """The click option (or argument) of a setting, built from its one declaration in settings.py."""
+    setting = SETTING[name]
+    flag = setting.flag
+    if flag is None:  # pragma: no cover - a mistake in this file, caught by tests/ci/test_ci_config.py
+        raise LookupError(f"{name} has no command-line option")
+    kind: Any = None
+    if flag.choices:
+        kind = click.Choice(list(flag.choices))
+    elif flag.type in ("path", "file"):
+        kind = click.Path(dir_okay=flag.type == "path")
+    elif flag.type is not None:
+        kind = flag.type
+    if flag.argument:
+        return click.argument(setting.param, nargs=-1, type=kind)
+    keywords: dict[str, Any] = {"help": setting.help}
+    if flag.switch:
+        keywords["default"] = None  # not given: the configuration's value (or the default) stands
+        if "/" not in flag.decls[0]:
+            keywords["is_flag"] = True
+    for keyword, value in (("type", kind), ("metavar", flag.metavar), ("multiple", flag.multiple)):
+        if value:
+            keywords[keyword] = value
+    return click.option(*flag.decls, setting.param, **keywords)
+
+
+def _options(*names: str) -> list[Callable[[F], F]]:
+    return [_option(name) for name in names]
+
+
 def network_options(func: F) -> F:
-    """Input, network and cache options shared by check, export and fix."""
+    """Input, network and cache options shared by check, export and fix, in the order `--help` lists them
+    (each setting's flag, type and help are declared in settings.py)."""
     decorators = [
-        click.argument("paths", nargs=-1, type=click.Path()),
-        click.option(
-            "--input-format",
-            type=click.Choice(["bibtex", "text", "markdown", "csljson", "ris", "latex", "pandoc", "docx", "pdf"]),
-            help="Read every input as this format instead of detecting it.",
-        ),
-        click.option(
-            "--offline",
-            is_flag=True,
-            default=None,
-            help="Make no network request: answer from the cache, leave the rest unverified.",
-        ),
-        click.option("--crossref-url", metavar="URL", help="Crossref REST API base URL (env KRATOMREF_CROSSREF_URL)."),
-        click.option("--doi-url", metavar="URL", help="doi.org base URL for the handle API."),
-        click.option("--archive-url", metavar="URL", help="Wayback Machine base URL."),
-        click.option(
-            "--mailto",
-            metavar="EMAIL",
-            help="Contact address: puts Crossref and OpenAlex requests in the polite pool and gives NCBI its "
-            "contact (env KRATOMREF_MAILTO).",
-        ),
+        *_options("paths", "input_format", "offline", "crossref_url", "doi_url", "archive_url", "mailto"),
         click.option(
             "--no-authority",
             "no_authority",
             multiple=True,
-            type=click.Choice(["openalex", "datacite", "arxiv", "pubmed", "dblp", "openlibrary"]),
+            type=click.Choice(list(AUTHORITIES)),
             help="Do not ask this authority (repeatable); Crossref and doi.org are always asked.",
         ),
-        click.option("--cache-dir", type=click.Path(), help="Cache directory (env KRATOMREF_CACHE_DIR)."),
-        click.option("--no-cache", "no_cache", is_flag=True, default=None, help="Neither read nor write the cache."),
-        click.option(
-            "--mirror",
-            metavar="PATH",
-            help="Local metadata mirror asked before Crossref (default: mirror.sqlite3 in your data directory when "
-            "it exists; 'none': no mirror; env KRATOMREF_MIRROR). See `kratomref mirror`.",
-        ),
-        click.option("--timeout", type=float, help="Seconds to wait for a server (connect and read)."),
-        click.option("--max-concurrency", type=int, help="Link requests in flight at once (default 32)."),
-        click.option("--max-per-host", type=int, help="Link requests in flight against one host (default 2)."),
-        click.option(
-            "--user-agent",
-            help="User-Agent for link checks; appended to kratomref's own for Crossref and doi.org.",
-        ),
-        click.option(
-            "--exclude", multiple=True, metavar="REGEX", help="Do not fetch URLs matching REGEX (repeatable)."
-        ),
-        click.option(
-            "--accept", multiple=True, metavar="CODES", help="Extra HTTP status codes taken as OK, e.g. 403,999."
-        ),
-        click.option(
-            "--allow-private/--no-allow-private",
-            default=None,
-            help="Fetch loopback, private and link-local addresses (refused by default; "
-            "--no-allow-private wins over any configuration).",
-        ),
-        click.option(
-            "--max-entries",
-            type=int,
-            help="Read bibliographies of up to this many entries (default 50,000; a repository's config may only "
-            "lower it; env KRATOMREF_MAX_ENTRIES).",
-        ),
-        click.option(
-            "--max-bibliography-mib",
-            type=int,
-            help="Read bibliographies of up to this many MiB of text (default 16; env "
-            "KRATOMREF_MAX_BIBLIOGRAPHY_MIB).",
-        ),
-        click.option(
-            "--max-draft-mib",
-            type=int,
-            help="Read drafts (Markdown, text, LaTeX, pandoc, HTML) of up to this many MiB of text (default 8; env "
-            "KRATOMREF_MAX_DRAFT_MIB).",
-        ),
-        click.option(
-            "--follow-symlinks/--no-follow-symlinks",
-            default=None,
-            help="Read an input that is a symbolic link out of the checked repository (refused by default: a "
-            "pull request could commit one pointing at a secret on the CI runner).",
-        ),
-        click.option(
-            "--no-archive",
-            "no_archive",
-            is_flag=True,
-            default=None,
-            help="Do not look up Wayback Machine copies of broken links.",
-        ),
+        *_options("cache_dir", "use_cache", "mirror", "timeout", "max_concurrency", "max_per_host", "user_agent",
+                  "exclude", "accept", "allow_private", "max_entries", "max_bibliography_mib", "max_draft_mib",
+                  "follow_symlinks", "archive"),
         click.option(
             "--config",
             "config_file",
@@ -133,7 +90,7 @@ def network_options(func: F) -> F:
             default=None,
             help="Ignore every configuration file: the repository's and your own.",
         ),
-        click.option("--today", metavar="YYYY-MM-DD", help="The date the age policy counts from (default: today)."),
+        _option("today"),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -141,49 +98,28 @@ def network_options(func: F) -> F:
 
 
 def _cli_values(params: dict[str, Any]) -> dict[str, Any]:
-    """The options the user actually gave, named like Options fields."""
+    """The options the user actually gave, named like Options fields (each read as its declaration says: the
+    configuration's parsers check them in config.build_options)."""
     values: dict[str, Any] = {}
-    if params.get("paths"):
-        values["paths"] = tuple(params["paths"])
-    simple = (
-        "input_format",
-        "offline",
-        "crossref_url",
-        "doi_url",
-        "archive_url",
-        "mailto",
-        "cache_dir",
-        "mirror",
-        "timeout",
-        "max_concurrency",
-        "max_per_host",
-        "user_agent",
-        "allow_private",
-        "follow_symlinks",
-        "max_entries",
-        "max_bibliography_mib",
-        "max_draft_mib",
-        "fail_on",
-        "baseline",
-        "quiet",
-        "allow_unverified",
-        "today",
-    )
-    for name in simple:
-        if params.get(name) is not None:
-            values[name] = params[name]
-    if params.get("no_cache"):
-        values["use_cache"] = False
-    if params.get("no_archive"):
-        values["archive"] = False
+    for setting in SETTINGS:
+        flag = setting.flag
+        given = None if flag is None else params.get(setting.param)
+        if flag is None or given is None:
+            continue
+        if flag.turns_off:
+            if given:
+                values[setting.name] = False
+        elif flag.multiple or flag.argument:
+            if given:
+                values[setting.name] = tuple(given)
+        else:
+            values[setting.name] = given
+    # the few shapes of their own: one option for six switches, codes given as "403,999", a date
     for name in params.get("no_authority") or ():
         values[f"use_{name}"] = False
-    for name in ("exclude", "select", "ignore"):
-        if params.get(name):
-            values[name] = _split(params[name]) if name != "exclude" else tuple(params[name])
-    if params.get("accept"):
+    if "accept" in values:
         try:
-            values["accept"] = tuple(int(code) for code in _split(params["accept"]))
+            values["accept"] = tuple(int(code) for code in _split(values["accept"]))
         except ValueError as exc:
             raise click.BadParameter("status codes are numbers, e.g. 403,999", param_hint="--accept") from exc
     if "today" in values:
@@ -428,22 +364,13 @@ def _formats_and_outputs(fmt: str | None, outputs: tuple[str, ...]) -> list[tupl
     metavar="FILE|FORMAT=FILE",
     help="Write the report to FILE; FORMAT=FILE writes another format too (repeatable).",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info", "never"]),
-    help="Exit 1 when a finding is at or above this severity (default error).",
-)
-@click.option("--select", multiple=True, metavar="CODES", help="Only these rules (codes, names or prefixes).")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Never these rules.")
-@click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not in this baseline.")
+@_option("fail_on")
+@_option("select")
+@_option("ignore")
+@_option("baseline")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings as a baseline.")
-@click.option(
-    "--allow-unverified",
-    is_flag=True,
-    default=None,
-    help="Exit 0 rather than 3 when some references could not be checked.",
-)
-@click.option("-q", "--quiet", is_flag=True, default=None, help="Print only the findings and the summary.")
+@_option("allow_unverified")
+@_option("quiet")
 @click.option(
     "--color/--no-color", default=None, help="Colour the text report (default: when a terminal; honours NO_COLOR)."
 )

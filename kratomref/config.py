@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
-import math
 import os
 import re
 import sys
-import urllib.parse
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,8 +24,11 @@ from typing import Any
 
 import platformdirs
 
+from kratomref import options as _options
 from kratomref.model import Severity
-from kratomref.options import MAX_TTL_FOUND, MAX_TTL_LINKS, MAX_TTL_NOT_FOUND, Options
+from kratomref.options import Options
+from kratomref.settings import SETTING, SETTINGS, _duration, _short, same_service
+from kratomref.settings import backtracking_risk as backtracking_risk  # where it was, for its callers
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,32 +40,26 @@ PYPROJECT_NAME = "pyproject.toml"
 TABLE = "[tool.kratomref]"
 
 # Environment variables, for values a CI secret or a shared runner sets rather than the repository.
-ENVIRONMENT = {
-    "KRATOMREF_CROSSREF_URL": "crossref_url",
-    "KRATOMREF_MAILTO": "mailto",
-    "KRATOMREF_CACHE_DIR": "cache_dir",
-    "KRATOMREF_MIRROR": "mirror",
-    "KRATOMREF_MAX_ENTRIES": "max_entries",
-    "KRATOMREF_MAX_BIBLIOGRAPHY_MIB": "max_bibliography_mib",
-    "KRATOMREF_MAX_DRAFT_MIB": "max_draft_mib",
-}
+ENVIRONMENT = {setting.env: setting.name for setting in SETTINGS if setting.env is not None}
 
 DEFAULT = "default"
 COMMAND_LINE = "command line"
 
 # Options that name files: relative values in a config file are relative to that file's directory.
-_PATH_FIELDS = frozenset({"paths", "cache_dir", "baseline", "mirror"})
+_PATH_FIELDS = frozenset(setting.name for setting in SETTINGS if setting.path)
 # Files a repository's configuration names: they must lie inside the repository (the config file's directory).
-_REPOSITORY_FILES = ("paths", "baseline")
+_REPOSITORY_FILES = tuple(setting.name for setting in SETTINGS if setting.inside)
 # Where answers come from: the user's choice only.
-_SERVICE_URLS = ("crossref_url", "doi_url", "archive_url", "openalex_url", "datacite_url", "arxiv_url",
-                 "pubmed_url", "dblp_url", "openlibrary_url")
+_SERVICE_URLS = tuple(setting.name for setting in SETTINGS if setting.repository is same_service)
 
 # The longest a cached answer may stay fresh, from any source (seconds).
-TTL_BOUNDS = {"ttl_found": MAX_TTL_FOUND, "ttl_not_found": MAX_TTL_NOT_FOUND, "ttl_links": MAX_TTL_LINKS}
-# How far a repository's configuration may raise a limit above the user's value (or the default): a slow
-# server deserves a longer timeout, but not one that lets a pull request hold the runner.
-REPOSITORY_CEILINGS: dict[str, float] = {"timeout": 30.0, "max_retries": 5, "host_interval": 5.0}
+TTL_BOUNDS: dict[str, float] = {
+    setting.name: getattr(_options, setting.bound) for setting in SETTINGS if setting.bound is not None
+}
+# How far a repository's configuration may raise a limit above the user's value (or the default).
+REPOSITORY_CEILINGS: dict[str, float] = {
+    setting.name: setting.ceiling for setting in SETTINGS if setting.ceiling is not None
+}
 
 
 class ConfigError(Exception):
@@ -86,308 +80,15 @@ class ConfigFile:
     trusted: bool = False
 
 
-# --- value parsers: each takes what TOML (or the CLI) gave and returns the Options value ----------
+# --- generated from the declarations (kratomref/settings.py) ------------------------------------------
 
-
-def _string(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {value!r}")
-    return value
-
-
-def _http_url(value: Any) -> str:
-    """A service base URL: kratomref speaks HTTP to Crossref, doi.org and the Wayback Machine only."""
-    text = _string(value).strip()
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"expected an http:// or https:// URL, got {text!r}")
-    return text
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {value!r}")
-    return value
-
-
-def _number(minimum: float) -> Callable[[Any], float]:
-    def parse(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"expected a number, got {value!r}")
-        try:
-            number = float(value)
-        except OverflowError:
-            number = math.inf
-        # nan and inf (TOML has both) compare false with every bound, so each bound would let them through
-        if not math.isfinite(number):
-            raise ValueError(f"expected a finite number, got {_short(repr(value))}")
-        if number < minimum:
-            raise ValueError(f"expected a number of at least {minimum:g}, got {value!r}")
-        return number
-
-    return parse
-
-
-def _integer(minimum: int) -> Callable[[Any], int]:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected a whole number, got {value!r}")
-        if value < minimum:
-            raise ValueError(f"expected a whole number of at least {minimum}, got {value!r}")
-        return value
-
-    return parse
-
-
-def _limit(value: Any) -> int:
-    """A size guard's limit (max-entries, max-bibliography-mib): a whole number of at least 1, written as one
-    in the environment too ("100000")."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    return _integer(1)(value)
-
-
-def _optional_integer(minimum: int) -> Callable[[Any], int | None]:
-    """A whole number, or false for "not set" (TOML has no null)."""
-    whole = _integer(minimum)
-
-    def parse(value: Any) -> int | None:
-        if value is False:
-            return None
-        try:
-            return whole(value)
-        except ValueError as exc:
-            raise ValueError(f"{exc} (or false)") from None
-
-    return parse
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"expected a list of strings, got {value!r}")
-    return tuple(value)
-
-
-def _path(value: str) -> str:
-    if "\x00" in value:  # no file name holds one; opening it would raise, not refuse
-        raise ValueError(f"a file name cannot contain a NUL character, got {value!r}")
-    return value
-
-
-def _paths(value: Any) -> tuple[str, ...]:
-    return tuple(_path(item) for item in _strings(value))
-
-
-def _optional_path(value: Any) -> str | None:
-    return None if value is None else _path(_string(value))
-
-
-def _rule_selectors(value: Any) -> tuple[str, ...]:
-    selectors = tuple(part.strip() for item in _strings(value) for part in item.split(",") if part.strip())
-    for selector in selectors:
-        _check_selector(selector)
-    return selectors
-
-
-def _check_selector(selector: str) -> None:
-    from kratomref.rules import RULES
-
-    if not any(rule.matches(selector) for rule in RULES):
-        raise ValueError(f"unknown rule {selector!r} (see `kratomref rules`)")
-
-
-# A repetition that may run longer than this is long: `[a-z]{2,3}` is short, `.*` and `a{0,1000}` are long.
-_LONG_REPEAT = 16
-# The most ways the short repetitions and optional parts of a pattern may split one text (`s?` is 2 ways,
-# `[a-z]{2,3}` 2 ways): `a?a?...a?aa...a` takes 2**n steps on n a's.
-_MAX_SPLITS = 16
-
-
-def backtracking_risk(pattern: str) -> str | None:
-    """Why a search with this (valid) regular expression can take more than quadratic time on a long URL,
-    else None. Python's engine backtracks: `(a+)+$` and `(a|ab)*c` take exponential time, `.*a.*a.*b` the
-    fourth power of the URL's length, so a pattern a pull request wrote could hold the runner. Refused: a
-    repetition or an alternation inside a repetition, a backreference, more than one long repetition, and
-    short repetitions and optional parts that could split a text more than _MAX_SPLITS ways. Conservative
-    (`([a-z]+\\.)*` is refused though it is safe): it judges only a repository's patterns."""
-    parser: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
-    long_repeats = 0
-    splits = 1
-
-    def walk(items: Any, in_repeat: bool) -> str | None:
-        nonlocal long_repeats, splits
-        for op, argument in items:
-            name = str(op)
-            parts: list[tuple[Any, bool]] = []
-            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-                low, high, body = argument
-                if high > 1 and in_repeat:
-                    return "a repetition inside a repetition"
-                if high > _LONG_REPEAT:
-                    long_repeats += 1
-                    if long_repeats > 1:
-                        return "more than one long repetition"
-                else:
-                    splits *= high - low + 1
-                    if splits > _MAX_SPLITS:
-                        return "too many optional or repeated parts"
-                parts.append((body, in_repeat or high > 1))
-            elif name == "BRANCH":
-                if in_repeat:
-                    return "an alternation inside a repetition"
-                parts += [(branch, in_repeat) for branch in argument[1]]
-            elif name in ("GROUPREF", "GROUPREF_EXISTS"):
-                return "a backreference"
-            elif name == "SUBPATTERN":
-                parts.append((argument[-1], in_repeat))
-            elif name in ("ASSERT", "ASSERT_NOT"):
-                parts.append((argument[1], in_repeat))
-            elif name == "ATOMIC_GROUP":
-                parts.append((argument, in_repeat))
-            for body, inside in parts:
-                reason = walk(body, inside)
-                if reason is not None:
-                    return reason
-        return None
-
-    return walk(parser.parse(pattern), False)
-
-
-def _regexes(value: Any) -> tuple[str, ...]:
-    patterns = _strings(value)
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
-    return patterns
-
-
-def _status_codes(value: Any) -> tuple[int, ...]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = [value]
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"expected a list of HTTP status codes, got {value!r}")
-    codes = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, int) or not 100 <= item <= 999:
-            raise ValueError(f"expected HTTP status codes such as 403, got {item!r}")
-        codes.append(item)
-    return tuple(codes)
-
-
-def _fail_on(value: Any) -> Severity | None:
-    if value is None or isinstance(value, Severity):
-        return value
-    text = _string(value)
-    if text.strip().lower() == "never":
-        return None
-    return Severity.parse(text)
-
-
-def _severity_overrides(value: Any) -> tuple[tuple[str, Severity], ...]:
-    if isinstance(value, (list, tuple)):  # already parsed (from the CLI or a library caller)
-        items = list(value)
-    elif isinstance(value, Mapping):
-        items = list(value.items())
-    else:
-        raise ValueError(f'expected a table such as {{ KR304 = "warning" }}, got {value!r}')
-    overrides = []
-    for selector, level in items:
-        _check_selector(str(selector))
-        overrides.append((str(selector), level if isinstance(level, Severity) else Severity.parse(_string(level))))
-    return tuple(overrides)
-
-
-def _optional_string(value: Any) -> str | None:
-    return None if value is None else _string(value)
-
-
-def _input_format(value: Any) -> str:
-    from kratomref.readers import FORMATS
-
-    text = _string(value)
-    if text not in FORMATS:
-        raise ValueError(f"expected one of {', '.join(FORMATS)}, got {text!r}")
-    return text
-
-
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(_string(value))
-    except ValueError:
-        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}") from None
-
-
-PARSERS: dict[str, Callable[[Any], Any]] = {
-    "paths": _paths,
-    "input_format": _input_format,
-    "select": _rule_selectors,
-    "ignore": _rule_selectors,
-    "severity_overrides": _severity_overrides,
-    "fail_on": _fail_on,
-    "allow_unverified": _bool,
-    "baseline": _optional_path,
-    "offline": _bool,
-    "crossref_url": _http_url,
-    "doi_url": _http_url,
-    "archive_url": _http_url,
-    "archive": _bool,
-    "mailto": _optional_string,
-    "openalex_url": _http_url,
-    "datacite_url": _http_url,
-    "arxiv_url": _http_url,
-    "pubmed_url": _http_url,
-    "dblp_url": _http_url,
-    "openlibrary_url": _http_url,
-    "use_openalex": _bool,
-    "use_datacite": _bool,
-    "use_arxiv": _bool,
-    "use_pubmed": _bool,
-    "use_dblp": _bool,
-    "use_openlibrary": _bool,
-    "authority_pacing": _number(0),
-    "timeout": _number(0.1),
-    "max_concurrency": _integer(1),
-    "max_per_host": _integer(1),
-    "host_interval": _number(0),
-    "max_retries": _integer(0),
-    "user_agent": _optional_string,
-    "exclude": _regexes,
-    "accept": _status_codes,
-    "allow_private": _bool,
-    "follow_symlinks": _bool,
-    "use_cache": _bool,
-    "cache_dir": _optional_path,
-    "mirror": _optional_path,
-    "ttl_found": _number(0),
-    "ttl_not_found": _number(0),
-    "ttl_links": _number(0),
-    "max_entries": _limit,
-    "max_bibliography_mib": _limit,
-    "max_draft_mib": _limit,
-    "max_age_scholarly": _optional_integer(0),
-    "max_age_web": _integer(0),
-    "uncited_bib": _bool,
-    "today": _date,
-    "quiet": _bool,
-}
+PARSERS: dict[str, Callable[[Any], Any]] = {setting.name: setting.parse for setting in SETTINGS}
 
 
 def key_of(field_name: str) -> str:
     """The config-file key of an Options field: kebab-case; severity overrides are the `severity` table."""
-    return "severity" if field_name == "severity_overrides" else field_name.replace("_", "-")
+    setting = SETTING.get(field_name)
+    return setting.key if setting is not None else field_name.replace("_", "-")
 
 
 FIELD_OF = {key_of(name): name for name in PARSERS}
@@ -537,11 +238,6 @@ def _relative_to(base: Path, value: str | tuple[str, ...]) -> str | tuple[str, .
     return tuple(one(p) for p in value) if isinstance(value, tuple) else one(value)
 
 
-def _duration(seconds: float) -> str:
-    """"604800 s (7 days)": seconds as written in a config file, with days when that is clearer."""
-    return f"{seconds:g} s ({seconds / 86400:g} days)" if seconds >= 86400 else f"{seconds:g} s"
-
-
 def _check_bounds(name: str, value: Any, where: str) -> None:
     bound = TTL_BOUNDS.get(name)
     if bound is not None and value > bound:
@@ -549,55 +245,14 @@ def _check_bounds(name: str, value: Any, where: str) -> None:
 
 
 def _loosens(name: str, value: Any, trusted: Any) -> str | None:
-    """Why a repository's value would loosen the user's (or the default) setting, else None."""
-    flag = key_of(name)
-    if name == "allow_private" and value and not trusted:
-        return "a repository configuration cannot allow private addresses (give --allow-private on the command line)"
-    if name == "follow_symlinks" and value and not trusted:
-        return ("a repository configuration cannot make kratomref follow symbolic links out of the repository "
-                "(give --follow-symlinks on the command line)")
-    if name == "offline" and not value and trusted:
-        return "a repository configuration cannot turn network access back on"
-    if (name in ("use_cache", "archive") or name.startswith("use_")) and value and not trusted:
-        return f"a repository configuration cannot turn {flag} back on"
-    if name == "mirror":
-        return ("the mirror is the user's choice, not the repository's (use --mirror, KRATOMREF_MIRROR or your "
-                "user config)")
-    if name == "cache_dir":
-        return (
-            "the cache is the user's, not the repository's (use --cache-dir, KRATOMREF_CACHE_DIR or your "
-            "user config)"
-        )
-    if name in _SERVICE_URLS and value.rstrip("/").lower() != trusted.rstrip("/").lower():
-        where = f"--{flag}, " if name in ("crossref_url", "doi_url", "archive_url") else ""
-        return (
-            f"a repository configuration cannot choose which service answers (use {where}"
-            "the environment or your user config)"
-        )
-    if name == "authority_pacing" and value < trusted:
-        return "a repository configuration cannot ask the authorities faster than they ask"
-    if name in TTL_BOUNDS and value > trusted:
-        return f"longer than {_duration(trusted)}; a repository configuration can only shorten it"
-    if name in REPOSITORY_CEILINGS:
-        ceiling = max(trusted, REPOSITORY_CEILINGS[name])
+    """Why a repository's value would loosen the user's (or the default) setting, else None: above its
+    ceiling, or refused by its declaration's rule (settings.py)."""
+    setting = SETTING[name]
+    if setting.ceiling is not None:
+        ceiling = max(trusted, setting.ceiling)
         if value > ceiling:
             return f"above {ceiling:g}, the most a repository configuration may set"
-    if name in ("max_entries", "max_bibliography_mib", "max_draft_mib") and value > trusted:
-        return (f"above {trusted:g}; a repository configuration can only lower it (raise it with --{flag}, the "
-                "environment or your user config)")
-    if name in ("max_concurrency", "max_per_host") and value > trusted:
-        return f"above {trusted:g}; a repository configuration can only lower it"
-    if name == "host_interval" and value < trusted:
-        return f"below {trusted:g} s; a repository configuration can only raise it"
-    if name == "exclude":
-        for pattern in value:
-            risk = backtracking_risk(pattern)
-            if risk is not None:
-                return (
-                    f"{pattern!r} has {risk}, which can make a search take exponential time on a long URL; "
-                    "simplify it, or give it with --exclude or in your user config"
-                )
-    return None
+    return None if setting.repository is None else setting.repository(setting, value, trusted)
 
 
 def _outside_files(config: ConfigFile, name: str) -> list[str]:

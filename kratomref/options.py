@@ -1,4 +1,5 @@
-"""Every setting a run takes, with its default; the CLI and config files only fill this in."""
+"""Every setting a run takes, with its default; the CLI and config files only fill this in (each setting's key,
+parser, environment variable and flag are declared once, in settings.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ DEFAULT_ARXIV_URL = "https://export.arxiv.org/api"  # {arxiv_url}/query?id_list=
 DEFAULT_PUBMED_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"  # {pubmed_url}/esummary.fcgi
 DEFAULT_DBLP_URL = "https://dblp.org"  # {dblp_url}/search/publ/api
 DEFAULT_OPENLIBRARY_URL = "https://openlibrary.org"
-AUTHORITIES = ("openalex", "datacite", "arxiv", "pubmed", "dblp", "openlibrary")
 
 DAY = 86400.0
 # The longest a cached answer may stay fresh, whoever sets the TTL: a record Crossref found, and an answer that

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +315,107 @@ def test_the_cli_ignores_a_service_url_from_the_repository_config_with_one_warni
     warnings = [line for line in result.stderr.splitlines() if "crossref-url" in line]
     assert len(warnings) == 1 and "kratomref.toml" in warnings[0] and "ignoring" in warnings[0]
     assert 'crossref-url = "https://api.crossref.org"  # default (kratomref.toml sets' in result.stdout
+
+
+# --- one declaration per setting (kratomref/settings.py): config keys, parsers, environment, flags -------------
+
+
+def test_every_setting_has_exactly_one_declaration() -> None:
+    import dataclasses
+
+    from kratomref.settings import SETTINGS
+
+    names = [setting.name for setting in SETTINGS]
+    assert sorted(names) == sorted(f.name for f in dataclasses.fields(Options) if f.name != "tree")
+    assert len(set(names)) == len(names)
+    keys = [setting.key for setting in SETTINGS]
+    assert len(set(keys)) == len(keys)
+    variables = [setting.env for setting in SETTINGS if setting.env is not None]
+    assert len(set(variables)) == len(variables)
+
+
+def test_the_configuration_tables_are_generated_from_the_declarations() -> None:
+    from kratomref import config
+    from kratomref.settings import SETTINGS
+
+    assert {setting.key: setting.name for setting in SETTINGS} == config.FIELD_OF
+    assert all(config.PARSERS[setting.name] is setting.parse for setting in SETTINGS)
+    assert {setting.env: setting.name for setting in SETTINGS if setting.env} == config.ENVIRONMENT
+    assert {setting.name for setting in SETTINGS if setting.path} == config._PATH_FIELDS
+    for setting in SETTINGS:  # a help text that names an environment variable names the setting's own
+        assert set(re.findall(r"KRATOMREF_\w+", setting.help or "")) <= {setting.env}, setting.name
+
+
+# The parameters of `check` that are not settings: how the report is written, and which configuration is read.
+NOT_SETTINGS = {"fmt", "outputs", "write_baseline", "color", "show_config", "config_file", "isolated", "no_authority"}
+
+
+@pytest.mark.parametrize("command", ["check", "export", "fix"])
+def test_every_declared_flag_is_on_the_command_line_once_as_declared(command: str) -> None:
+    import click
+
+    from kratomref.cli import main
+    from kratomref.settings import SETTINGS
+
+    params = main.commands[command].params
+    flagged = [setting for setting in SETTINGS if setting.flag is not None]
+    for setting in flagged:
+        assert setting.flag is not None
+        found = [param for param in params if param.name == setting.param]
+        if setting.flag.check_only and command != "check":
+            assert found == [], setting.name
+            continue
+        assert len(found) == 1, setting.name
+        param = found[0]
+        declared = [decl for part in setting.flag.decls for decl in part.split("/")]
+        assert param.opts + param.secondary_opts == declared, setting.name
+        assert (param.help if isinstance(param, click.Option) else None) == setting.help, setting.name
+    if command == "check":
+        assert {param.name for param in params} - {setting.param for setting in flagged} == NOT_SETTINGS
+
+
+# A value each kind of flag takes (--show-config only shows it: nothing is read or fetched).
+SAMPLE = {"URL": "http://127.0.0.1:9/", "EMAIL": "me@example.org", "REGEX": "^https://x\\.invalid/",
+          "PATH": "none", "YYYY-MM-DD": "2020-01-02", "CODES": "KR101"}
+
+
+def _sample(name: str) -> list[str]:
+    """The command-line words that give the setting `name` a value through its declared flag."""
+    from kratomref.settings import SETTING
+
+    flag = SETTING[name].flag
+    assert flag is not None
+    if flag.argument:
+        return ["refs.bib"]
+    spelling = flag.decls[-1].split("/")[0]
+    if flag.switch:
+        return [spelling]
+    if flag.choices:
+        return [spelling, flag.choices[0]]
+    if flag.type in (int, float):
+        return [spelling, "3"]
+    if name == "accept":
+        return [spelling, "403"]
+    return [spelling, SAMPLE.get(flag.metavar or "", "somewhere")]
+
+
+def test_every_declared_flag_and_variable_sets_its_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kratomref.cli import main
+    from kratomref.settings import AUTHORITIES, SETTINGS
+
+    monkeypatch.chdir(tmp_path)
+    flagged = [setting for setting in SETTINGS if setting.flag is not None]
+    words = [word for setting in flagged for word in _sample(setting.name)]
+    words += [word for authority in AUTHORITIES for word in ("--no-authority", authority)]
+    result = CliRunner().invoke(main, ["check", "--isolated", "--show-config", *words])
+    assert result.exit_code == 0, result.output
+    sources = {line.split(" = ")[0]: line.rsplit("  # ", 1)[1] for line in result.stdout.splitlines()}
+    given = [setting.key for setting in flagged] + [f"use-{authority}" for authority in AUTHORITIES]
+    assert {key: sources[key] for key in given} == dict.fromkeys(given, "command line")
+
+    variables = {setting.env: _sample(setting.name)[-1] for setting in SETTINGS if setting.env is not None}
+    result = CliRunner().invoke(main, ["check", "--isolated", "--show-config"], env=variables)
+    assert result.exit_code == 0, result.output
+    sources = {line.split(" = ")[0]: line.rsplit("  # ", 1)[1] for line in result.stdout.splitlines()}
+    expected = {setting.key: f"env {setting.env}" for setting in SETTINGS if setting.env is not None}
+    assert {key: sources[key] for key in expected} == expected
