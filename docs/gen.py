@@ -97,8 +97,10 @@ def rules_page() -> str:
     ]
     for rule in catalogue.load():
         out.append(f"\n## {rule.code} {rule.name}\n\n")
-        advisory = ", advisory" if rule.advisory else ""
-        out.append(f"**{rule.severity}**{advisory} · family `{rule.family}` · {escape(rule.summary)}\n")
+        traits = [t for t, on in (("advisory", rule.advisory), ("needs the network", rule.needs_network),
+                                  ("fixable", rule.fixable), ("opt-in", not rule.default_on)) if on]
+        extra = "".join(f", {t}" for t in traits)
+        out.append(f"**{rule.severity}**{extra} · family `{rule.family}` · {escape(rule.summary)}\n")
         for title, body in _explanation_sections(rule.explanation):
             out.append(f"\n**{escape(title)}**\n\n")
             if title.lower().startswith("example"):

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-FIELDS = ("code", "name", "severity", "summary", "explanation", "advisory", "family")
+FIELDS = ("code", "name", "severity", "summary", "explanation", "advisory", "family", "needs_network", "fixable",
+          "default_on")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class RuleInfo:
     explanation: str
     advisory: bool
     family: str  # the module that declares it: "placeholders", "crossref"...
+    needs_network: bool  # judges what a look-up (Crossref, a live link) answered: Rule.needs_network
+    fixable: bool  # a finding may carry a fix `kratomref fix` applies
+    default_on: bool  # False: runs only when --select names it (KR506)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}

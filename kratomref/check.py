@@ -43,7 +43,8 @@ class Resolved:
     dois: dict[str, DoiResolution] = field(default_factory=dict)  # normalised DOI -> resolution
     searches: dict[str, SearchResolution] = field(default_factory=dict)  # reference id -> search
     links: dict[str, LinkResult] = field(default_factory=dict)  # URL as written -> result
-    extra: dict[str, Any] = field(default_factory=dict)  # other evidence, e.g. placeholder searches
+    # document path -> placeholder id (rules.placeholder_candidates.placeholder_id) -> search on its sentence
+    placeholder_searches: dict[str, dict[str, SearchResolution]] = field(default_factory=dict)
     # reference id -> authority name -> answer, in the order asked (issue 15); DataCite's DOI answers by DOI
     authorities: dict[str, dict[str, AuthorityAnswer]] = field(default_factory=dict)
     datacite: dict[str, AuthorityAnswer] = field(default_factory=dict)
@@ -69,7 +70,8 @@ def read_documents(options: Options) -> list[Document]:
             return readers.refused(path, reason, "name the file it points to, or give --follow-symlinks")
         return readers.read(path, options.input_format)
 
-    with readers.bibliography_limits(options.max_entries, options.max_bibliography_mib, options.max_draft_mib):
+    limits = readers.bibliography_limits(options.max_entries, options.max_bibliography_mib, options.max_draft_mib)
+    with limits, readers.edit_spans(False):  # only `fix` needs where each field is (it asks first)
         documents = readers.expand([read_input(path) for path in options.paths])
     if options.uncited_bib:
         return documents
@@ -113,7 +115,7 @@ def resolve(
     _ask_authorities(documents, authorities, resolved, progress)
 
     if _placeholder_rules_run(options):  # the searches only feed the placeholder rules' suggestions
-        resolved.extra.update(_resolve_placeholder_searches(documents, crossref))
+        resolved.placeholder_searches = _resolve_placeholder_searches(documents, crossref)
     resolved.links = network_down_is_not_broken(links(), resolved)
     return resolved
 
@@ -247,9 +249,9 @@ def network_down_is_not_broken(links: Mapping[str, LinkResult], resolved: Resolv
     fresh Crossref answer), a DNS failure or a refused connection says more about this machine's network
     than about the link, so the unreachable links are unverified instead."""
     answered = any(link.http_status is not None for link in links.values()) or any(
-        d.status is not Lookup.UNVERIFIED and not d.from_cache for d in resolved.dois.values()
-    ) or any(s.status is not Lookup.UNVERIFIED and not s.from_cache for s in resolved.searches.values()) or any(
-        a.status is not Lookup.UNVERIFIED and not a.from_cache
+        d.status.answered() and not d.from_cache for d in resolved.dois.values()
+    ) or any(s.status.answered() and not s.from_cache for s in resolved.searches.values()) or any(
+        a.status.answered() and not a.from_cache
         for answers in resolved.authorities.values() for a in answers.values()
     )
     if answered:
@@ -322,20 +324,27 @@ def _placeholder_rules_run(options: Options) -> bool:
     return any(rule.selected(options.select, options.ignore) for rule in placeholders.RULES)
 
 
-def _resolve_placeholder_searches(documents: Sequence[Document], crossref: Any) -> dict[str, Any]:
-    """Searches for the works that placeholder sentences describe (issue 9), with the journal they name."""
+def _resolve_placeholder_searches(
+    documents: Sequence[Document], crossref: Any
+) -> dict[str, dict[str, SearchResolution]]:
+    """Searches for the works that placeholder sentences describe (issue 9), with the journal they name, by
+    document path: a placeholder of a file two documents read (a LaTeX \\input) is searched for once."""
     queries: dict[str, str] = {}
     containers: dict[str, str] = {}
+    asked: dict[str, list[str]] = {}
     for doc in documents:
         if not doc.body:
             continue  # no sentence to search for; the draft rules placeholder_search reads are not loaded (start-up)
         from kratomref.rules import placeholder_search
 
-        queries.update(placeholder_search.placeholder_queries(doc))
+        own = placeholder_search.placeholder_queries(doc)
+        asked.setdefault(doc.path, []).extend(own)
+        queries.update(own)
         containers.update(placeholder_search.placeholder_container_titles(doc))
     if not queries:
         return {}
-    return dict(crossref.search(queries, containers))
+    found: dict[str, SearchResolution] = crossref.search(queries, containers)
+    return {path: {key: found[key] for key in keys if key in found} for path, keys in asked.items()}
 
 
 def evidence_for(doc: Document, resolved: Resolved) -> dict[str, Evidence]:
@@ -358,25 +367,22 @@ def evidence_for(doc: Document, resolved: Resolved) -> dict[str, Evidence]:
     }
     if body_links:
         evidence["body"] = Evidence(links=body_links)
-    files = {doc.path} | {line.file for line in doc.body}  # a LaTeX document's \input files too
-    for key, value in resolved.extra.items():
-        if isinstance(value, SearchResolution) and key.startswith("placeholder:") and \
-                key.removeprefix("placeholder:").rsplit(":", 1)[0] in files:
-            evidence[key] = Evidence(search=value)
+    for key, search in resolved.placeholder_searches.get(doc.path, {}).items():  # its \input files' too
+        evidence[key] = Evidence(search=search)
     return evidence
 
 
 def _unverified_reasons(ref: Reference, ev: Evidence) -> list[str]:
     reasons: list[str] = []
-    if ev.doi is not None and ev.doi.status is Lookup.UNVERIFIED:
+    if ev.doi is not None and ev.doi.status.is_unverified():
         reasons.append(f"DOI {ev.doi.doi} could not be checked: {ev.doi.reason or 'unknown reason'}")
-    if ev.search is not None and ev.search.status is Lookup.UNVERIFIED:
+    if ev.search is not None and ev.search.status.is_unverified():
         reasons.append(f"Crossref search could not be made: {ev.search.reason or 'unknown reason'}")
     from kratomref.rules import authorities as authority_rules
 
     reasons.extend(authority_rules.could_not_check_reasons(ev))
     for url, link in ev.links.items():
-        if link.status in (LinkStatus.UNVERIFIED, LinkStatus.BLOCKED):
+        if link.status.could_not_check():
             reasons.append(f"{url} could not be checked: {link.reason or link.status.value}")
     if not reasons:
         if ref.doi is None and not ref.urls and not ref.is_scholarly:
@@ -388,9 +394,9 @@ def _unverified_reasons(ref: Reference, ev: Evidence) -> list[str]:
 
 def count_unverified_checks(resolved: Resolved) -> int:
     """Look-ups that could not be made (offline, network failure, 429...): the cause of exit code 3."""
-    n = sum(1 for d in resolved.dois.values() if d.status is Lookup.UNVERIFIED)
-    n += sum(1 for s in resolved.searches.values() if s.status is Lookup.UNVERIFIED)
-    n += sum(1 for link in resolved.links.values() if link.status is LinkStatus.UNVERIFIED)
+    n = sum(1 for d in resolved.dois.values() if d.status.is_unverified())
+    n += sum(1 for s in resolved.searches.values() if s.status.is_unverified())
+    n += sum(1 for link in resolved.links.values() if link.status.is_unverified())  # a blocked site answered
     # An authority that could not be asked counts only when no other one confirmed the reference: a reference
     # arXiv confirmed is checked even if PubMed was down.
     from kratomref.rules import authorities as authority_rules
@@ -399,7 +405,7 @@ def count_unverified_checks(resolved: Resolved) -> int:
         ref = resolved.asked.get(rid)
         if ref is None or any(authority_rules.confirmation(ref, a) is not None for a in answers.values()):
             continue
-        n += sum(1 for a in answers.values() if a.status is Lookup.UNVERIFIED)
+        n += sum(1 for a in answers.values() if a.status.is_unverified())
     return n
 
 

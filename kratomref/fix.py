@@ -21,7 +21,7 @@ from typing import Any
 
 from kratomref.model import Document, FieldFix, Finding, Reference, Report, Verdict
 from kratomref.options import Options
-from kratomref.readers.bibtex import KEYLESS_KEY_RE, is_keyless
+from kratomref.readers.bibtex import EntrySpans, is_keyless, spans_of
 
 # Fields `fix --enrich` adds from a verified Crossref record when the entry lacks them (never overwrites).
 ENRICH_FIELDS = ("doi", "volume", "number", "pages", "journal")
@@ -122,9 +122,11 @@ class FixRun:
 
 
 # --- locating entries and fields in BibTeX text -------------------------------------------------
+# The reader noted where each entry and field is (readers.bibtex.spans_of): fix reads no BibTeX itself. It only
+# checks that the entry is still where the reader found it, and reads the delimiters of a value it edits.
 
 _ENTRY_START = re.compile(r"@\s*([A-Za-z]+)\s*([{(])\s*")
-_NAME = re.compile(r"[A-Za-z_][\w\-:.+/]*")
+_COMMENT_AFTER = re.compile(r"[ \t]*,?[ \t]*%")  # a biber comment after a field's value, on its line
 
 
 def _skip_space(text: str, i: int) -> int:
@@ -133,10 +135,11 @@ def _skip_space(text: str, i: int) -> int:
     return i
 
 
-def _balanced(text: str, i: int, close: str) -> int:
-    """Index of the character closing a group opened just before i ({ or "), honouring nested braces."""
+def _closing(text: str, i: int, end: int, close: str) -> int:
+    """Index of the character closing a group opened just before i ({ or "), honouring nested braces and
+    backslash escapes; -1 when none does before `end`."""
     depth = 0
-    while i < len(text):
+    while i < end:
         char = text[i]
         if char == "\\":
             i += 2
@@ -145,168 +148,81 @@ def _balanced(text: str, i: int, close: str) -> int:
             depth += 1
         elif char == "}":
             if depth == 0:
-                if close == "}":
-                    return i
-                raise ValueError("unbalanced braces")
+                return i if close == "}" else -1
             depth -= 1
         elif char == close and depth == 0:
             return i
         i += 1
-    raise ValueError("unterminated value")
+    return -1
 
 
-def _value(text: str, i: int) -> tuple[Span, Span, int]:
-    """The value starting at i (possibly a # concatenation): whole span, inner span, end."""
-    start = i = _skip_space(text, i)
-    inner: Span | None = None
-    parts = 0
-    while True:
-        i = _skip_space(text, i)
-        if i >= len(text):
-            raise ValueError("value runs to the end of the file")
-        char = text[i]
-        if char in "{\"":
-            end = _balanced(text, i + 1, "}" if char == "{" else '"')
-            inner = Span(i + 1, end)
-            i = end + 1
-        else:
-            match = re.compile(r"[^\s,#{}()\"]+").match(text, i)
-            if not match:
-                raise ValueError("missing value")
-            inner = Span(match.start(), match.end())
-            i = match.end()
-        parts += 1
-        after = _skip_space(text, i)
-        if after < len(text) and text[after] == "#":
-            i = after + 1
-            continue
-        break
-    whole = Span(start, i)
-    return whole, inner if parts == 1 and inner is not None else whole, i
-
-
-def parse_entry(text: str, start: int) -> EntrySpan:
-    """The entry whose "@" is at `start`: its key and every field's spans. Raises ValueError."""
-    match = _ENTRY_START.match(text, start)
-    if not match:
-        raise ValueError("no entry here")
-    closer = "}" if match.group(2) == "{" else ")"
-    comma = text.find(",", match.end())
-    if comma < 0:
-        raise ValueError("entry has no key")
-    key = text[match.end() : comma].strip()
-    i = comma + 1
-    fields: list[FieldSpan] = []
-    while True:
-        i = _skip_space(text, i)
-        while i < len(text) and text[i] == ",":
-            i = _skip_space(text, i + 1)
-        if i >= len(text):
-            raise ValueError("entry is not closed")
-        if text[i] == closer:
-            return EntrySpan(key, start, comma + 1, i, tuple(fields))
-        name = _NAME.match(text, i)
-        if not name:
-            raise ValueError(f"unexpected {text[i]!r} in entry")
-        j = _skip_space(text, name.end())
-        if j >= len(text) or text[j] != "=":
-            raise ValueError("field without '='")
-        whole, inner, end = _value(text, j + 1)
-        fields.append(FieldSpan(name.group(0).lower(), name.start(), whole, inner, end))
-        i = end
+def _inner(text: str, start: int, end: int) -> Span:
+    """Inside the braces or quotes of the value text[start:end] when they enclose all of it; else the whole value
+    (a bare value, or a "#" concatenation)."""
+    opening = text[start] if start < end else ""
+    if opening in ("{", '"') and _closing(text, start + 1, end, "}" if opening == "{" else '"') == end - 1:
+        return Span(start + 1, end - 1)
+    return Span(start, end)
 
 
 def _line_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in re.finditer(r"\r\n|\n|\r", text)]
 
 
-def _locate_keyless(text: str, ref: Reference, starts: Sequence[int]) -> EntrySpan:
-    """The keyless entry (`<no key, line N>`) of a reference: the one whose "@" opens its line and whose text is
-    the reference's as read. A second keyless entry on one line is not located (give it a key first)."""
-    match = KEYLESS_KEY_RE.fullmatch(ref.location.key or "")
-    line = ref.location.line or 0
-    if match is None or match.group(2) is not None or not 1 <= line <= len(starts):
-        raise ValueError("an entry without a key is fixed only when it is the first on its line")
-    at = text.find("@", starts[line - 1], starts[line] if line < len(starts) else len(text))
-    entry = parse_entry(text, at) if at >= 0 else None
-    if entry is None or entry.key != "":
-        raise ValueError(f"no entry without a key at line {line}")
-    squashed = re.sub(r"\s+", "", text[entry.start : entry.close + 1])
-    if not re.sub(r"\s+", "", ref.raw).startswith(squashed):
-        raise ValueError(f"the entry at line {line} is not the one that was checked")
-    return entry
-
-
-class EntryIndex:
-    """Where each key's entries start, from one scan of the text made the first time it is asked.
-
-    Locating N entries stays linear in the file's size: a scan of the whole text per key was quadratic
-    (8,000 fixes took 21 s), and so was parsing, for each of N entries on one long line, the first entry of
-    that line (a 200 KB entry before 1,000 fixable ones: 33 s). A key is read as parse_entry reads it (the
-    text between the opening brace and the next comma, stripped), so the two always agree.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._by_key: dict[str, list[int]] | None = None
-        self._commas: list[int] = []
-
-    def _build(self) -> dict[str, list[int]]:
-        if self._by_key is None:
-            self._commas = [m.start() for m in re.finditer(",", self.text)]
-            self._by_key = {}
-            for match in _ENTRY_START.finditer(self.text):
-                key = self._key_after(match.end())
-                if key is not None:
-                    self._by_key.setdefault(key, []).append(match.start())
-        return self._by_key
-
-    def _key_after(self, offset: int) -> str | None:
-        at = bisect.bisect_left(self._commas, offset)
-        return self.text[offset : self._commas[at]].strip() if at < len(self._commas) else None
-
-    def starts_of(self, key: str) -> list[int]:
-        return self._build().get(key, [])
-
-    def key_at(self, start: int) -> str | None:
-        """The key of the entry whose "@" is at start (None: no entry head there)."""
-        self._build()
-        match = _ENTRY_START.match(self.text, start)
-        return None if match is None else self._key_after(match.end())
-
-
-def locate_entry(
-    text: str, ref: Reference, starts: Sequence[int] | None = None, index: EntryIndex | None = None
-) -> EntrySpan:
-    """The entry of a reference read from this text, found from its line and key (`index`: the text's
-    EntryIndex, shared by the calls for one file)."""
-    starts = starts if starts is not None else _line_starts(text)
-    if is_keyless(ref.location.key):
-        return _locate_keyless(text, ref, starts)
+def _not_there(text: str, ref: Reference, starts: Sequence[int]) -> str:
+    """Why the entry of a reference is not where the reader found it in `text` (a text other than the one read)."""
     line = ref.location.line or 1
-    offset = starts[min(line, len(starts)) - 1]
-    at = text.find("@", offset)
-    index = index if index is not None else EntryIndex(text)
-    tried = set()
-    # the entry is almost always at its line; only an entry head with the right key is parsed
-    for candidate in _candidates(at, ref.location.key, index):
-        if candidate in tried or index.key_at(candidate) != ref.location.key:
-            continue
-        tried.add(candidate)
-        try:
-            entry = parse_entry(text, candidate)
-        except ValueError:
-            continue
-        if entry.key == ref.location.key:
-            return entry
-    raise ValueError(f"entry {ref.location.key} not found at line {line}")
+    if not is_keyless(ref.location.key):
+        return f"entry {ref.location.key} not found at line {line}"
+    if not 1 <= line <= len(starts):
+        return f"no entry without a key at line {line}"
+    at = text.find("@", starts[line - 1], starts[line] if line < len(starts) else len(text))
+    head = _ENTRY_START.match(text, at) if at >= 0 else None
+    comma = text.find(",", head.end()) if head is not None else -1
+    if head is None or comma < 0 or text[head.end() : comma].strip():
+        return f"no entry without a key at line {line}"
+    return f"the entry at line {line} is not the one that was checked"
 
 
-def _candidates(at: int, key: str | None, index: EntryIndex) -> Iterator[int]:
-    if at >= 0:
-        yield at
-    if key:
-        yield from index.starts_of(key)
+def _there(text: str, key: str, where: EntrySpans) -> bool:
+    """True when text holds, at the offsets the reader gave, an entry with this key and fields at their places."""
+    if where.close >= len(text) or text[where.close] not in "})" or not 0 < where.body_start <= where.close:
+        return False
+    head = _ENTRY_START.match(text, where.start)
+    if head is None or text[where.body_start - 1] != "," or text[head.end() : where.body_start - 1].strip() != key:
+        return False
+    return all(
+        _name_end(text, name_start, start) > name_start and start < end <= where.close
+        for name_start, start, end in where.fields
+    )
+
+
+def _name_end(text: str, name_start: int, value_start: int) -> int:
+    """Where a field's name ends: before the blanks and "=" that lead to its value (-1: no "=" there)."""
+    equals = text.find("=", name_start, value_start)
+    if equals < 0 or text[equals + 1 : value_start].strip():
+        return -1
+    return name_start + len(text[name_start:equals].rstrip())
+
+
+def locate_entry(text: str, ref: Reference, starts: Sequence[int] | None = None, shift: int = 0) -> EntrySpan:
+    """The entry of a reference read from this text, where the reader found it (`shift`: what the reader's
+    offsets lack, 1 when it dropped a byte-order mark). Raises ValueError when the reader could not say (an
+    entry bibtexparser failed on) or the text there is not that entry (a text other than the one read)."""
+    starts = starts if starts is not None else _line_starts(text)
+    where = spans_of(ref)
+    key = "" if is_keyless(ref.location.key) else ref.location.key or ""
+    if where is not None and shift:
+        where = EntrySpans(where.start + shift, where.body_start + shift, where.close + shift,
+                           tuple((a + shift, b + shift, c + shift) for a, b, c in where.fields))
+    if where is None or not _there(text, key, where):
+        raise ValueError(_not_there(text, ref, starts))
+    fields = tuple(
+        FieldSpan(text[name_start : _name_end(text, name_start, start)].lower(), name_start, Span(start, end),
+                  _inner(text, start, end), end)
+        for name_start, start, end in where.fields
+    )
+    return EntrySpan(ref.location.key or "", where.start, where.body_start, where.close, fields)
 
 
 # --- planning -----------------------------------------------------------------------------------
@@ -394,12 +310,12 @@ def _plan_entry(
     ref: Reference,
     wanted: Sequence[tuple[FieldFix, str]],
     newline: str,
-    index: EntryIndex | None = None,
+    shift: int = 0,
 ) -> tuple[list[ResolvedFix], list[SkippedFix]]:
     fixes: list[ResolvedFix] = []
     skipped: list[SkippedFix] = []
     try:
-        entry = locate_entry(text, ref, starts, index)
+        entry = locate_entry(text, ref, starts, shift)
     except ValueError as exc:
         return [], [SkippedFix(ref.key, f.field, f.new, source, str(exc)) for f, source in wanted]
     done: set[str] = set()
@@ -443,7 +359,10 @@ def _plan_entry(
         line = _line_of(starts, span.start)
         fixes.append(ResolvedFix(ref.key, name, fix.old, fix.new, line, span, replacement, source))
         done.add(name)
-    if inserts:
+    if inserts and entry.fields and _COMMENT_AFTER.match(text, entry.fields[-1].end):
+        reason = "a comment follows the entry's last field (add the field by hand)"
+        skipped += [SkippedFix(ref.key, f.field.lower(), f.new, source, reason) for f, source in inserts]
+    elif inserts:
         # Every new field goes in one edit after the last field, in the order asked for.
         span, replacement = _insert_fields(text, entry, [(f.field.lower(), f.new) for f, _ in inserts], newline)
         line = _line_of(starts, span.start)
@@ -632,6 +551,7 @@ def plan(
     text, encoding = decode(data)
     starts = _line_starts(text)
     newline = _newline(text)
+    shift = 1 if text.startswith("\ufeff") else 0  # the reader's text has no UTF-8 byte-order mark
     by_key: dict[str, list[Reference]] = {}
     for ref in references:
         by_key.setdefault(ref.key, []).append(ref)
@@ -643,14 +563,13 @@ def plan(
         wanted.setdefault(key, []).extend((f, "enrich") for f in fixes)
     resolved: list[ResolvedFix] = []
     skipped: list[SkippedFix] = []
-    index = EntryIndex(text)
     for key, asked in wanted.items():
         refs = by_key.get(key, [])
         if len(refs) != 1:
             reason = "no entry has this key" if not refs else "several entries share this key"
             skipped += [SkippedFix(key, f.field, f.new, s, reason) for f, s in asked]
             continue
-        done, left = _plan_entry(text, starts, refs[0], asked, newline, index)
+        done, left = _plan_entry(text, starts, refs[0], asked, newline, shift)
         resolved += done
         skipped += left
     kept = _without_overlaps(resolved, skipped)
@@ -852,9 +771,11 @@ def fix(options: Options, *, enrich: bool = False) -> FixRun:
 
     Raises FixError when a file changed while it was being checked.
     """
+    from kratomref import readers
     from kratomref.check import check, read_documents
 
-    documents = read_documents(options)
+    with readers.edit_spans(True):  # where each entry and field is, for the edits
+        documents = read_documents(options)
     snapshots: dict[str, bytes] = {}
     for path in _bibtex_paths(documents):
         try:

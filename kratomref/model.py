@@ -195,6 +195,9 @@ class Reference:
     field_lines: Mapping[str, int] = field(default_factory=dict)  # field name -> line number
     raw_fields: Mapping[str, str] = field(default_factory=dict)  # every field as written
     suppressed: frozenset[str] = frozenset()  # codes/names suppressed on this entry inline
+    # Where a BibTeX entry and its fields are in the file's text, as the reader found them (readers.bibtex.spans_of
+    # reads it; `kratomref fix` edits there); None when the reader could not say (an entry it failed on).
+    spans: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -273,6 +276,13 @@ class Rule:
     # True: a finding of this rule is advice about a reference that is otherwise sound (a DOI to add, a
     # moved link); it does not by itself make the reference's verdict a problem.
     advisory: bool = False
+    # True: the rule judges what a look-up answered (Crossref, a live link). Where the look-up could not be made
+    # (an offline run, a timeout, a 429) it did not really run: a suppression of it cannot be called unused.
+    needs_network: bool = False
+    # True: a finding of this rule may carry a FieldFix that `kratomref fix` applies.
+    fixable: bool = False
+    # False: the rule runs only when --select (or the configuration's select) names it (KR506).
+    default_on: bool = True
 
     def matches(self, selector: str) -> bool:
         """True for this rule's code, name, or a code prefix such as "KR2" or "KR"."""
@@ -378,6 +388,14 @@ class Lookup(str, enum.Enum):
     NOT_FOUND = "not-found"
     UNVERIFIED = "unverified"
 
+    def is_unverified(self) -> bool:
+        """Could not check (offline, timeout, 429...): the look-up was not made, so it says nothing either way."""
+        return self is Lookup.UNVERIFIED
+
+    def answered(self) -> bool:
+        """The service answered, whether it found the work or not."""
+        return self is not Lookup.UNVERIFIED
+
 
 @dataclass(frozen=True, slots=True)
 class DoiResolution:
@@ -407,6 +425,22 @@ class LinkStatus(str, enum.Enum):
     BLOCKED = "blocked"  # 401, 403, 429, 999, bot challenge: the site would not let a robot verify it
     UNVERIFIED = "unverified"  # could not check: offline, excluded, refused by policy (private address)
     UNSUPPORTED = "unsupported"  # not http(s), or malformed
+
+    def is_unverified(self) -> bool:
+        """Could not check: offline, excluded, refused by policy. Counted as a check that could not be made."""
+        return self is LinkStatus.UNVERIFIED
+
+    def is_blocked(self) -> bool:
+        """The site would not let a robot verify it (401, 403, 429, 999, a bot challenge)."""
+        return self is LinkStatus.BLOCKED
+
+    def could_not_check(self) -> bool:
+        """Unverified or blocked: the link may well work; it is never "broken" on this evidence."""
+        return self is LinkStatus.UNVERIFIED or self is LinkStatus.BLOCKED
+
+    def is_error(self) -> bool:
+        """The link itself failed: broken (404, 410...) or unreachable (DNS, refused, timeout...)."""
+        return self is LinkStatus.BROKEN or self is LinkStatus.UNREACHABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,6 +532,15 @@ class Evidence:
     links: Mapping[str, LinkResult] = field(default_factory=dict)  # keyed by the URL as written
     # authority name -> its answer, in the order they were asked (Crossref's answers are doi and search)
     authorities: Mapping[str, AuthorityAnswer] = field(default_factory=dict)
+
+    def lookups_failed(self) -> bool:
+        """True when a Crossref look-up of the reference, or a check of one of its links, could not be made: the
+        rules that need the network (Rule.needs_network) could not judge it. Other authorities are not asked."""
+        if self.doi is not None and self.doi.status.is_unverified():
+            return True
+        if self.search is not None and self.search.status.is_unverified():
+            return True
+        return any(link.status.could_not_check() for link in self.links.values())
 
 
 NO_EVIDENCE = Evidence()

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kratomref.model import Document, Evidence, Finding, LinkStatus, Location, Lookup
+from kratomref.model import Document, Evidence, Finding, Location
 from kratomref.options import Options
 from kratomref.readers import suppressions
 from kratomref.rules.suppressions import UNUSED_SUPPRESSION
@@ -56,21 +56,9 @@ def sort_key(finding: Finding) -> tuple[str, int, int, str, str, str]:
     )
 
 
-# Rules judged from look-ups (Crossref, live links). Where a look-up could not be made (an offline run, a
-# timeout, a 429) such a rule did not really run, so a suppression of it cannot be called unused. KR304
-# also judges a home-page URL as written, offline, but a link that redirects to a home page only online.
-NETWORK_RULES = frozenset({f"KR{n}" for n in range(202, 210)} | {f"KR{n}" for n in range(301, 308)})
-
-
 def _lookups_failed(evidence: Evidence | None) -> bool:
     """True when a look-up of the entry could not be made: its network rules could not judge it."""
-    if evidence is None:
-        return False
-    if evidence.doi is not None and evidence.doi.status is Lookup.UNVERIFIED:
-        return True
-    if evidence.search is not None and evidence.search.status is Lookup.UNVERIFIED:
-        return True
-    return any(link.status in (LinkStatus.UNVERIFIED, LinkStatus.BLOCKED) for link in evidence.links.values())
+    return evidence is not None and evidence.lookups_failed()
 
 
 @dataclass
@@ -170,7 +158,7 @@ class _Suppressions:
                 could_not_look_up = options.offline or _lookups_failed(evidence)
                 if not any(
                     rule.selected(options.select, options.ignore)
-                    and not (rule.code in NETWORK_RULES and could_not_look_up)
+                    and not (rule.needs_network and could_not_look_up)
                     for rule in covered
                 ):
                     continue  # nothing it names ran here, so nothing can be said about it
@@ -198,7 +186,7 @@ def select(
     Order: fingerprint -> inline suppression (reporting unused and malformed ones as KR901) ->
     select/ignore -> severity overrides -> sort. A suppression counts as unused only when a rule it names
     ran on that entry or line and reported nothing: not for a rule --select/--ignore leaves out, and not
-    for a rule that needs a look-up (NETWORK_RULES) in an offline run or where the entry's look-up could
+    for a rule that needs a look-up (Rule.needs_network) in an offline run or where the entry's look-up could
     not be made (pass the run's evidence, document path -> key -> Evidence, for the latter).
     """
     sites = _Suppressions(documents)

@@ -72,6 +72,25 @@ def bibliography_limits(max_entries: int, max_bibliography_mib: int,
         yield
     finally:
         BIBLIOGRAPHY_LIMITS.update(saved)
+
+
+# Whether the BibTeX reader records where each entry and field is (Reference.spans, which `kratomref fix` edits
+# at): about 15-20% of a read, so a check does without. None: not decided (a reader called on its own records).
+EDIT_SPANS: dict[str, bool | None] = {"record": None}
+
+
+@contextlib.contextmanager
+def edit_spans(record: bool) -> Iterator[None]:
+    """Readers inside the block record edit spans or not; an outer block decides first (fix's over check's)."""
+    saved = EDIT_SPANS["record"]
+    if saved is None:
+        EDIT_SPANS["record"] = record
+    try:
+        yield
+    finally:
+        EDIT_SPANS["record"] = saved
+
+
 # The longest line read (README, "Safety"): a bibliography's lines are short, a draft's paragraphs a few KB; a
 # Markdown image inlined as data: can reach a few MB. A longer line is generated data, or an attack on time or
 # memory (64,000 BibTeX entries on one line), and the file is reported, not read. CSL-JSON is exempt: an export

@@ -18,6 +18,7 @@ import bibtexparser.entrypoint
 from bibtexparser import model as bib
 from bibtexparser.library import Library
 from bibtexparser.middlewares.parsestack import default_parse_stack
+from bibtexparser.splitter import Splitter
 
 from kratomref.doi import DOI_RESOLVER, DOI_START, is_doi_url, strip_trailing, written_doi
 from kratomref.model import Author, Document, FieldLines, FieldTable, Location, Problem, Reference, field_shape
@@ -326,6 +327,7 @@ def _reference(
     cursor: dict[int, int] | None = None,
     marker: str = "",
     offset: int = 0,
+    spans: bytes | None = None,
 ) -> Reference:
     start = (entry.start_line or 0) + 1 + offset
     raw_fields: dict[str, str] = {}
@@ -400,6 +402,7 @@ def _reference(
         field_lines=FieldLines(field_lines, shape),
         raw_fields=FieldTable(raw_fields, shape),
         suppressed=suppressed,
+        spans=spans,
     )
 
 
@@ -605,19 +608,33 @@ def is_keyless(key: str | None) -> bool:
     return bool(key and KEYLESS_KEY_RE.fullmatch(key))
 
 
-def _mark_keyless(text: str, marker: str) -> str:
+def _mark_keyless(text: str, marker: str, inserted: list[tuple[int, int]] | None = None) -> str:
     """text with a unique placeholder key (marker and a number) in every keyless entry, so that bibtexparser
-    reads each as an entry of its own instead of a duplicate of the first; lines stay where they were."""
+    reads each as an entry of its own instead of a duplicate of the first; lines stay where they were.
+
+    inserted: gets, for each key put in, where it ends in the marked text and how many characters were put in up
+    to there (what _unmarked takes off an offset after it)."""
     if "," not in text or "@" not in text:
         return text
     count = 0
+    added = 0
 
     def mark(match: re.Match[str]) -> str:
-        nonlocal count
+        nonlocal count, added
         count += 1
-        return f"{match.group(1)}{marker}{count}"
+        key = f"{marker}{count}"
+        added += len(key)
+        if inserted is not None:
+            inserted.append((match.end() + added, added))
+        return f"{match.group(1)}{key}"
 
     return _KEYLESS_RE.sub(mark, text)
+
+
+def _unmarked(offset: int, inserted: list[tuple[int, int]], ends: list[int]) -> int:
+    """An offset into the marked text (_mark_keyless) as an offset into the text (ends: the inserted's ends)."""
+    at = bisect.bisect_right(ends, offset) - 1
+    return offset if at < 0 else offset - inserted[at][1]
 
 
 def _processed(entry: bib.Entry, library: Library) -> bib.Entry:
@@ -700,6 +717,122 @@ def over_limits(path: str, fmt: str, text: str) -> Problem | None:
                    _RAISE.format(flag="--max-entries", env="KRATOMREF_MAX_ENTRIES", key="max-entries"))
 
 
+# --- Where entries and fields are (for `kratomref fix`) --------------------------------------------
+# bibtexparser's splitter finds every entry's and field's place in the text and keeps only their lines; a splitter
+# that also notes the characters lets `fix` edit a value where it is written. Per entry: its "@", the end of its
+# key's comma, its closing brace, and per field where its name begins and its value (delimiters included) begins and
+# ends. Packed in one bytes object: a type code, the "@" as an unsigned 32-bit offset into the file's text, then
+# the others from the "@", in 16 bits when the entry is shorter than 64 KiB (6 bytes a field), else 32.
+
+_SPAN_CODE = "I"
+_Spans = dict[int, tuple[str, "array[int]"]]  # id of an entry's raw text -> (that text, its offsets)
+
+
+def _packed(offsets: array[int]) -> bytes:
+    """offsets (the "@", then the others) as Reference.spans holds them (see above)."""
+    start = offsets[0]
+    relative = [n - start for n in offsets[1:]]
+    code = "H" if max(relative, default=0) < 1 << 16 else "I"
+    return code.encode() + array(_SPAN_CODE, (start,)).tobytes() + array(code, relative).tobytes()
+
+
+class EntrySpans(NamedTuple):
+    """Where one entry of a file is in the text the reader read: character offsets."""
+
+    start: int  # the "@"
+    body_start: int  # just after the key's comma
+    close: int  # the closing brace or parenthesis
+    # every field in the order written, repeated ones too: (name start, value start, value end), the value with its
+    # braces or quotes (a "#" concatenation whole)
+    fields: tuple[tuple[int, int, int], ...]
+
+
+def spans_of(ref: Reference) -> EntrySpans | None:
+    """The place of a BibTeX entry in the text it was read from (None: the reader could not give it)."""
+    if ref.spans is None:
+        return None
+    first = array(_SPAN_CODE)
+    first.frombytes(ref.spans[1:5])
+    start = first[0]
+    numbers = array(ref.spans[:1].decode())
+    numbers.frombytes(ref.spans[5:])
+    n = [start + number for number in numbers]
+    return EntrySpans(start, n[0], n[1], tuple((n[i], n[i + 1], n[i + 2]) for i in range(2, len(n), 3)))
+
+
+class _SpanSplitter(Splitter):
+    """bibtexparser's splitter, noting where each entry and each of its fields begins and ends (see above)."""
+
+    def __init__(self, bibstr: str) -> None:
+        super().__init__(bibstr)
+        self.spans: _Spans = {}
+        self._value_ends: list[int] = []
+
+    def _move_to_comma_or_closing_delimiter(  # type: ignore[no-untyped-def]
+        self, currently_quote_escaped: bool = False, num_open_curls: int = 0
+    ):
+        end = super()._move_to_comma_or_closing_delimiter(currently_quote_escaped, num_open_curls)
+        self._value_ends.append(end)
+        return end
+
+    def _handle_entry(self, m, m_val):  # type: ignore[no-untyped-def]
+        self._value_ends = []
+        block = super()._handle_entry(m, m_val)
+        entry = block.ignore_error_block if isinstance(block, bib.DuplicateFieldKeyBlock) else block
+        if isinstance(entry, bib.Entry) and entry.raw:
+            offsets = self._offsets(m.start(), entry)
+            if offsets is not None:
+                self.spans[id(entry.raw)] = (entry.raw, offsets)
+        return block
+
+    def _offsets(self, at: int, entry: bib.Entry) -> array[int] | None:
+        """The entry's offsets in the text split (the splitter's own text begins with an added newline)."""
+        text, length = self.bibstr, len(entry.raw or "")
+        comma = text.find(",", at, at + length)
+        if comma < 0 or len(self._value_ends) != len(entry.fields):
+            return None  # @misc{key} without fields, or an entry split otherwise than expected
+        numbers = array(_SPAN_CODE, (at - 1, comma, at + length - 2))
+        for item, value_end in zip(entry.fields, self._value_ends, strict=True):
+            value, key = item.value, item.key
+            if not value or not isinstance(value, str):
+                return None  # an empty value: nothing to edit in place
+            end = value_end  # the comma or closing brace after it
+            while text[end - 1].isspace():
+                end -= 1
+            start = end - len(value)
+            if not text.startswith(value, start):
+                return None
+            equals = start - 1
+            while text[equals].isspace():
+                equals -= 1
+            name_end = equals
+            while text[name_end - 1].isspace():
+                name_end -= 1
+            if text[equals] != "=" or not text.startswith(key, name_end - len(key)):
+                return None
+            numbers.extend((name_end - len(key) - 1, start - 1, end - 1))
+        return numbers
+
+
+def _parse_string(text: str, library: Library | None = None) -> tuple[Library, _Spans]:
+    """bibtexparser.parse_string(text, library=library) with _SpanSplitter's spans of the entries split, when
+    edit spans are recorded (readers.edit_spans); bibtexparser's own parse_string, and no spans, otherwise."""
+    from kratomref.readers import EDIT_SPANS
+
+    if EDIT_SPANS["record"] is False:
+        return bibtexparser.entrypoint.parse_string(text, library=library), {}
+    splitter = _SpanSplitter(text)
+    parsed = splitter.split()
+    entrypoint = bibtexparser.entrypoint
+    entrypoint._seed_preexisting_strings(parsed, library)
+    for middleware in entrypoint._build_parse_stack(None, None):
+        parsed = middleware.transform(library=parsed)
+    if library is None:
+        return parsed, splitter.spans
+    library.add([b for b in parsed.blocks if not entrypoint._is_seeded_string(b)], fail_on_duplicate_key=False)
+    return library, splitter.spans
+
+
 # --- Parsing in chunks ----------------------------------------------------------------------------
 # bibtexparser's library of a file takes about 4 KiB per entry and would stay alive while the references are
 # built, so a large file is parsed a chunk of entries at a time. Chunks split where bibtexparser itself never
@@ -719,11 +852,13 @@ class _Chunk(NamedTuple):
     library: Library  # the chunk's, with the @string definitions it could use
     offset: int  # the line of the file where the chunk begins (0-based)
     processed: set[int]  # ids of duplicates whose entry the parse stack has already processed
+    spans: _Spans  # where the chunk's entries and fields are (_SpanSplitter)
+    start: int = 0  # the character of the (marked) text where the chunk begins
 
 
 def _parse_whole(text: str) -> Iterator[_Chunk]:
-    library = bibtexparser.entrypoint.parse_string(text)
-    yield _Chunk(library.blocks, library, 0, set())
+    library, spans = _parse_string(text)
+    yield _Chunk(library.blocks, library, 0, set(), spans)
 
 
 def _chunks(text: str, size: int) -> Iterator[_Chunk]:
@@ -769,18 +904,18 @@ def _chunks(text: str, size: int) -> Iterator[_Chunk]:
         sentinel = "" if last else starts[firsts[index + 1]].group(0)
         library = Library([string for chunk, string in seeds if chunk != index])
         seeded = len(library.blocks)
-        library = bibtexparser.entrypoint.parse_string(body + sentinel, library=library)
+        library, spans = _parse_string(body + sentinel, library=library)
         # lines as bibtexparser counts them: a newline after a backslash is not counted (its splitter skips
         # escaped characters), so the lines of one parse drift there, and the chunks keep the same drift
         lines_in_body = body.count("\n") - body.count("\\\n")
         blocks, processed = _kept_blocks(library.blocks[seeded:], None if last else lines_in_body, seen)
-        yield _Chunk(blocks, library, offset, processed)
+        yield _Chunk(blocks, library, offset, processed, spans, start)
         offset += lines_in_body
         # The chunk has been read and dropped: its parse is garbage, in cycles (a failed block's exception holds
         # the parser's frames), all in the youngest generation with the references made from it (with the
         # collector paused nothing was collected since). Collecting that generation costs what the chunk did;
         # the references move on and are not looked at again.
-        del blocks, library, processed
+        del blocks, library, processed, spans
         gc.collect(0)
 
 
@@ -817,7 +952,9 @@ def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Do
         return Document(path, "bibtex", problems=(overlong,))
     parsed_text = _blank_directives(text)
     marker = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in parsed_text)
-    marked = _mark_keyless(parsed_text, marker)
+    inserted: list[tuple[int, int]] = []
+    marked = _mark_keyless(parsed_text, marker, inserted)
+    inserted_ends = [end for end, _ in inserted]
     del parsed_text
     lines = _Lines(text)
     line_suppressions, suppression_comments = _suppressions(lines)
@@ -837,9 +974,19 @@ def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Do
             nth += 1
         return keyless_key(line, nth)
 
-    def add(entry: bib.Entry, line: int, offset: int) -> None:
+    def spans(entry: bib.Entry, chunk: _Chunk) -> bytes | None:
+        found = chunk.spans.get(id(entry.raw))
+        if found is None:
+            return None
+        shift = chunk.start
+        offsets = found[1] if not inserted and not shift else array(
+            _SPAN_CODE, (_unmarked(n + shift, inserted, inserted_ends) for n in found[1]))
+        return _packed(offsets)
+
+    def add(entry: bib.Entry, line: int, chunk: _Chunk) -> None:
         key = public(entry.key, line) or ""
-        references.append(_reference(entry, path, lines, line_suppressions, key, macros, cursor, marker, offset))
+        references.append(_reference(entry, path, lines, line_suppressions, key, macros, cursor, marker, chunk.offset,
+                                     spans(entry, chunk)))
         if is_keyless(key):
             keyless.add(key)
             written = re.search(r"@\s*(\w+)", lines[line - 1] if line <= len(lines) else "")
@@ -848,7 +995,7 @@ def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Do
     def take(block: bib.Block, chunk: _Chunk) -> None:
         line = (block.start_line or 0) + 1 + chunk.offset
         if isinstance(block, bib.Entry):
-            add(block, line, chunk.offset)
+            add(block, line, chunk)
             if block.key:
                 key_lines.setdefault(block.key, line)
             return
@@ -857,14 +1004,14 @@ def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Do
         usable = block.ignore_error_block
         if isinstance(block, bib.DuplicateBlockKeyBlock) and block.key == "" and isinstance(usable, bib.Entry):
             # a second keyless entry that was not marked: its own entry
-            add(usable if id(block) in chunk.processed else _processed(usable, chunk.library), line, chunk.offset)
+            add(usable if id(block) in chunk.processed else _processed(usable, chunk.library), line, chunk)
             return
         key_match = _KEY_RE.match((block.raw or "").lstrip())
         key = public(getattr(block, "key", None) or (key_match.group(1) if key_match else None), line)
         if isinstance(block, bib.DuplicateFieldKeyBlock | bib.MiddlewareErrorBlock) and isinstance(usable, bib.Entry):
             if isinstance(block, bib.DuplicateFieldKeyBlock):
                 usable = _processed(usable, chunk.library)
-            add(usable, line, chunk.offset)
+            add(usable, line, chunk)
         problems.append(
             Problem(Location(path, line, key), "KR001", _failure_message(block, key_lines), _failure_fix(block))
         )

@@ -136,7 +136,7 @@ def confirms(ref: Reference, evidence: Evidence, ctx: Any = None) -> Mapping[str
 
 
 def could_not_check(evidence: Evidence) -> list[AuthorityAnswer]:
-    return [a for a in evidence.authorities.values() if a.status is Lookup.UNVERIFIED]
+    return [a for a in evidence.authorities.values() if a.status.is_unverified()]
 
 
 def not_found_message(ref: Reference, evidence: Evidence, crossref: bool = True) -> str | None:

@@ -19,7 +19,7 @@ def generate() -> str:
         name = family.__name__.rsplit(".", 1)[-1]
         for rule in family.RULES:
             items.append(RuleInfo(rule.code, rule.name, rule.severity.label, rule.summary, rule.explanation,
-                                  rule.advisory, name))
+                                  rule.advisory, name, rule.needs_network, rule.fixable, rule.default_on))
     items.sort(key=lambda r: r.code)
     return json.dumps([r.as_dict() for r in items], indent=1, ensure_ascii=False) + "\n"
 

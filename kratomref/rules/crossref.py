@@ -34,6 +34,7 @@ Example
 How to fix
   Copy the DOI from the publisher's page of the article, or search the title on search.crossref.org.
   A look-up that failed (timeout, outage, rate limit) is never reported here: it stays unverified.""",
+    needs_network=True,
 )
 
 DOI_MISMATCH = Rule(
@@ -56,6 +57,7 @@ Example
 How to fix
   Find the cited work's own DOI (search its title on search.crossref.org), or, if the DOI is right,
   correct the title and authors to match the work it identifies.""",
+    needs_network=True,
 )
 
 DOI_MISSING = Rule(
@@ -77,6 +79,8 @@ Example
 How to fix
   Add the suggested DOI (`kratomref fix` can do it), after checking it is the work you cite.""",
     advisory=True,
+    needs_network=True,
+    fixable=True,
 )
 
 REFERENCE_NOT_FOUND = Rule(
@@ -102,6 +106,7 @@ Example
 How to fix
   Check the reference against the work itself and correct it, add its DOI, or, if it is a genuine work
   Crossref does not index, suppress the finding on that entry.""",
+    needs_network=True,
 )
 
 RETRACTED = Rule(
@@ -123,6 +128,7 @@ Example
 How to fix
   Remove the citation or replace it; if you cite the work for its retraction, say so in the text and
   suppress the finding on that entry.""",
+    needs_network=True,
 )
 
 UPDATED = Rule(
@@ -144,6 +150,7 @@ Example
 How to fix
   Read the notice. Cite the corrected version or the notice alongside the work when it affects your claim.""",
     advisory=True,
+    needs_network=True,
 )
 
 PREPRINT_PUBLISHED = Rule(
@@ -164,6 +171,7 @@ Example
 How to fix
   Cite the published version (check that it still supports your statement).""",
     advisory=True,
+    needs_network=True,
 )
 
 METADATA_DIFFERS = Rule(
@@ -185,6 +193,7 @@ Example
 How to fix
   Correct the fields from the record (`kratomref export --enrich` writes them out).""",
     advisory=True,
+    needs_network=True,
 )
 
 RULES = (

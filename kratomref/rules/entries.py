@@ -95,6 +95,7 @@ Example
 How to fix
   Write the bare DOI in the doi field (`kratomref fix` does it).""",
     advisory=True,
+    fixable=True,
 )
 
 DUPLICATE = Rule(
@@ -143,6 +144,7 @@ Example
 How to fix
   Write the full address, with https:// when the site supports it, and move a DOI into a doi field
   (`kratomref fix` does both).""",
+    fixable=True,
 )
 
 SOURCE_OLD = Rule(

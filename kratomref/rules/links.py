@@ -51,6 +51,7 @@ Example
 How to fix
   Find the page's new address on the site, or cite the archived copy kratomref suggests (Wayback
   Machine, closest to the reference's year). `--no-archive` turns the archive look-up off.""",
+    needs_network=True,
 )
 
 LINK_UNREACHABLE = Rule(
@@ -76,6 +77,7 @@ Example
 How to fix
   Look for the document elsewhere (the publisher, the author's page) or cite the archived copy
   kratomref suggests.""",
+    needs_network=True,
 )
 
 LINK_MOVED = Rule(
@@ -100,6 +102,8 @@ Example
 How to fix
   Replace the URL with the suggested one after checking that it is still the page you cite.""",
     advisory=True,
+    needs_network=True,
+    fixable=True,
 )
 
 LINK_GENERIC = Rule(
@@ -125,6 +129,8 @@ Example
 How to fix
   Search the site for the document (site:fda.gov kratom) and cite its own page, or its archived copy
   of the time.""",
+    # a home-page URL is judged as written, offline too, but a link that redirects to a home page only online
+    needs_network=True,
 )
 
 LINK_INSECURE = Rule(
@@ -144,6 +150,8 @@ Example
 How to fix
   Use the https:// address (`kratomref fix` can write it into a `url` field).""",
     advisory=True,
+    needs_network=True,
+    fixable=True,
 )
 
 LINK_UNVERIFIED = Rule(
@@ -167,6 +175,7 @@ Example
 How to fix
   Open the link in a browser. If it works, nothing needs fixing: prefer a DOI for scholarly works,
   which kratomref checks through Crossref instead.""",
+    needs_network=True,
 )
 
 LINK_SOFT_404 = Rule(
@@ -190,6 +199,7 @@ Example
 How to fix
   Find the document's new address (search the site for its title) or cite the archived copy
   kratomref suggests.""",
+    needs_network=True,
 )
 
 RULES = (LINK_BROKEN, LINK_UNREACHABLE, LINK_MOVED, LINK_GENERIC, LINK_INSECURE, LINK_UNVERIFIED, LINK_SOFT_404)
@@ -418,7 +428,7 @@ def judge_link(url: str, link: LinkResult | None, where: Location, *, ref: Refer
             else "look for the document elsewhere, or remove the link",
         )
         return
-    if status is LinkStatus.UNVERIFIED:
+    if status.is_unverified():
         # Our side could not check (offline, excluded, a private address): the reference's verdict and
         # exit code 3 say so; a finding per link would only repeat it.
         return
@@ -429,7 +439,7 @@ def judge_link(url: str, link: LinkResult | None, where: Location, *, ref: Refer
         )
         return
     if status in (LinkStatus.BLOCKED, LinkStatus.UNSUPPORTED):
-        what = "the site would not let a robot verify it" if status is LinkStatus.BLOCKED else "not checked"
+        what = "the site would not let a robot verify it" if status.is_blocked() else "not checked"
         yield Finding(
             LINK_UNVERIFIED, where, f"{url} could not be verified: {link.reason or what}",
             "open the link in a browser to check it",
@@ -499,7 +509,7 @@ def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]
                     f"cite {moved_to} (better, the document's own page there)", fix=_fix(ref, url, moved_to),
                 )
             # A generic link that is also dead says so; anything else about it is noise.
-            if link is not None and link.status in (LinkStatus.BROKEN, LinkStatus.UNREACHABLE):
+            if link is not None and link.status.is_error():
                 yield from judge_link(url, link, _where(ref, url), ref=ref, specific=specific)
             continue
         yield from judge_link(url, evidence.links.get(url), _where(ref, url), ref=ref, specific=specific)

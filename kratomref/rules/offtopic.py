@@ -64,6 +64,7 @@ Example
 How to fix
   Cite a work that supports the sentence, or check that the citation points at the entry you meant.""",
     advisory=True,
+    default_on=False,
 )
 RULES = (OFF_TOPIC_CITATION,)
 
