@@ -170,7 +170,6 @@ SCHOLARLY_TYPES = frozenset(
     {"article", "inproceedings", "conference", "book", "inbook", "incollection", "phdthesis",
      "mastersthesis", "thesis", "techreport", "report", "proceedings", "preprint", "chapter"}
 )
-WEB_TYPES = frozenset({"online", "webpage", "misc", "electronic", "www", "manual", "unpublished"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from kratomref.services import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -71,3 +75,55 @@ def crossref() -> Iterator[object]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class FakeClock:
+    """Time that passes at once when a service waits (a backoff, a Retry-After, a pacing gap): real time plus
+    every wait so far, so that what a user would wait still shows on it. Threads waiting at once each add
+    their wait: time runs faster than planned, never slower (a test of when concurrent requests land against
+    a server's window keeps real time: mark it real_clock)."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self._offset
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self._offset += seconds
+        time.sleep(0)  # let the other threads run, as a real sleep would
+
+    def wait(self, cond: threading.Condition, timeout: float | None) -> None:
+        if timeout is None:
+            cond.wait()
+        else:
+            self.sleep(timeout)
+            cond.wait(0)
+
+
+@pytest.fixture
+def fake_clock() -> Iterator[FakeClock]:
+    """Services built in the test wait by a clock that does not sleep (servers that time requests by
+    `kratomref.services.clock.current()` see the same time)."""
+    fake = FakeClock()
+    previous = clock.use(fake)
+    try:
+        yield fake
+    finally:
+        clock.use(previous)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_clock: the test measures real waiting; services keep real time")
+
+
+@pytest.fixture
+def instant_waits(request: pytest.FixtureRequest) -> Iterator[FakeClock | None]:
+    """For a directory's autouse fixture: the fake clock, unless the test is marked real_clock."""
+    if request.node.get_closest_marker("real_clock"):
+        yield None
+        return
+    yield request.getfixturevalue("fake_clock")

@@ -23,6 +23,7 @@ from kratomref.model import DoiResolution, Lookup, SearchResolution
 from kratomref.options import Options
 from kratomref.services import PROJECT_URL
 from kratomref.services.cache import Cache
+from kratomref.services.clock import Clock, current
 from kratomref.services.ratelimit import CrossrefLimiter, parse_retry_after
 from kratomref.services.stats import Counters
 
@@ -107,7 +108,7 @@ def recording_habanero() -> ModuleType:
 
 @dataclass
 class CrossrefStats(Counters):
-    """What a service did, for --verbose and the benchmark."""
+    """What a service did (requests, retries, 429s, the pool), for the benchmark and the tests."""
 
     requests: int = 0  # to Crossref, retries included
     single: int = 0
@@ -248,11 +249,12 @@ def _plausible(query: str, candidates: Sequence[Mapping[str, Any]]) -> bool:
 class CrossrefService:
     """Resolves DOIs and runs bibliographic searches against Crossref (and doi.org for DOIs it lacks)."""
 
-    def __init__(self, options: Options, cache: Cache) -> None:
+    def __init__(self, options: Options, cache: Cache, clock: Clock | None = None) -> None:
         self.options = options
         self.cache = cache
+        self.clock = clock or current()  # pacing, backoffs and Retry-After; the timeout stays on real time
         pool = "polite" if options.mailto else "public"
-        self.limiter = CrossrefLimiter(pool)
+        self.limiter = CrossrefLimiter(pool, self.clock)
         self.stats = CrossrefStats(pool=pool)
         self.base_url = options.crossref_url.rstrip("/")
         self.user_agent = user_agent(options)
@@ -547,7 +549,7 @@ class CrossrefService:
                     kinds = [type(e).__name__ for e in chain if isinstance(e, httpx2.HTTPError)]
                     reason = f"Crossref unreachable ({kinds[0] if kinds else type(exc).__name__})"
                 if not last:  # no point waiting after the final attempt
-                    time.sleep(backoff)
+                    self.clock.sleep(backoff)
                     backoff *= 2
                 continue
             headers = response.headers
@@ -571,7 +573,7 @@ class CrossrefService:
             if status >= 500:
                 reason = f"Crossref answered HTTP {status}"
                 if not last:
-                    time.sleep(backoff)
+                    self.clock.sleep(backoff)
                     backoff *= 2
                 continue
             if status != 200:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from kratomref.services.clock import Clock, current
+
 # Crossref's documented limits (https://www.crossref.org/documentation/retrieve-metadata/rest-api/access-and-authentication/,
 # 2025): the polite pool (requests carrying a mailto) allows 10 single-record requests/s, 3 list or search
 # requests/s and 3 concurrent requests; the public pool about half of each.
@@ -175,11 +177,12 @@ class PoolState:
 class CrossrefLimiter:
     """Every Crossref request passes here: one pacer per kind ("single", "list"), one shared cap."""
 
-    def __init__(self, pool: str, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, pool: str, clock: Clock | None = None) -> None:
         limits = POOL_LIMITS[pool]
         self.pool = pool
-        self._clock = clock
-        self.pacers = {kind: Pacer(limits[kind], clock) for kind in ("single", "list")}
+        self.clock = clock or current()
+        self._clock = self.clock.monotonic
+        self.pacers = {kind: Pacer(limits[kind], self._clock) for kind in ("single", "list")}
         self.cap = ConcurrencyCap(int(limits["concurrency"]))
         self._blocked_until = 0.0
         self._slowed_at = {kind: float("-inf") for kind in self.pacers}
@@ -199,14 +202,14 @@ class CrossrefLimiter:
                 pacer = self.pacers[kind]
                 wait = pacer.reserve(not_before=blocked_until)
                 if wait > 0:
-                    time.sleep(wait)
+                    self.clock.sleep(wait)
                 # A 429 may have arrived while this thread slept on a slot booked before it: book again,
                 # after the pause, rather than send inside the Retry-After window.
                 with self._lock:
                     if self._clock() < self._blocked_until:
                         continue
                 while (late := pacer.start(self._clock())) > 0:
-                    time.sleep(late)
+                    self.clock.sleep(late)
                 break
             yield self._clock()
 

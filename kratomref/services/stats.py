@@ -1,4 +1,4 @@
-"""Thread-safe counters of what a service did, for --verbose output and the benchmarks."""
+"""Thread-safe counters of what a service did, for the benchmarks and the tests."""
 
 from __future__ import annotations
 

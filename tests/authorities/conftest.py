@@ -63,3 +63,9 @@ def options(fakes: Fakes, crossref: Any) -> AuthorityOptions:
 @pytest.fixture
 def cache(tmp_path: Path) -> Cache:
     return Cache(tmp_path / "cache")
+
+
+@pytest.fixture(autouse=True)
+def _instant_waits(instant_waits: object) -> None:
+    """Backoffs, Retry-After pauses and pacing gaps pass at once (see FakeClock); a test marked real_clock
+    keeps real time."""

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from kratomref.options import Options
+from kratomref.services import clock
 
 # The authorities' settings are Options fields (openalex_url..., use_<name>, authority_pacing); the name stays
 # for the tests that annotate with it.
@@ -192,7 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        seen = Seen(unquote(parts.path), parse_qs(parts.query), time.monotonic(), dict(self.headers.items()))
+        seen = Seen(unquote(parts.path), parse_qs(parts.query), clock.current().monotonic(), dict(self.headers.items()))
         status, body, headers = self.server.fake.reply(seen)
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.send_response(status)

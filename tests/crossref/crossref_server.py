@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from recorded_works import FIXTURES, load_records
 
+from kratomref.services import clock
+
 NOT_FOUND_BODY = (FIXTURES / "work-not-found-10.1371_notarealdoi.txt").read_text(encoding="utf-8")
 # Headers Crossref sends in the polite pool (recorded, see tests/fixtures/crossref/SOURCES.md).
 POLITE_HEADERS = {"x-api-pool": "polite", "x-concurrency-limit": "3", "x-rate-limit-interval": "1s",
@@ -125,7 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         fake = self.server.fake
         parts = urlsplit(self.path)
-        seen = Seen(parts.path, parse_qs(parts.query), time.monotonic(), self.path, dict(self.headers.items()))
+        at = clock.current().monotonic()  # the services' clock: a fake one in tests that do not sleep
+        seen = Seen(parts.path, parse_qs(parts.query), at, self.path, dict(self.headers.items()))
         with fake._lock:
             fake.seen.append(seen)
             fake.in_flight += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import pytest
 from crossref_server import RECORDS, FakeCrossref, record
 
 from kratomref.options import Options
@@ -22,6 +23,7 @@ def _dois(crossref: FakeCrossref, n: int) -> list[str]:
     return dois
 
 
+@pytest.mark.real_clock  # real answer latency against the pacing
 def test_slow_batches_overlap_up_to_the_pools_concurrency(
     crossref: FakeCrossref, options: Options, cache: Cache
 ) -> None:
@@ -41,6 +43,7 @@ def test_slow_batches_overlap_up_to_the_pools_concurrency(
     assert starts[-1] - starts[0] < (len(plan) - 1) * crossref.latency  # faster than one at a time
 
 
+@pytest.mark.real_clock
 def test_the_public_pool_sends_one_list_request_at_a_time(crossref: FakeCrossref, cache: Cache) -> None:
     crossref.headers.clear()
     crossref.latency = 0.3

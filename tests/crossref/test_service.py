@@ -7,7 +7,6 @@ import itertools
 import json
 import re
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from crossref_server import NOT_FOUND_BODY, RECORDS, FakeCrossref, Seen, serve
 
 from kratomref.model import Lookup
 from kratomref.options import Options
+from kratomref.services import clock
 from kratomref.services.cache import Cache
 from kratomref.services.crossref import MAX_URL_LENGTH, CrossrefService
 
@@ -332,9 +332,9 @@ def test_searches_stop_after_two_failures_when_crossref_is_down(
 ) -> None:
     crossref.fault = lambda seen: (503, "Service Unavailable", {"Content-Type": "text/plain"})
     queries = {f"ref-{i}": f"Author {i} some title {i} 2020" for i in range(30)}
-    started = time.monotonic()
+    started = clock.current().monotonic()  # the services' clock: real time plus the backoffs waited
     results = CrossrefService(dataclasses.replace(options, max_retries=1), cache).search(queries)
-    elapsed = time.monotonic() - started
+    elapsed = clock.current().monotonic() - started
     assert {r.status for r in results.values()} == {Lookup.UNVERIFIED}
     assert all("503" in (r.reason or "") for r in results.values())
     assert crossref.count("search") == 4  # two probes, each tried twice
@@ -343,15 +343,16 @@ def test_searches_stop_after_two_failures_when_crossref_is_down(
 
 def test_no_backoff_after_the_last_attempt(crossref: FakeCrossref, options: Options, cache: Cache) -> None:
     crossref.fault = lambda seen: (503, "Service Unavailable", {"Content-Type": "text/plain"})
-    started = time.monotonic()
+    started = clock.current().monotonic()  # the services' clock: real time plus the backoffs waited
     results = CrossrefService(dataclasses.replace(options, max_retries=0), cache).search({"r": "anything"})
     assert results["r"].status is Lookup.UNVERIFIED
-    assert time.monotonic() - started < 0.4
+    assert clock.current().monotonic() - started < 0.4
 
 
 RETRY_AFTER = 0.3  # Crossref sends whole seconds; a fraction keeps the test fast and the windows the same
 
 
+@pytest.mark.real_clock  # when each request lands against the Retry-After windows: threads in real time
 def test_scattered_429s_slow_the_client_once_per_window_and_it_never_sends_inside_one(
     crossref: FakeCrossref, options: Options, cache: Cache
 ) -> None:
@@ -364,15 +365,15 @@ def test_scattered_429s_slow_the_client_once_per_window_and_it_never_sends_insid
 
     def every_third(seen: Seen) -> tuple[int, str, dict[str, str]] | None:
         if next(counter) % 3 == 0:
-            throttled.append(time.monotonic())
+            throttled.append(clock.current().monotonic())  # the services' (fake) clock, as Seen.at
             return 429, "Too Many Requests", {"Retry-After": f"{RETRY_AFTER}", "Content-Type": "text/plain"}
         return None
 
     crossref.fault = every_third
     service = CrossrefService(dataclasses.replace(options, max_retries=10), cache)
-    started = time.monotonic()
+    started = clock.current().monotonic()  # what a user would wait, with the Retry-After pauses
     statuses = {d: r.status for d, r in service.resolve_dois(dois).items()}
-    elapsed = time.monotonic() - started
+    elapsed = clock.current().monotonic() - started
     assert set(statuses.values()) == {Lookup.FOUND}
     assert elapsed < 7, f"12 DOIs took {elapsed:.1f} s"  # the old pace collapse took a minute
     assert service.limiter.pacers["single"].rate >= 5.0  # never below half the polite pool's 10/s
@@ -407,3 +408,23 @@ def test_the_user_agent_always_names_kratomref_and_appends_the_users_string(
         assert re.search(r"kratomref/\d", agent), (kind, agent)
         assert agent.endswith("MyLab-CI/2.0"), (kind, agent)
     assert "mailto:test@example.org" in agents["batch"]
+
+
+def test_a_retry_after_is_waited_out_before_asking_again(
+    crossref: FakeCrossref, options: Options, cache: Cache
+) -> None:
+    """Crossref's whole-second Retry-After, at its real size: the client waits it out (on the services'
+    clock, which in these tests does not sleep; the server times requests by it) and asks again only after
+    it, then gets its answer."""
+    asked = itertools.count()
+
+    def first_refused(seen: Seen) -> tuple[int, str, dict[str, str]] | None:
+        if next(asked) == 0:
+            return 429, "Too Many Requests", {"Retry-After": "5", "Content-Type": "text/plain"}
+        return None
+
+    crossref.fault = first_refused
+    results = CrossrefService(options, cache).resolve_dois([A])
+    assert results[A].status is Lookup.FOUND
+    assert len(crossref.seen) == 2
+    assert crossref.seen[1].at - crossref.seen[0].at >= 5.0

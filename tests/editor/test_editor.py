@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -300,4 +299,3 @@ def test_every_rule_explains_its_headings() -> None:
 def test_link_citations_keeps_documents_immutable() -> None:
     doc = readers.read(str(DRAFTS / "note.md"))
     assert latex.link_citations(doc, []) is not doc
-    assert dataclasses.replace(doc) == doc

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from kratomref.services import clock
+
 LOCALHOST = "127.0.0.1"
 # A link checker runs 32 requests at once by default; the stdlib's backlog of 5 would make a fast
 # client see refused connections that are the test server's fault, not the tool's.
@@ -25,7 +27,7 @@ class Request:
     method: str
     target: str  # as sent: "/works?filter=..." or, to a proxy, "http://host/path"
     headers: Mapping[str, str]
-    received: float = field(default_factory=time.monotonic)
+    received: float = field(default_factory=lambda: clock.current().monotonic())  # the services' clock
 
     @property
     def path(self) -> str:

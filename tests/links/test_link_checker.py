@@ -418,6 +418,7 @@ def test_links_to_one_host_share_a_few_kept_alive_connections(tmp_path: Path) ->
             server.server_close()
 
 
+@pytest.mark.real_clock  # the order of arrivals at two real servers, one slow
 def test_a_slow_host_does_not_hold_up_the_links_of_other_hosts(tmp_path: Path) -> None:
     """With one request at a time per host, the workers serve the fast host while the slow one answers,
     instead of all queueing at the slow host's gate: every fast page is asked before the slow host's

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Lookup, Reference
 from kratomref.options import Options
 from kratomref.services.cache import Cache
+from kratomref.services.clock import Clock, current
 from kratomref.services.crossref import service_key, user_agent
 from kratomref.services.ratelimit import parse_retry_after
 from kratomref.services.stats import Counters
@@ -70,7 +71,7 @@ def text_of(value: Any) -> str | None:
 
 @dataclass
 class AuthorityStats(Counters):
-    """What an authority did, for --verbose and the benchmark."""
+    """What an authority did (requests, retries, 429s), for the benchmark and the tests."""
 
     requests: int = 0  # retries included
     retries: int = 0
@@ -100,6 +101,7 @@ class Reply:
 @dataclass
 class _Pacer:
     interval: float
+    clock: Clock
     _next: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -107,11 +109,11 @@ class _Pacer:
         if self.interval <= 0:
             return
         with self._lock:
-            now = time.monotonic()
+            now = self.clock.monotonic()
             start = max(now, self._next)
             self._next = start + self.interval
         if start > now:
-            time.sleep(start - now)
+            self.clock.sleep(start - now)
 
 
 class Authority(abc.ABC):
@@ -123,13 +125,14 @@ class Authority(abc.ABC):
     interval: float = 0.0  # seconds between two requests, as the service asks
     ttl_scale: float = 1.0
 
-    def __init__(self, options: Options, cache: Cache, base_url: str | None = None) -> None:
+    def __init__(self, options: Options, cache: Cache, base_url: str | None = None, clock: Clock | None = None) -> None:
         self.options = options
         self.cache = cache
+        self.clock = clock or current()  # pacing, backoffs and Retry-After; the timeout stays on real time
         self.base_url = (base_url or option(options, f"{self.name}_url")).rstrip("/")
         self.user_agent = user_agent(options)
         self.stats = AuthorityStats()
-        self._pacer = _Pacer(self.interval * float(option(options, "authority_pacing")))
+        self._pacer = _Pacer(self.interval * float(option(options, "authority_pacing")), self.clock)
         self._prefix = f"{self.name}:{service_key(self.base_url)}:"
         self._client: httpx2.Client | None = None
         self._in_session = False
@@ -268,7 +271,7 @@ class Authority(abc.ABC):
                     if wait is not None and wait > MAX_RETRY_AFTER:
                         return Reply(status=429, error=reason)
                     if not last:
-                        time.sleep(wait if wait is not None else backoff)
+                        self.clock.sleep(wait if wait is not None else backoff)
                         backoff *= 2
                     continue
                 if status >= 500:
@@ -277,7 +280,7 @@ class Authority(abc.ABC):
                     self._failed_in_a_row = 0
                     return Reply(status, response.content, response.headers.get("content-type", ""))
             if not last:
-                time.sleep(backoff)
+                self.clock.sleep(backoff)
                 backoff *= 2
         self._failed_in_a_row += 1
         self._last_failure = reason

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from kratomref.model import Hop, LinkResult, LinkStatus
 from kratomref.options import Options
 from kratomref.services import PROJECT_URL
 from kratomref.services.cache import Cache
+from kratomref.services.clock import Clock
 from kratomref.services.links.answers import REDIRECT_CODES, Answer, is_proxy_answer, retry_after, verdict
 from kratomref.services.links.pages import is_challenge
 from kratomref.services.links.schedule import HostGate, HostQueue, host_key
@@ -54,7 +54,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 @dataclass
 class LinkStats(Counters):
-    """What a checker did, for --verbose and the benchmark."""
+    """What a checker did (requests, retries, connections), for the benchmark and the tests."""
 
     requests: int = 0
     retries: int = 0
@@ -113,11 +113,12 @@ def worth_caching(result: LinkResult) -> bool:
 class LinkChecker:
     """Checks URLs concurrently; `check` returns one LinkResult per URL, keyed by the URL as given."""
 
-    def __init__(self, options: Options, cache: Cache) -> None:
+    def __init__(self, options: Options, cache: Cache, clock: Clock | None = None) -> None:
         self.options = options
         self.cache = cache
         self.timeout = max(0.05, options.timeout)
-        self.gate = HostGate(options.max_per_host, options.host_interval)
+        # host intervals, backoffs and Retry-After wait by this clock; the timeout stays on real time
+        self.gate = HostGate(options.max_per_host, options.host_interval, clock)
         self.stats = LinkStats()
         self.user_agent = options.user_agent or DEFAULT_USER_AGENT
         self._exclude = [self._compile(p) for p in options.exclude]
@@ -406,7 +407,7 @@ class LinkChecker:
                 if retryable and attempt < self.options.max_retries:
                     attempt += 1
                     self.stats.add(retries=1)
-                    time.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
+                    self.gate.clock.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
                     continue
                 if refusal is not None:
                     self._proxy_refused()
@@ -417,7 +418,7 @@ class LinkChecker:
                     if attempt < self.options.max_retries:
                         attempt += 1
                         self.stats.add(retries=1)
-                        time.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
+                        self.gate.clock.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
                         continue
                     self._proxy_refused()
                     return Answer(failure=LinkStatus.UNVERIFIED, attempts=attempt + 1,
@@ -443,7 +444,7 @@ class LinkChecker:
             elif code >= 500 and attempt < self.options.max_retries:
                 attempt += 1
                 self.stats.add(retries=1)
-                time.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
+                self.gate.clock.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
                 continue
             return replace(answer, attempts=attempt + 1)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 import urllib.parse
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+
+from kratomref.services.clock import Clock, current
 
 
 def host_key(url: str) -> str:
@@ -20,9 +21,10 @@ class HostGate:
     """At most `per_host` requests in flight against one host, starts at least `interval` apart, and
     no start before a time the host asked for (Retry-After)."""
 
-    def __init__(self, per_host: int, interval: float) -> None:
+    def __init__(self, per_host: int, interval: float, clock: Clock | None = None) -> None:
         self.per_host = max(1, per_host)
         self.interval = max(0.0, interval)
+        self.clock = clock or current()
         self._cond = threading.Condition()
         self._in_flight: dict[str, int] = {}
         self._next_start: dict[str, float] = {}
@@ -32,12 +34,12 @@ class HostGate:
     def slot(self, host: str) -> Iterator[None]:
         with self._cond:
             while True:
-                now = time.monotonic()
+                now = self.clock.monotonic()
                 busy = self._in_flight.get(host, 0) >= self.per_host
                 wait = self._next_start.get(host, 0.0) - now
                 if not busy and wait <= 0:
                     break
-                self._cond.wait(None if busy else wait)
+                self.clock.wait(self._cond, None if busy else wait)
             self._in_flight[host] = self._in_flight.get(host, 0) + 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight[host])
             self._next_start[host] = now + self.interval
@@ -52,7 +54,7 @@ class HostGate:
 
     def hold_off(self, host: str, seconds: float) -> None:
         with self._cond:
-            self._next_start[host] = max(self._next_start.get(host, 0.0), time.monotonic() + seconds)
+            self._next_start[host] = max(self._next_start.get(host, 0.0), self.clock.monotonic() + seconds)
             self._cond.notify_all()
 
     def _wait_for(self, host: str, now: float, busy: int = 0) -> float | None:
@@ -105,7 +107,7 @@ class HostQueue:
         cond = self.gate._cond
         with cond:
             while (self._pending or not self._closed) and not self._stopped:
-                now = time.monotonic()
+                now = self.gate.clock.monotonic()
                 soonest: float | None = None
                 for host, queue in self._pending.items():
                     wait = self.gate._wait_for(host, now, self._active.get(host, 0))
@@ -119,7 +121,7 @@ class HostQueue:
                         return target
                     if wait is not None and (soonest is None or wait < soonest):
                         soonest = wait
-                cond.wait(soonest)
+                self.gate.clock.wait(cond, soonest)
             return None
 
     def done(self, target: str) -> None:
