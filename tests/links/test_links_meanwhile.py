@@ -5,31 +5,19 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from link_farm import Farm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "crossref"))
-from crossref_server import FakeCrossref, serve
+from crossref_server import FakeCrossref
 
 from kratomref.check import check
 from kratomref.model import Report
 from kratomref.options import Options
 
 LIEBER = "10.1002/jor.1100150407"  # a recorded Crossref work
-
-
-@pytest.fixture
-def crossref() -> Iterator[FakeCrossref]:
-    fake = FakeCrossref()
-    server = serve(fake)
-    try:
-        yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def write_bib(tmp_path: Path, farm: Farm) -> Path:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from mirror_data import RECORDS, MirrorOptions, crossref_part
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "crossref"))
-from crossref_server import FakeCrossref, serve
+from crossref_server import FakeCrossref
 
 from kratomref.model import Lookup
 from kratomref.services.cache import Cache
@@ -20,17 +19,6 @@ from kratomref.services.mirror.store import MirrorStore
 
 IN_MIRROR = sorted(RECORDS)[:4]
 NOT_IN_MIRROR = sorted(RECORDS)[4:]
-
-
-@pytest.fixture
-def crossref() -> Iterator[FakeCrossref]:
-    fake = FakeCrossref()
-    server = serve(fake)
-    try:
-        yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
