@@ -478,8 +478,9 @@ def _report_file(path: str) -> Iterator[Any]:
 
 
 def _write_file(path: str, text: str) -> None:
-    with _writing(path):
-        Path(path).write_text(text, encoding="utf-8")
+    """A whole text (an export) to path, as a report is written: complete or not at all."""
+    with _writing(path), _report_file(path) as handle:
+        handle.write(text)
 
 
 @main.command("rules")

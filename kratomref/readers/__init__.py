@@ -358,10 +358,18 @@ def read_followed_text(path: str) -> tuple[str, str | None]:
     if _binary(data):
         raise InputError("it is binary, not text")
     text, guessed = decode(data)
-    if len(text) > BIBLIOGRAPHY_LIMITS["draft_mib"] * 2**20:
-        raise InputError(f"it is too large to read ({len(text) / 2**20:.1f} MiB of text; the limit is "
-                         f"{BIBLIOGRAPHY_LIMITS['draft_mib']} MiB, --max-draft-mib)")
+    oversize = _over_draft_limit(text)
+    if oversize is not None:
+        raise InputError(f"it is too large to read: {oversize}")
     return text, guessed
+
+
+def _over_draft_limit(text: str) -> str | None:
+    """"1.2 MiB of text (the limit is 1 MiB)" when a draft's text is over the run's --max-draft-mib, else None."""
+    limit = BIBLIOGRAPHY_LIMITS["draft_mib"]
+    if len(text) <= limit * 2**20:
+        return None
+    return f"{len(text) / 2**20:.1f} MiB of text (the limit is {limit} MiB)"
 
 
 def _read_followed(path: str, macros: Mapping[str, str] | None = None) -> Document:
@@ -401,11 +409,10 @@ def read(path: str, input_format: str | None = None, *, macros: Mapping[str, str
     if _binary(data):
         return _unreadable(path, fmt, "the file is binary, not text", "save the document as UTF-8 text")
     decoded, guessed = decode(data)
-    if fmt in DRAFT_FORMATS and len(decoded) > BIBLIOGRAPHY_LIMITS["draft_mib"] * 2**20:
+    oversize = _over_draft_limit(decoded) if fmt in DRAFT_FORMATS else None
+    if oversize is not None:
         return _unreadable(
-            path, fmt,
-            f"the draft is {len(decoded) / 2**20:.1f} MiB of text (the limit is "
-            f"{BIBLIOGRAPHY_LIMITS['draft_mib']} MiB), so it was not read",
+            path, fmt, f"the draft is {oversize}, so it was not read",
             "split it into chapters, or raise the limit with --max-draft-mib (or KRATOMREF_MAX_DRAFT_MIB, or "
             "max-draft-mib in your user config)",
         )
