@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kratomref import __version__
 from kratomref.doi import is_doi_url, normalise_doi
@@ -30,6 +30,10 @@ from kratomref.model import (
 )
 from kratomref.options import Options
 from kratomref.services.cache import Cache
+
+if TYPE_CHECKING:  # the services load with the first look-up (an offline run from the cache needs few of them)
+    from kratomref.services.authorities import AuthoritySettings
+    from kratomref.services.crossref import CrossrefSettings
 
 # A progress callback: (stage, done, total). Stages: "read", "datacite", "crossref", "search", "authorities",
 # "links".
@@ -83,6 +87,35 @@ def checkable_urls(ref: Reference) -> list[str]:
     return [u for u in ref.urls if not is_doi_url(u)]
 
 
+def crossref_settings(options: Options) -> CrossrefSettings:
+    """What CrossrefService takes of the run's options (a crossref.CrossrefSettings)."""
+    from kratomref.services.crossref import CrossrefSettings
+
+    return CrossrefSettings(
+        crossref_url=options.crossref_url, doi_url=options.doi_url, mailto=options.mailto,
+        user_agent=options.user_agent, timeout=options.timeout, max_retries=options.max_retries,
+        offline=options.offline, ttl_found=options.ttl_found, ttl_not_found=options.ttl_not_found,
+    )
+
+
+def _open_mirror(options: Options) -> Any:
+    """The run's local mirror, opened when a look-up first needs it (None: none)."""
+    from kratomref.services import mirror
+
+    return mirror.for_options(options)
+
+
+def authority_settings(options: Options, name: str) -> AuthoritySettings:
+    """What the authority `name` ("openalex") takes of the run's options (an authorities.AuthoritySettings)."""
+    from kratomref.services.authorities import AuthoritySettings
+
+    return AuthoritySettings(
+        base_url=getattr(options, f"{name}_url"), mailto=options.mailto, user_agent=options.user_agent,
+        timeout=options.timeout, max_retries=options.max_retries, offline=options.offline,
+        ttl_found=options.ttl_found, ttl_not_found=options.ttl_not_found, pacing=options.authority_pacing,
+    )
+
+
 def resolve(
     documents: Sequence[Document], options: Options, cache: Cache, progress: Progress | None = None
 ) -> Resolved:
@@ -106,8 +139,10 @@ def resolve(
                 queries[reference_id(ref)] = query
     dois = sorted(doi_set)
 
-    authorities = authority_services.build(options, cache)
-    crossref = CrossrefService(options, cache)
+    authorities = authority_services.build(
+        {name: authority_settings(options, name) for name in authority_services.enabled(options)}, cache
+    )
+    crossref = CrossrefService(crossref_settings(options), cache, mirror=lambda: _open_mirror(options))
     _resolve_dois(dois, crossref, authorities, resolved, progress)
     if queries:
         with _stage(progress, "search", len(queries)):

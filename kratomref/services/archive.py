@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx2
-import requests
 
-from kratomref.services.doiorg import AnswerTooLarge, bounded_get, keep_deadlines
+from kratomref.services.http import AnswerTooLarge, bounded_get, make_client
+
+if TYPE_CHECKING:
+    import requests
 
 # The API answers in well under a second; a slow archive must not hold up the whole run.
 ARCHIVE_TIMEOUT_CAP = 10.0  # seconds
 MAX_ANSWER_BYTES = 64 * 1024  # the JSON answer is a few hundred bytes
 
-# One client per proxy setting, shared by every thread: the archive is asked through httpx2 (whose
-# connections keep to a total deadline, see doiorg.keep_deadlines), not through the link checker's
+# One client per proxy setting, shared by every thread: the archive is asked through the API services' HTTP
+# layer (services/http.py: its connections keep to a total deadline), not through the link checker's
 # requests session, whose timeout bounds each read only, so that a trickling archive cannot hold a run.
 _clients: dict[bool, httpx2.Client] = {}
 _clients_lock = threading.Lock()
@@ -39,7 +42,7 @@ def _client(trust_env: bool) -> httpx2.Client:
     with _clients_lock:
         client = _clients.get(trust_env)
         if client is None:
-            client = keep_deadlines(httpx2.Client(trust_env=trust_env, follow_redirects=False))
+            client = make_client(trust_env=trust_env)
             _clients[trust_env] = client
         return client
 
@@ -47,23 +50,33 @@ def _client(trust_env: bool) -> httpx2.Client:
 def lookup_snapshot(
     session: requests.Session, archive_url: str, url: str, year: str | None, *, timeout: float
 ) -> ArchiveAnswer:
+    """find_snapshot with the headers (the User-Agent) and the proxy setting of the link checker's
+    `session`."""
+    headers = {k: str(v) for k, v in session.headers.items() if k.lower() in ("user-agent", "accept-language")}
+    return find_snapshot(archive_url, url, year, timeout=timeout, headers=headers, trust_env=bool(session.trust_env))
+
+
+def find_snapshot(
+    archive_url: str, url: str, year: str | None, *, timeout: float, headers: Mapping[str, str],
+    trust_env: bool = True,
+) -> ArchiveAnswer:
     """The snapshot closest to `year` (or the newest). Never raises for a network failure or a malformed
-    answer: those come back as not answered. `session` gives the headers (the User-Agent) and whether the
-    environment's proxy settings apply; the whole request, headers included, ends within `timeout`."""
+    answer: those come back as not answered. `headers` are sent (the User-Agent); `trust_env`: whether the
+    environment's proxy and CA bundle settings apply; the whole request, headers included, ends within
+    `timeout` (at most ARCHIVE_TIMEOUT_CAP)."""
     params = {"url": url}
     if year and year[:4].isdigit():
         params["timestamp"] = year[:4]
     limit = min(timeout, ARCHIVE_TIMEOUT_CAP)
-    headers = {k: str(v) for k, v in session.headers.items() if k.lower() in ("user-agent", "accept-language")}
-    headers["Accept"] = "application/json"
+    sent = {**headers, "Accept": "application/json"}
     try:
         response = bounded_get(
-            _client(bool(session.trust_env)),
+            _client(trust_env),
             availability_url(archive_url),
             time.monotonic() + limit,
             MAX_ANSWER_BYTES,
             params=params,
-            headers=headers,
+            headers=sent,
             timeout=limit,
         )
         if response.status_code != 200:

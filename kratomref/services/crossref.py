@@ -5,33 +5,36 @@ What could not be checked comes back as an UNVERIFIED result with its reason, ne
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import hashlib
-import importlib
-import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from kratomref import __version__
 from kratomref.doi import normalise_doi
 from kratomref.model import DoiResolution, Lookup, SearchResolution
 from kratomref.options import Options
-from kratomref.services import PROJECT_URL
 from kratomref.services.cache import Cache
 from kratomref.services.clock import Clock, current
-from kratomref.services.ratelimit import CrossrefLimiter, parse_retry_after
+from kratomref.services.ratelimit import CrossrefLimiter
 from kratomref.services.stats import Counters
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     import httpx2
 
-# The HTTP stack (habanero, httpx2, and doiorg's deadline transport on them) is imported by the first request,
-# not with this module: an offline run, which answers from the cache, never loads it.
+    class Mirror(Protocol):
+        """What the service reads of a local mirror (services/mirror: SQLite or PostgreSQL)."""
+
+        def get_many(self, dois: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+        def search(self, query: str, container: str | None = None, rows: int = ...) -> list[dict[str, Any]]: ...
+
+# The HTTP layer (services/http.py, and httpx2 under it) is loaded by the first request, not with this module:
+# an offline run, which answers from the cache, never loads it.
 
 DOI_NAMESPACE = "crossref-doi"
 SEARCH_NAMESPACE = "crossref-search"
@@ -42,9 +45,6 @@ MAX_URL_LENGTH = 4000
 # failed request cost more DOIs.
 MAX_DOIS_PER_BATCH = 100
 SEARCH_ROWS = 5  # candidates per bibliographic search; Crossref's own matching looks at a handful
-# A Retry-After longer than this is not worth waiting for in an interactive run: the look-up stays unverified.
-MAX_RETRY_AFTER = 30.0
-SERVER_ERROR_BACKOFF = 0.5  # seconds before retrying a 5xx or a timeout, doubled each time
 FALLBACK_PROBES = 2  # failed single look-ups in a row, after a failed batch, before the rest are given up
 # Fields of a work dropped before it is cached or returned: the cited-reference list can be hundreds of
 # entries and no rule reads it.
@@ -57,53 +57,39 @@ WORK_STRINGS = ("type", "volume", "issue", "page", "article-number")
 UNTITLED_TYPES = frozenset({"component", "journal-issue", "journal-volume"})  # records Crossref may leave untitled
 
 
-# --- habanero, with the response headers it hides ------------------------------------------------------
-# habanero's request functions call their module's `httpx2.get` and keep neither the response nor its
-# headers, and they raise on 429 before we could read Retry-After. Rather than re-implementing its calls,
-# the `httpx2` name of those modules is pointed at this stand-in: every attribute is the real module's, and
-# `get` goes through the calling thread's pooled client (when one is set) and remembers the response. With
-# no client set it behaves exactly like httpx2.get, so other users of habanero in the process see no change.
-# With a client set, the timeout also bounds the whole request, status line and headers included (see
-# doiorg.keep_deadlines): httpx's own timeout is per read, so a server trickling a byte every half second
-# would otherwise never time out.
-_calls = threading.local()
-# works() with a query or filter goes through habanero.request_class, ids and agency through habanero.request.
-# importlib, not `import habanero.request`: the package re-exports a function under that module's name.
-HABANERO_MODULES = ("habanero.request", "habanero.request_class")
+# --- the requests --------------------------------------------------------------------------------------
+# Crossref's REST API is asked for four things, each built here and sent through services/http.py, the one
+# HTTP layer of the API services (see docs/design.md on why not habanero): a batch of DOIs
+# (works?filter=doi:A,doi:B&rows=N), one DOI (works/{doi}), its registration agency (works/{doi}/agency) and a
+# bibliographic search (works?rows=N&query.bibliographic=...&query.container-title=...). The URLs and
+# parameters are the ones habanero sent for the same calls.
 
 
-class _RecordingHttpx:
-    def __getattr__(self, name: str) -> Any:
-        import httpx2
+@dataclass(frozen=True)
+class CrossrefSettings:
+    """What CrossrefService needs to know of a run's settings (check.py maps Options onto it; the defaults
+    are Options', declared there once)."""
 
-        return getattr(httpx2, name)
+    crossref_url: str
+    doi_url: str  # the handle API, for DOIs Crossref lacks
+    mailto: str | None  # the polite pool, and the contact in the User-Agent
+    user_agent: str | None  # the user's string, appended to kratomref's
+    timeout: float  # seconds, each request as a whole
+    max_retries: int
+    offline: bool  # the cache and the mirror only
+    ttl_found: float  # seconds a found record is cached
+    ttl_not_found: float
 
-    def get(self, url: str, **kwargs: Any) -> httpx2.Response:
-        import httpx2
-
-        from kratomref.services.doiorg import MAX_ANSWER_BYTES, bounded_get
-
-        client: httpx2.Client | None = getattr(_calls, "client", None)
-        _calls.last = None
-        if client is None:
-            response = httpx2.get(url, **kwargs)
-        else:
-            response = bounded_get(client, url, getattr(_calls, "deadline", None), MAX_ANSWER_BYTES, **kwargs)
-        _calls.last = response
-        return response
+    @property
+    def pool(self) -> str:
+        """The pool Crossref puts us in, until it says otherwise (X-Api-Pool)."""
+        return "polite" if self.mailto else "public"
 
 
-@functools.cache
-def recording_habanero() -> ModuleType:
-    """habanero, its request modules pointed at _RecordingHttpx (once, on first use)."""
-    import habanero
-
-    for name in HABANERO_MODULES:
-        module = importlib.import_module(name)
-        if not isinstance(getattr(module, "httpx2", None), _RecordingHttpx):
-            setattr(module, "httpx2", _RecordingHttpx())  # noqa: B010 - a module attribute mypy cannot see
-    loaded: ModuleType = habanero
-    return loaded
+def _settings_of(options: Options) -> CrossrefSettings:
+    # Transitional: callers that still hand over the whole Options (benchmarks, a few tests). The fields
+    # carry the names of Options' own.
+    return CrossrefSettings(**{f.name: getattr(options, f.name) for f in dataclasses.fields(CrossrefSettings)})
 
 
 @dataclass
@@ -131,13 +117,14 @@ class _Answer:
     status: int | None = None  # HTTP status of the last answer, when there was one
 
 
-def _cause_chain(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
+def _json(response: httpx2.Response) -> Any:
+    """The JSON body of an answer that says it is JSON (as Crossref's are), else None."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _message(body: Any) -> Any:
@@ -188,10 +175,19 @@ def _usable_doi_entry(cached: Any) -> TypeGuard[dict[str, Any]]:
     return cached.get("status") == Lookup.FOUND.value and (record is None or well_formed_work(record))
 
 
+def _work_list(body: Any) -> Any:
+    # A list's "message" says how many works matched ("total-results"): without it, no work list.
+    message = _message(body)
+    return message if isinstance(message, dict) and "total-results" in message else None
+
+
 def _agency_label(body: Any) -> str | None:
-    # registration_agency() returns the agency labels ("Crossref", "DataCite", "mEDRA"), one per id.
-    if isinstance(body, list) and len(body) == 1 and isinstance(body[0], str) and body[0].strip():
-        return body[0].strip().lower()
+    # works/{doi}/agency: {"message": {"agency": {"id": "crossref", "label": "Crossref"}}}.
+    agency = _message(body)
+    label = agency.get("agency") if isinstance(agency, dict) else None
+    label = label.get("label") if isinstance(label, dict) else None
+    if isinstance(label, str) and label.strip():
+        return label.strip().lower()
     return None
 
 
@@ -200,16 +196,15 @@ def _trim(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _quote_doi(doi: str) -> str:
-    # habanero appends ids to the URL as they are; a DOI may hold "?", "#" or "%".
+    # The DOI is a path segment of the URL; it may hold "?", "#" or "%".
     return urllib.parse.quote(doi, safe="/:;()._-<>[]")
 
 
 def user_agent(options: Options) -> str:
-    """What Crossref and doi.org see: always kratomref and its version (Crossref's etiquette, issue 3),
-    then the user's --user-agent string, if any. habanero prefixes its own and httpx's names."""
-    contact = f"+{PROJECT_URL}" + (f"; mailto:{options.mailto}" if options.mailto else "")
-    agent = f"kratomref/{__version__} ({contact})"
-    return f"{agent} {options.user_agent}" if options.user_agent else agent
+    """What Crossref and doi.org see (http.user_agent of the run's mailto and --user-agent)."""
+    from kratomref.services import http
+
+    return http.user_agent(options.mailto, options.user_agent)
 
 
 def service_key(*base_urls: str) -> str:
@@ -246,41 +241,49 @@ def _plausible(query: str, candidates: Sequence[Mapping[str, Any]]) -> bool:
                for c in candidates)
 
 
+def _mirror_of(options: Options) -> Callable[[], Mirror | None]:
+    def opened() -> Mirror | None:
+        from kratomref.services import mirror
+
+        return mirror.for_options(options)
+
+    return opened
+
+
 class CrossrefService:
     """Resolves DOIs and runs bibliographic searches against Crossref (and doi.org for DOIs it lacks)."""
 
-    def __init__(self, options: Options, cache: Cache, clock: Clock | None = None) -> None:
-        self.options = options
+    def __init__(
+        self,
+        settings: CrossrefSettings | Options,
+        cache: Cache,
+        clock: Clock | None = None,
+        *,
+        mirror: Callable[[], Mirror | None] | None = None,
+    ) -> None:
+        """settings: what the service needs (an Options still works, for the callers not yet moved: then the
+        run's mirror is opened from it, as check.py does); mirror: opens the local mirror when a look-up
+        first needs it (None: no mirror)."""
+        if isinstance(settings, Options):
+            if mirror is None:
+                mirror = _mirror_of(settings)
+            settings = _settings_of(settings)
+        self.settings = settings
         self.cache = cache
         self.clock = clock or current()  # pacing, backoffs and Retry-After; the timeout stays on real time
-        pool = "polite" if options.mailto else "public"
-        self.limiter = CrossrefLimiter(pool, self.clock)
-        self.stats = CrossrefStats(pool=pool)
-        self.base_url = options.crossref_url.rstrip("/")
-        self.user_agent = user_agent(options)
-        self._client: Any = None  # habanero.Crossref, made by the first request (see `client`)
+        self.limiter = CrossrefLimiter(settings.pool, self.clock)
+        self.stats = CrossrefStats(pool=settings.pool)
+        self.base_url = settings.crossref_url.rstrip("/")
+        self._mirror = mirror
         self._http: httpx2.Client | None = None
         self._failed_probes = 0  # probes behind the circuit breaker that failed in a row, in any call
-        self._doi_prefix = service_key(self.base_url, options.doi_url) + ":"
+        self._doi_prefix = service_key(self.base_url, settings.doi_url) + ":"
         self._search_prefix = service_key(self.base_url) + ":"
-
-    @property
-    def client(self) -> Any:
-        """habanero's Crossref client, made (and the HTTP stack imported) when a request needs it."""
-        if self._client is None:
-            self._client = recording_habanero().Crossref(
-                base_url=self.base_url,
-                mailto=self.options.mailto,
-                ua_string=self.user_agent,
-                timeout=self.options.timeout,
-            )
-        return self._client
 
     # --- public API ------------------------------------------------------------------------------------
 
     def resolve_dois(self, dois: Sequence[str]) -> dict[str, DoiResolution]:
         """Each normalised DOI -> what Crossref (or its registration agency) says about it."""
-        from kratomref.services import mirror
 
         results: dict[str, DoiResolution] = {}
         todo: list[str] = []
@@ -297,7 +300,7 @@ class CrossrefService:
         # Then the local mirror (a local answer, like the cache's: from_cache, never evidence that the network
         # is up); only what it lacks goes to the live API. A DOI the mirror lacks is never "not found" on its
         # word: the live API (or doi.org) decides, and offline it stays unverified.
-        store = mirror.for_options(self.options) if uncached else None
+        store = self._mirror() if uncached and self._mirror is not None else None
         held = store.get_many(uncached) if store is not None else {}
         for doi in uncached:
             record = held.get(doi)
@@ -305,7 +308,7 @@ class CrossrefService:
                 self.stats.add(mirror_hits=1)
                 agency = None if record.get("source") == "openalex" else "crossref"
                 results[doi] = DoiResolution(doi, Lookup.FOUND, record, agency, from_cache=True)
-            elif self.options.offline:
+            elif self.settings.offline:
                 reason = "offline; not in the mirror" if store is not None else "offline"
                 results[doi] = DoiResolution(doi, Lookup.UNVERIFIED, reason=reason)
             else:
@@ -394,11 +397,10 @@ class CrossrefService:
         """
         containers = container_titles or {}
         wanted = {ident: (query, containers.get(ident)) for ident, query in queries.items()}
-        from kratomref.services import mirror
 
         by_query: dict[tuple[str, str | None], SearchResolution] = {}
         todo: list[tuple[str, str | None]] = []
-        store = mirror.for_options(self.options) if wanted else None
+        store = self._mirror() if wanted and self._mirror is not None else None
         for search in dict.fromkeys(wanted.values()):
             query, container = search
             cached = self.cache.get(SEARCH_NAMESPACE, self._search_key(query, container))
@@ -414,7 +416,7 @@ class CrossrefService:
             if candidates and _plausible(query, candidates):
                 self.stats.add(mirror_hits=1)
                 by_query[search] = SearchResolution(query, Lookup.FOUND, tuple(candidates), from_cache=True)
-            elif self.options.offline:
+            elif self.settings.offline:
                 reason = "offline; nothing like it in the mirror" if store is not None else "offline"
                 by_query[search] = SearchResolution(query, Lookup.UNVERIFIED, reason=reason)
             else:
@@ -431,7 +433,7 @@ class CrossrefService:
                 for search, resolution in zip(todo, answered, strict=True):
                     by_query[search] = resolution
                     if resolution.status is Lookup.FOUND:  # never an unverified search
-                        ttl = self.options.ttl_found if resolution.candidates else self.options.ttl_not_found
+                        ttl = self.settings.ttl_found if resolution.candidates else self.settings.ttl_not_found
                         to_store.setdefault(ttl, {})[self._search_key(*search)] = list(resolution.candidates)
                 for ttl, items in to_store.items():
                     self.cache.put_many(SEARCH_NAMESPACE, items, ttl)
@@ -439,19 +441,18 @@ class CrossrefService:
 
     # --- plumbing -------------------------------------------------------------------------------------
 
+    @property
+    def user_agent(self) -> str:
+        """What Crossref and doi.org see (see http.user_agent)."""
+        from kratomref.services import http
+
+        return http.user_agent(self.settings.mailto, self.settings.user_agent)
+
     def _session(self) -> httpx2.Client:
         # One pooled client per public call: keep-alive connections instead of one per request.
-        import httpx2
+        from kratomref.services import http
 
-        from kratomref.services.doiorg import keep_deadlines
-
-        concurrency = self.limiter.cap.limit
-        client = httpx2.Client(
-            limits=httpx2.Limits(max_connections=concurrency + 2),
-            headers={"User-Agent": self.user_agent},  # doi.org; habanero sets its own per request
-        )
-        self._http = keep_deadlines(client)
-        _ = self.client  # habanero's client too, before any worker thread asks for it
+        self._http = http.make_client(user_agent=self.user_agent, max_connections=self.limiter.cap.limit + 2)
         return self._http
 
     def _map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
@@ -492,7 +493,7 @@ class CrossrefService:
         for resolution in resolutions:
             if resolution.status is Lookup.UNVERIFIED:
                 continue  # errors are never cached
-            ttl = self.options.ttl_found if resolution.status is Lookup.FOUND else self.options.ttl_not_found
+            ttl = self.settings.ttl_found if resolution.status is Lookup.FOUND else self.settings.ttl_not_found
             value = {"status": resolution.status.value, "record": resolution.record, "agency": resolution.agency}
             by_ttl.setdefault(ttl, {})[self._doi_prefix + resolution.doi] = value
         for ttl, items in by_ttl.items():
@@ -502,92 +503,70 @@ class CrossrefService:
     def _store(self, resolution: DoiResolution) -> DoiResolution:
         if resolution.status is Lookup.UNVERIFIED:
             return resolution  # errors are never cached
-        ttl = self.options.ttl_found if resolution.status is Lookup.FOUND else self.options.ttl_not_found
+        ttl = self.settings.ttl_found if resolution.status is Lookup.FOUND else self.settings.ttl_not_found
         value = {"status": resolution.status.value, "record": resolution.record, "agency": resolution.agency}
         self.cache.put(DOI_NAMESPACE, self._doi_prefix + resolution.doi, value, ttl)
         return resolution
 
-    def _call(self, kind: str, fn: Callable[[], Any], shape: Callable[[Any], Any] | None = None) -> _Answer:
-        """One habanero call through the limiter, retried on 429, 5xx and timeouts up to max_retries.
+    def _call(
+        self, kind: str, url: str, params: Mapping[str, str] | None = None,
+        shape: Callable[[Any], Any] = _message,
+    ) -> _Answer:
+        """One GET through the limiter, retried on 429, 5xx and broken connections up to max_retries (see
+        http.RetryPolicy); each attempt is bounded by the timeout as a whole.
 
-        `shape` turns what habanero returned into the answer, or None when it is not what Crossref sends;
-        by default the JSON object's "message" object. Each attempt is bounded by the timeout as a whole.
-        """
-        backoff = SERVER_ERROR_BACKOFF
-        reason = "no answer"
-        attempts = self.options.max_retries + 1
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            if attempt:
-                self.stats.add(retries=1)
-            with self.limiter.request(kind) as started:
-                _calls.client = self._http
-                _calls.deadline = time.monotonic() + self.options.timeout
-                _calls.last = None
-                self.stats.add(requests=1, **({"single": 1} if kind == "single" else {"lists": 1}))
-                try:
-                    body, exc = fn(), None
-                except Exception as error:  # habanero raises RuntimeError, RequestError, HTTPStatusError...
-                    body, exc = None, error
-                response: httpx2.Response | None = getattr(_calls, "last", None)
-                _calls.client = None
-                _calls.deadline = None
-            if response is None:
-                import httpx2
+        `shape` turns the JSON body of a 200 answer into the answer, or None when it is not what Crossref
+        sends; by default the JSON object's "message" object."""
+        from kratomref.services import http
 
-                from kratomref.services.doiorg import MAX_ANSWER_BYTES, AnswerTooLarge
-
-                assert exc is not None
-                chain = _cause_chain(exc)
-                if any(isinstance(e, httpx2.TimeoutException) for e in chain):
-                    # Not retried (as for links): a server that let the whole timeout pass would make each
-                    # retry cost as much again, and the fall-back and the circuit breaker ask once more.
-                    return _Answer(error=f"Crossref timed out after {self.options.timeout:g} s")
-                if any(isinstance(e, AnswerTooLarge) for e in chain):
-                    reason = f"Crossref sent an answer over {MAX_ANSWER_BYTES // 2**20} MB"
-                else:
-                    kinds = [type(e).__name__ for e in chain if isinstance(e, httpx2.HTTPError)]
-                    reason = f"Crossref unreachable ({kinds[0] if kinds else type(exc).__name__})"
-                if not last:  # no point waiting after the final attempt
-                    self.clock.sleep(backoff)
-                    backoff *= 2
-                continue
-            headers = response.headers
-            self.limiter.adapt(kind, headers)
-            if headers.get("x-api-pool"):
-                self.stats.pool = headers["x-api-pool"].strip().lower()
-            status = response.status_code
-            if status == 429:
-                self.stats.add(rate_limited=1)
-                retry_after = parse_retry_after(headers.get("retry-after"))
-                hint = f", Retry-After {retry_after:g} s" if retry_after is not None else ""
-                reason = f"rate-limited by Crossref (HTTP 429{hint})"
-                if retry_after is not None and retry_after > MAX_RETRY_AFTER:
-                    return _Answer(error=reason, status=429)
-                self.limiter.too_many(kind, retry_after, started)
-                continue
-            if status == 404:
-                self.limiter.succeeded(kind)
-                self._failed_probes = 0
-                return _Answer(not_found=True, status=404)
-            if status >= 500:
-                reason = f"Crossref answered HTTP {status}"
-                if not last:
-                    self.clock.sleep(backoff)
-                    backoff *= 2
-                continue
-            if status != 200:
-                return _Answer(error=f"Crossref answered HTTP {status}", status=status)
+        assert self._http is not None, "a request outside a session"
+        exchange = http.get_with_retries(
+            self._http, url, label="Crossref", timeout=self.settings.timeout,
+            policy=http.RetryPolicy(max_retries=self.settings.max_retries),
+            clock=self.clock, params=params,
+            slot=lambda: self.limiter.request(kind),
+            on_send=lambda attempt: self._sent(kind, attempt),
+            on_answer=lambda response: self._answered(kind, response),
+            on_429=lambda retry_after, started: self._too_many(kind, retry_after, started),
+        )
+        response = exchange.response
+        if response is None:
+            return _Answer(error=exchange.error, status=exchange.status)
+        status = response.status_code
+        if status == 404:
             self.limiter.succeeded(kind)
-            value = None if exc is not None else (shape or _message)(body)
-            if value is None:
-                return _Answer(error="Crossref sent a malformed answer", status=status)
-            self._failed_probes = 0  # Crossref answers: the circuit breaker starts afresh
-            return _Answer(message=value, status=status)
-        return _Answer(error=reason)
+            self._failed_probes = 0
+            return _Answer(not_found=True, status=404)
+        if status != 200:
+            return _Answer(error=f"Crossref answered HTTP {status}", status=status)
+        self.limiter.succeeded(kind)
+        value = shape(_json(response))
+        if value is None:
+            return _Answer(error="Crossref sent a malformed answer", status=status)
+        self._failed_probes = 0  # Crossref answers: the circuit breaker starts afresh
+        return _Answer(message=value, status=status)
+
+    def _too_many(self, kind: str, retry_after: float | None, started: float) -> None:
+        # Not a sleep here: the limiter holds back every request (this one's retry too) for Retry-After.
+        self.limiter.too_many(kind, retry_after, started)
+
+    def _sent(self, kind: str, attempt: int) -> None:
+        self.stats.add(requests=1, **({"single": 1} if kind == "single" else {"lists": 1}))
+        if attempt:
+            self.stats.add(retries=1)
+
+    def _answered(self, kind: str, response: httpx2.Response) -> None:
+        """Every answer, whatever its status: the limits and the pool it announces."""
+        headers = response.headers
+        self.limiter.adapt(kind, headers)
+        if headers.get("x-api-pool"):
+            self.stats.pool = headers["x-api-pool"].strip().lower()
+        if response.status_code == 429:
+            self.stats.add(rate_limited=1)
 
     def _batch(self, chunk: list[str]) -> _Answer:
-        return self._call("list", lambda: self.client.works(filter={"doi": chunk}, limit=len(chunk)))
+        params = {"filter": ",".join(f"doi:{doi}" for doi in chunk), "rows": str(len(chunk))}
+        return self._call("list", f"{self.base_url}/works", params, _work_list)
 
     @staticmethod
     def _batch_items(message: Mapping[str, Any]) -> dict[str, dict[str, Any]] | None:
@@ -604,7 +583,7 @@ class CrossrefService:
         return found
 
     def _single(self, doi: str) -> DoiResolution:
-        answer = self._call("single", lambda: self.client.works(ids=[_quote_doi(doi)]))
+        answer = self._call("single", f"{self.base_url}/works/{_quote_doi(doi)}")
         if answer.error is not None:
             return DoiResolution(doi, Lookup.UNVERIFIED, reason=answer.error)
         if not answer.not_found:
@@ -619,10 +598,8 @@ class CrossrefService:
 
         assert self._http is not None
         self.stats.add(handles=1)
-        handle = lookup_handle(self._http, self.options.doi_url, doi, self.options.timeout)
-        agency = self._call(
-            "single", lambda: self.client.registration_agency(_quote_doi(doi)), shape=_agency_label
-        )
+        handle = lookup_handle(self._http, self.settings.doi_url, doi, self.settings.timeout)
+        agency = self._call("single", f"{self.base_url}/works/{_quote_doi(doi)}/agency", shape=_agency_label)
         label: str | None = agency.message if isinstance(agency.message, str) else None
         if label is not None or handle.status is Lookup.FOUND:
             return DoiResolution(doi, Lookup.FOUND, None, label)
@@ -633,10 +610,10 @@ class CrossrefService:
 
     def _search_one(self, search: tuple[str, str | None]) -> SearchResolution:
         query, container = search
-        fields = {"query_bibliographic": query}
+        params = {"rows": str(SEARCH_ROWS), "query.bibliographic": query}
         if container:
-            fields["query_container_title"] = container
-        answer = self._call("list", lambda: self.client.works(limit=SEARCH_ROWS, **fields))
+            params["query.container-title"] = container
+        answer = self._call("list", f"{self.base_url}/works", params, _work_list)
         if answer.error is not None:
             return SearchResolution(query, Lookup.UNVERIFIED, reason=answer.error)
         if answer.not_found:

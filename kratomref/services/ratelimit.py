@@ -57,16 +57,6 @@ def parse_interval(text: str | None) -> float | None:
         return None
 
 
-def parse_retry_after(text: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (only the delay-seconds form; Crossref sends no dates)."""
-    if not text:
-        return None
-    try:
-        return max(0.0, float(text.strip()))
-    except ValueError:
-        return None
-
-
 class Pacer:
     """Spaces request starts at least 1/rate apart (a smooth limiter, not a burst bucket); the rate moves
     between a floor and a ceiling (the limit) as 429s and answers come in."""

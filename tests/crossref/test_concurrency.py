@@ -9,10 +9,16 @@ import math
 import pytest
 from crossref_server import RECORDS, FakeCrossref, record
 
+from kratomref.check import crossref_settings
 from kratomref.options import Options
 from kratomref.services.cache import Cache
 from kratomref.services.crossref import CrossrefService, batches
 from kratomref.services.ratelimit import SAFETY_MARGIN, Pacer
+
+
+def crossref_service(options: Options, cache: Cache) -> CrossrefService:
+    """The service as a run builds it: the settings check.py maps out of the options."""
+    return CrossrefService(crossref_settings(options), cache)
 
 
 def _dois(crossref: FakeCrossref, n: int) -> list[str]:
@@ -32,7 +38,7 @@ def test_slow_batches_overlap_up_to_the_pools_concurrency(
     dois = _dois(crossref, 600)
     plan = batches(dois, crossref.url)
     crossref.latency = 0.8
-    service = CrossrefService(options, cache)
+    service = crossref_service(options, cache)
     results = service.resolve_dois(dois)
     assert all(r.record is not None for r in results.values())
     starts = sorted(s.at for s in crossref.seen if s.kind == "batch")
@@ -48,7 +54,7 @@ def test_the_public_pool_sends_one_list_request_at_a_time(crossref: FakeCrossref
     crossref.headers.clear()
     crossref.latency = 0.3
     dois = _dois(crossref, 300)
-    service = CrossrefService(Options(crossref_url=crossref.url, doi_url=crossref.url, timeout=5.0), cache)
+    service = crossref_service(Options(crossref_url=crossref.url, doi_url=crossref.url, timeout=5.0), cache)
     service.resolve_dois(dois)
     starts = sorted(s.at for s in crossref.seen if s.kind == "batch")
     assert crossref.max_in_flight == 1

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from crossref_server import RECORDS, FakeCrossref
 
+from kratomref.check import crossref_settings
 from kratomref.doi import normalise_doi
 from kratomref.model import Document, Evidence
 from kratomref.options import Options
@@ -53,9 +54,14 @@ BIB = r"""
 """
 
 
+def crossref_service(options: Options, cache: Cache) -> CrossrefService:
+    """The service as a run builds it: the settings check.py maps out of the options."""
+    return CrossrefService(crossref_settings(options), cache)
+
+
 def run(path: Path, crossref: FakeCrossref, options: Options, cache: Cache) -> tuple[Document, dict[str, list[str]]]:
     doc = read(str(path))
-    service = CrossrefService(options, cache)
+    service = crossref_service(options, cache)
     dois = sorted({d for d in (normalise_doi(r.doi) for r in doc.references) if d})
     resolved = service.resolve_dois(dois)
     queries = {r.key: q for r in doc.references if not normalise_doi(r.doi) and (q := rules.search_query(r))}
@@ -100,7 +106,7 @@ def test_a_draft_reference_list_is_searched_and_matched(
     )
     doc, found = run(path, crossref, options, cache)
     assert list(found.values()) == [["KR204"]]
-    summary = rules.confirms(doc.references[0], Evidence(search=CrossrefService(options, cache).search(
+    summary = rules.confirms(doc.references[0], Evidence(search=crossref_service(options, cache).search(
         {"x": rules.search_query(doc.references[0]) or ""})["x"]), Context(options))
     assert summary is not None and summary["doi"] == LEE
 

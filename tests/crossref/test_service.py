@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from crossref_server import NOT_FOUND_BODY, RECORDS, FakeCrossref, Seen, serve
 
+from kratomref.check import crossref_settings
 from kratomref.model import Lookup
 from kratomref.options import Options
 from kratomref.services import clock
@@ -25,8 +26,13 @@ ARXIV = "10.48550/arxiv.2101.00001"
 FAKE = "10.1371/notarealdoi"
 
 
+def crossref_service(options: Options, cache: Cache) -> CrossrefService:
+    """The service as a run builds it: the settings check.py maps out of the options."""
+    return CrossrefService(crossref_settings(options), cache)
+
+
 def resolve(options: Options, cache: Cache, dois: list[str]) -> tuple[CrossrefService, dict[str, Lookup]]:
-    service = CrossrefService(options, cache)
+    service = crossref_service(options, cache)
     results = service.resolve_dois(dois)
     return service, {doi: r.status for doi, r in results.items()}
 
@@ -35,7 +41,7 @@ def test_dois_crossref_has_are_resolved_in_one_batch_request(
     crossref: FakeCrossref, options: Options, cache: Cache
 ) -> None:
     dois = sorted(RECORDS)
-    service = CrossrefService(options, cache)
+    service = crossref_service(options, cache)
     results = service.resolve_dois(dois)
     assert {d: r.status for d, r in results.items()} == {d: Lookup.FOUND for d in dois}
     assert results[A].record is not None and results[A].record["DOI"].lower() == A
@@ -71,7 +77,7 @@ def test_a_datacite_doi_is_found_with_its_agency_and_no_record(
     crossref: FakeCrossref, options: Options, cache: Cache
 ) -> None:
     crossref.other_agencies[ARXIV] = "DataCite"
-    results = CrossrefService(options, cache).resolve_dois([ARXIV])
+    results = crossref_service(options, cache).resolve_dois([ARXIV])
     assert results[ARXIV].status is Lookup.FOUND
     assert results[ARXIV].agency == "datacite" and results[ARXIV].record is None
     assert {s.kind for s in crossref.seen} == {"batch", "single", "handle", "agency"}
@@ -87,7 +93,7 @@ def test_not_found_needs_doi_org_to_agree(crossref: FakeCrossref, options: Optio
         return (503, "down", {}) if seen.kind == "handle" else None
 
     crossref.fault = handle_down
-    results = CrossrefService(options, cache).resolve_dois([FAKE])
+    results = crossref_service(options, cache).resolve_dois([FAKE])
     assert results[FAKE].status is Lookup.UNVERIFIED
     assert "503" in (results[FAKE].reason or "")
 
@@ -101,7 +107,7 @@ def test_a_429_slows_the_client_down_and_the_doi_is_still_verified(
         return None
 
     crossref.fault = first_request_throttled
-    service = CrossrefService(options, cache)
+    service = crossref_service(options, cache)
     statuses = {d: r.status for d, r in service.resolve_dois([A, B]).items()}
     assert statuses == {A: Lookup.FOUND, B: Lookup.FOUND}
     assert service.stats.rate_limited == 1
@@ -114,7 +120,7 @@ def test_endless_429s_leave_the_doi_unverified_not_not_found(
     crossref: FakeCrossref, options: Options, cache: Cache
 ) -> None:
     crossref.fault = lambda seen: (429, "Too Many Requests", {"Retry-After": "3600"})
-    results = CrossrefService(options, cache).resolve_dois([A])
+    results = crossref_service(options, cache).resolve_dois([A])
     assert results[A].status is Lookup.UNVERIFIED
     assert "429" in (results[A].reason or "") and crossref.count() == 1
 
@@ -141,7 +147,7 @@ def test_an_outage_leaves_dois_unverified_with_a_reason_and_caches_nothing(
     crossref: FakeCrossref, options: Options, cache: Cache, fault: object
 ) -> None:
     crossref.fault = fault  # type: ignore[assignment]
-    results = CrossrefService(dataclasses.replace(options, max_retries=1), cache).resolve_dois([A, FAKE])
+    results = crossref_service(dataclasses.replace(options, max_retries=1), cache).resolve_dois([A, FAKE])
     assert {r.status for r in results.values()} == {Lookup.UNVERIFIED}
     assert all(r.reason for r in results.values())
     crossref.fault = None
@@ -154,14 +160,14 @@ def test_an_outage_leaves_dois_unverified_with_a_reason_and_caches_nothing(
 def test_connection_refused_leaves_dois_unverified(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_closed_port()}"
     options = Options(crossref_url=url, doi_url=url, timeout=1.0, max_retries=1)
-    results = CrossrefService(options, Cache(tmp_path)).resolve_dois([A])
+    results = crossref_service(options, Cache(tmp_path)).resolve_dois([A])
     assert results[A].status is Lookup.UNVERIFIED
     assert "unreachable" in (results[A].reason or "")
 
 
 def test_a_timeout_leaves_dois_unverified(crossref: FakeCrossref, options: Options, cache: Cache) -> None:
     crossref.latency = 1.5
-    results = CrossrefService(dataclasses.replace(options, timeout=0.3, max_retries=0), cache).resolve_dois([A])
+    results = crossref_service(dataclasses.replace(options, timeout=0.3, max_retries=0), cache).resolve_dois([A])
     assert results[A].status is Lookup.UNVERIFIED
     assert "timed out" in (results[A].reason or "")
 
@@ -170,9 +176,9 @@ def test_a_rerun_answers_from_the_cache_without_a_request(
     crossref: FakeCrossref, options: Options, cache: Cache
 ) -> None:
     crossref.other_agencies[ARXIV] = "DataCite"
-    first = CrossrefService(options, cache).resolve_dois([A, B, FAKE, ARXIV])
+    first = crossref_service(options, cache).resolve_dois([A, B, FAKE, ARXIV])
     crossref.seen.clear()
-    service = CrossrefService(options, cache)
+    service = crossref_service(options, cache)
     second = service.resolve_dois([A, B, FAKE, ARXIV])
     assert crossref.count() == 0
     assert {d: (r.status, r.agency) for d, r in second.items()} == {
@@ -184,9 +190,9 @@ def test_a_rerun_answers_from_the_cache_without_a_request(
 def test_offline_answers_from_the_cache_and_leaves_the_rest_unverified(
     crossref: FakeCrossref, options: Options, cache: Cache
 ) -> None:
-    CrossrefService(options, cache).resolve_dois([A])
+    crossref_service(options, cache).resolve_dois([A])
     crossref.seen.clear()
-    results = CrossrefService(dataclasses.replace(options, offline=True), cache).resolve_dois([A, B])
+    results = crossref_service(dataclasses.replace(options, offline=True), cache).resolve_dois([A, B])
     assert results[A].status is Lookup.FOUND
     assert (results[B].status, results[B].reason) == (Lookup.UNVERIFIED, "offline")
     assert crossref.count() == 0
@@ -207,7 +213,7 @@ def test_the_client_never_exceeds_the_announced_concurrency(
     crossref.headers["x-concurrency-limit"] = "1"
     crossref.latency = 0.05
     crossref.left_out_of_batches.update(RECORDS)  # every DOI falls back to a single request
-    service = CrossrefService(options, cache)
+    service = crossref_service(options, cache)
     service.resolve_dois(sorted(RECORDS))
     assert crossref.max_in_flight == 1
     assert service.limiter.cap.limit == 1
@@ -217,7 +223,7 @@ def test_the_public_pool_is_used_without_a_mailto(crossref: FakeCrossref, option
     crossref.headers.clear()
     crossref.left_out_of_batches.update([A, B, C])
     crossref.latency = 0.02
-    service = CrossrefService(dataclasses.replace(options, mailto=None), cache)
+    service = crossref_service(dataclasses.replace(options, mailto=None), cache)
     service.resolve_dois([A, B, C])
     assert service.stats.pool == "public"
     singles = [s.at for s in crossref.seen if s.kind == "single"]
@@ -240,20 +246,20 @@ def test_a_search_returns_candidates_keyed_by_the_callers_ids(
     crossref: FakeCrossref, options: Options, cache: Cache
 ) -> None:
     crossref.search_results["umbilical cord"] = ["10.1016/j.neurobiolaging.2010.03.024"]
-    service = CrossrefService(options, cache)
+    service = crossref_service(options, cache)
     results = service.search({"ref-1": "Lee umbilical cord blood Alzheimer 2012", "ref-2": "nothing like it"})
     assert results["ref-1"].status is Lookup.FOUND
     assert [c["DOI"].lower() for c in results["ref-1"].candidates] == ["10.1016/j.neurobiolaging.2010.03.024"]
     assert results["ref-2"].status is Lookup.FOUND and results["ref-2"].candidates == ()
     assert crossref.seen[0].query["rows"] == ["5"]
     crossref.seen.clear()
-    again = CrossrefService(options, cache).search({"x": "Lee umbilical cord blood Alzheimer 2012"})
+    again = crossref_service(options, cache).search({"x": "Lee umbilical cord blood Alzheimer 2012"})
     assert again["x"].from_cache and crossref.count() == 0
 
 
 def test_a_failed_search_is_unverified(crossref: FakeCrossref, options: Options, cache: Cache) -> None:
     crossref.fault = lambda seen: (502, "Bad Gateway", {"Content-Type": "text/plain"})
-    results = CrossrefService(dataclasses.replace(options, max_retries=0), cache).search({"r": "anything at all"})
+    results = crossref_service(dataclasses.replace(options, max_retries=0), cache).search({"r": "anything at all"})
     assert results["r"].status is Lookup.UNVERIFIED and "502" in (results["r"].reason or "")
 
 
@@ -268,7 +274,7 @@ def test_a_batch_crossref_refuses_falls_back_to_single_requests(
 
 def test_a_passing_503_is_retried_and_the_doi_verified(crossref: FakeCrossref, options: Options, cache: Cache) -> None:
     crossref.fault = lambda seen: (503, "busy", {"Content-Type": "text/plain"}) if len(crossref.seen) == 1 else None
-    service = CrossrefService(options, cache)
+    service = crossref_service(options, cache)
     assert service.resolve_dois([A])[A].status is Lookup.FOUND
     assert service.stats.retries == 1 and crossref.count("batch") == 2
 
@@ -277,7 +283,7 @@ def test_a_server_announcing_the_public_pool_slows_a_polite_client(
     crossref: FakeCrossref, options: Options, cache: Cache
 ) -> None:
     crossref.headers.update({"x-api-pool": "public", "x-concurrency-limit": "1", "x-rate-limit-limit": "5"})
-    service = CrossrefService(options, cache)
+    service = crossref_service(options, cache)
     service.resolve_dois([A])
     state = service.limiter.state
     assert (state.pool, state.single, state.list, state.concurrency) == ("public", 5.0, 1.0, 1)
@@ -296,7 +302,7 @@ def test_a_batch_answering_404_is_a_failed_batch_not_a_crash(
     assert statuses == {A: Lookup.FOUND, B: Lookup.FOUND}  # found by the single look-ups it falls back on
 
     crossref.fault = lambda seen: not_found if seen.kind == "batch" else (500, "down", {})
-    service = CrossrefService(dataclasses.replace(options, max_retries=0), Cache(cache.path.parent / "other"))
+    service = crossref_service(dataclasses.replace(options, max_retries=0), Cache(cache.path.parent / "other"))
     results = service.resolve_dois([C])
     assert results[C].status is Lookup.UNVERIFIED
     assert results[C].reason
@@ -309,18 +315,18 @@ def test_answers_from_one_service_are_not_reused_against_another(
     crossref.records[FAKE] = dict(RECORDS[A], DOI=FAKE)  # the planted answer
     assert resolve(options, cache, [FAKE])[1] == {FAKE: Lookup.FOUND}
     crossref.search_results["planted"] = [A]
-    assert CrossrefService(options, cache).search({"r": "planted query"})["r"].candidates
+    assert crossref_service(options, cache).search({"r": "planted query"})["r"].candidates
 
     honest = FakeCrossref()
     server = serve(honest)
     try:
         elsewhere = dataclasses.replace(options, crossref_url=honest.url, doi_url=honest.url)
         assert resolve(elsewhere, cache, [FAKE])[1] == {FAKE: Lookup.NOT_FOUND}
-        assert CrossrefService(elsewhere, cache).search({"r": "planted query"})["r"].candidates == ()
+        assert crossref_service(elsewhere, cache).search({"r": "planted query"})["r"].candidates == ()
         assert honest.count("batch") == 1 and honest.count("search") == 1
         # doi.org's answer is part of a DOI's verdict: another --doi-url is another key too
         crossref.seen.clear()
-        CrossrefService(dataclasses.replace(options, doi_url=honest.url), cache).resolve_dois([FAKE])
+        crossref_service(dataclasses.replace(options, doi_url=honest.url), cache).resolve_dois([FAKE])
         assert crossref.count("batch") == 1
     finally:
         server.shutdown()
@@ -333,7 +339,7 @@ def test_searches_stop_after_two_failures_when_crossref_is_down(
     crossref.fault = lambda seen: (503, "Service Unavailable", {"Content-Type": "text/plain"})
     queries = {f"ref-{i}": f"Author {i} some title {i} 2020" for i in range(30)}
     started = clock.current().monotonic()  # the services' clock: real time plus the backoffs waited
-    results = CrossrefService(dataclasses.replace(options, max_retries=1), cache).search(queries)
+    results = crossref_service(dataclasses.replace(options, max_retries=1), cache).search(queries)
     elapsed = clock.current().monotonic() - started
     assert {r.status for r in results.values()} == {Lookup.UNVERIFIED}
     assert all("503" in (r.reason or "") for r in results.values())
@@ -344,7 +350,7 @@ def test_searches_stop_after_two_failures_when_crossref_is_down(
 def test_no_backoff_after_the_last_attempt(crossref: FakeCrossref, options: Options, cache: Cache) -> None:
     crossref.fault = lambda seen: (503, "Service Unavailable", {"Content-Type": "text/plain"})
     started = clock.current().monotonic()  # the services' clock: real time plus the backoffs waited
-    results = CrossrefService(dataclasses.replace(options, max_retries=0), cache).search({"r": "anything"})
+    results = crossref_service(dataclasses.replace(options, max_retries=0), cache).search({"r": "anything"})
     assert results["r"].status is Lookup.UNVERIFIED
     assert clock.current().monotonic() - started < 0.4
 
@@ -370,7 +376,7 @@ def test_scattered_429s_slow_the_client_once_per_window_and_it_never_sends_insid
         return None
 
     crossref.fault = every_third
-    service = CrossrefService(dataclasses.replace(options, max_retries=10), cache)
+    service = crossref_service(dataclasses.replace(options, max_retries=10), cache)
     started = clock.current().monotonic()  # what a user would wait, with the Retry-After pauses
     statuses = {d: r.status for d, r in service.resolve_dois(dois).items()}
     elapsed = clock.current().monotonic() - started
@@ -424,7 +430,7 @@ def test_a_retry_after_is_waited_out_before_asking_again(
         return None
 
     crossref.fault = first_refused
-    results = CrossrefService(options, cache).resolve_dois([A])
+    results = crossref_service(options, cache).resolve_dois([A])
     assert results[A].status is Lookup.FOUND
     assert len(crossref.seen) == 2
     assert crossref.seen[1].at - crossref.seen[0].at >= 5.0

@@ -7,10 +7,12 @@ them in turn and stops at the first that confirms the reference.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kratomref.model import Reference
 from kratomref.options import Options
 from kratomref.services.authorities.arxiv import Arxiv
-from kratomref.services.authorities.base import Authority, option
+from kratomref.services.authorities.base import Authority, AuthoritySettings, option
 from kratomref.services.authorities.datacite import DataCite
 from kratomref.services.authorities.dblp import Dblp
 from kratomref.services.authorities.openalex import OpenAlex
@@ -31,10 +33,9 @@ def enabled(options: Options) -> tuple[str, ...]:
     return tuple(cls.name for cls in ALL if option(options, f"use_{cls.name}"))
 
 
-def build(options: Options, cache: Cache) -> dict[str, Authority]:
-    """One instance of each enabled authority, by name."""
-    names = enabled(options)
-    return {cls.name: cls(options, cache) for cls in ALL if cls.name in names}
+def build(settings: Mapping[str, AuthoritySettings], cache: Cache) -> dict[str, Authority]:
+    """One instance of each authority `settings` names (the enabled ones), by name, in ALL's order."""
+    return {cls.name: cls(settings[cls.name], cache) for cls in ALL if cls.name in settings}
 
 
 def plan(ref: Reference, authorities: dict[str, Authority]) -> list[str]:
@@ -52,4 +53,4 @@ def plan(ref: Reference, authorities: dict[str, Authority]) -> list[str]:
     return order
 
 
-__all__ = ["ALL", "LABELS", "Authority", "build", "enabled", "plan"]
+__all__ = ["ALL", "LABELS", "Authority", "AuthoritySettings", "build", "enabled", "plan"]

@@ -45,30 +45,20 @@ class Arxiv(Authority):
             return self.lookup_ids(ids)
 
     def lookup_ids(self, ids: Sequence[str]) -> dict[str, AuthorityAnswer]:
-        answers: dict[str, AuthorityAnswer] = {}
-        todo: list[str] = []
-        for ident in dict.fromkeys(ids):
-            cached = self.cached(f"id:{ident}", f"arXiv:{ident}", "arxiv")
-            if cached is not None:
-                answers[ident] = cached
-            else:
-                todo.append(ident)
-        for start in range(0, len(todo), MAX_IDS_PER_REQUEST):
-            chunk = todo[start:start + MAX_IDS_PER_REQUEST]
-            reply = self.get("/query", {"id_list": ",".join(chunk), "max_results": str(len(chunk))})
-            entries = parse_feed(reply.body) if reply.error is None and reply.status == 200 else None
-            for ident in chunk:
-                asked = f"arXiv:{ident}"
-                if entries is None:
-                    reason = self.failure(reply) if reply.error or reply.status != 200 else \
-                        "arXiv sent a malformed answer"
-                    answers[ident] = self.unverified(reason, asked, "arxiv")
-                elif isinstance(entries, str):
-                    answers[ident] = self.unverified(f"arXiv refused the query: {entries}", asked, "arxiv")
-                else:
-                    found = [r for r in entries if ident.lower() in (i.lower() for i in r.ids("arxiv"))]
-                    answers[ident] = self.store(f"id:{ident}", self.answer(found[:1], asked, "arxiv"))
-        return answers
+        return self.batched(ids, key=lambda i: f"id:{i}", asked=lambda i: f"arXiv:{i}", identifier="arxiv",
+                            per_request=MAX_IDS_PER_REQUEST, ask=self._ask_ids)
+
+    def _ask_ids(self, chunk: list[str]) -> dict[str, list[AuthorityRecord]] | str:
+        reply = self.get("/query", {"id_list": ",".join(chunk), "max_results": str(len(chunk))})
+        if reply.error or reply.status != 200:
+            return self.failure(reply)
+        entries = parse_feed(reply.body)
+        if entries is None:
+            return "arXiv sent a malformed answer"
+        if isinstance(entries, str):
+            return f"arXiv refused the query: {entries}"
+        return {ident: [r for r in entries if ident.lower() in (i.lower() for i in r.ids("arxiv"))][:1]
+                for ident in chunk}
 
 
 def parse_feed(body: bytes) -> list[AuthorityRecord] | str | None:

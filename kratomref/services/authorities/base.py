@@ -6,8 +6,7 @@ from __future__ import annotations
 import abc
 import re
 import threading
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,16 +15,13 @@ from kratomref.model import AuthorityAnswer, AuthorityRecord, Lookup, Reference
 from kratomref.options import Options
 from kratomref.services.cache import Cache
 from kratomref.services.clock import Clock, current
-from kratomref.services.crossref import service_key, user_agent
-from kratomref.services.ratelimit import parse_retry_after
+from kratomref.services.crossref import service_key
 from kratomref.services.stats import Counters
 
 if TYPE_CHECKING:
     import httpx2
 
 FAILED_REQUESTS_BEFORE_GIVING_UP = 2
-MAX_RETRY_AFTER = 30.0  # as for Crossref: a longer wait leaves the look-up unverified
-SERVER_ERROR_BACKOFF = 0.5  # seconds before retrying a 5xx or a timeout, doubled each time
 NAMESPACE = "authority"  # cache namespace; keys start with the authority's name and its base URL's tag
 _PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "le", "la", "dos", "ten"})
 
@@ -33,6 +29,22 @@ _PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "di", "du", "del
 def option(options: Options, name: str) -> Any:
     """A setting of this package (Options: `<name>_url`, `use_<name>`, `authority_pacing`)."""
     return getattr(options, name)
+
+
+@dataclass(frozen=True)
+class AuthoritySettings:
+    """What an authority needs of a run's settings (check.py maps Options onto it, one per authority; the
+    defaults are Options', declared there once)."""
+
+    base_url: str  # the API's root, e.g. https://api.openalex.org
+    mailto: str | None  # OpenAlex's polite pool, NCBI's email, the contact in the User-Agent
+    user_agent: str | None  # the user's string, appended to kratomref's
+    timeout: float  # seconds, each request as a whole
+    max_retries: int
+    offline: bool  # the cache only
+    ttl_found: float  # seconds a found record is cached
+    ttl_not_found: float
+    pacing: float  # times the authority's own interval between requests (0: no pacing, for tests)
 
 
 def family_name(name: str) -> str:
@@ -125,14 +137,13 @@ class Authority(abc.ABC):
     interval: float = 0.0  # seconds between two requests, as the service asks
     ttl_scale: float = 1.0
 
-    def __init__(self, options: Options, cache: Cache, base_url: str | None = None, clock: Clock | None = None) -> None:
-        self.options = options
+    def __init__(self, settings: AuthoritySettings, cache: Cache, clock: Clock | None = None) -> None:
+        self.settings = settings
         self.cache = cache
         self.clock = clock or current()  # pacing, backoffs and Retry-After; the timeout stays on real time
-        self.base_url = (base_url or option(options, f"{self.name}_url")).rstrip("/")
-        self.user_agent = user_agent(options)
+        self.base_url = settings.base_url.rstrip("/")
         self.stats = AuthorityStats()
-        self._pacer = _Pacer(self.interval * float(option(options, "authority_pacing")), self.clock)
+        self._pacer = _Pacer(self.interval * settings.pacing, self.clock)
         self._prefix = f"{self.name}:{service_key(self.base_url)}:"
         self._client: httpx2.Client | None = None
         self._in_session = False
@@ -188,17 +199,50 @@ class Authority(abc.ABC):
             records = tuple(r for r in (_record_from(self.name, v) for v in value.get("records") or []) if r)
             self.stats.add(cache_hits=1)
             return AuthorityAnswer(self.name, Lookup(value["status"]), records, asked, identifier, from_cache=True)
-        if self.options.offline:
+        if self.settings.offline:
             return self.unverified("offline", asked, identifier)
         return None
 
     def store(self, query: str, answer: AuthorityAnswer) -> AuthorityAnswer:
         if answer.status is Lookup.UNVERIFIED:
             return answer
-        ttl = self.options.ttl_found if answer.status is Lookup.FOUND else self.options.ttl_not_found
+        ttl = self.settings.ttl_found if answer.status is Lookup.FOUND else self.settings.ttl_not_found
         value = {"status": answer.status.value, "records": [_record_to(r) for r in answer.records]}
         self.cache.put(NAMESPACE, self._prefix + query, value, ttl * self.ttl_scale)
         return answer
+
+    def batched(
+        self,
+        values: Sequence[str],
+        *,
+        key: Callable[[str], str],
+        asked: Callable[[str], str],
+        identifier: str | None,
+        per_request: int,
+        ask: Callable[[list[str]], Mapping[str, Sequence[AuthorityRecord]] | str],
+    ) -> dict[str, AuthorityAnswer]:
+        """Value (an id) -> answer, for many: the cached answers, then the rest asked `per_request` at a
+        time. `ask(chunk)` sends one request: each value's records (none: not found), or, as a string, why
+        the request gave no answer (then every value of the chunk is unverified with that reason).
+        `key(value)` is the cache key, `asked(value)` how the answer says what was asked."""
+        answers: dict[str, AuthorityAnswer] = {}
+        todo: list[str] = []
+        for value in dict.fromkeys(values):
+            cached = self.cached(key(value), asked(value), identifier)
+            if cached is not None:
+                answers[value] = cached
+            else:
+                todo.append(value)
+        for start in range(0, len(todo), per_request):
+            chunk = todo[start:start + per_request]
+            found = ask(chunk)
+            for value in chunk:
+                if isinstance(found, str):
+                    answers[value] = self.unverified(found, asked(value), identifier)
+                else:
+                    answer = self.answer(found.get(value, ()), asked(value), identifier)
+                    answers[value] = self.store(key(value), answer)
+        return answers
 
     # --- HTTP ------------------------------------------------------------------------------------------
 
@@ -215,76 +259,59 @@ class Authority(abc.ABC):
                 self._client.close()
                 self._client = None
 
+    @property
+    def user_agent(self) -> str:
+        from kratomref.services import http
+
+        return http.user_agent(self.settings.mailto, self.settings.user_agent)
+
     def _http(self) -> httpx2.Client:
-        import httpx2
+        from kratomref.services import http
 
         if self._client is None:
-            self._client = httpx2.Client(headers={"User-Agent": self.user_agent}, follow_redirects=False)
+            self._client = http.make_client(user_agent=self.user_agent)
         return self._client
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> Reply:
-        """GET base_url + path, paced, retried on 429 (a short Retry-After), 5xx and timeouts up to
-        max_retries. Any other status is returned as it is, for the caller to read."""
-        import httpx2
-
-        from kratomref.services.doiorg import MAX_ANSWER_BYTES, AnswerTooLarge, bounded_get
+        """GET base_url + path, paced, retried as http.RetryPolicy says (429 with a short Retry-After, 5xx,
+        broken connections) up to max_retries. Any other status is returned as it is, for the caller."""
+        from kratomref.services import http
 
         assert self._in_session, "get() outside lookup()"
         if self._failed_in_a_row >= FAILED_REQUESTS_BEFORE_GIVING_UP:
             # a circuit breaker, as for Crossref: a service that is down (or a network that is) costs two
             # requests and their retries per run, not that much for every reference
             return Reply(error=f"{self._last_failure}; not asked again in this run")
-        client = self._http()
-        timeout = self.options.timeout
-        backoff = SERVER_ERROR_BACKOFF
-        reason = "no answer"
-        url = self.base_url + path
-        for attempt in range(self.options.max_retries + 1):
-            last = attempt == self.options.max_retries
-            if attempt:
-                self.stats.add(retries=1)
-            self._pacer.wait()
-            self.stats.add(requests=1)
-            try:
-                response = bounded_get(client, url, time.monotonic() + timeout, MAX_ANSWER_BYTES,
-                                       params=dict(params or {}), timeout=timeout)
-            except httpx2.TimeoutException:
-                # not retried (as for Crossref): a server that let the whole timeout pass would make each
-                # retry cost as much again
-                reason = f"{self.label} timed out after {timeout:g} s"
-                break
-            except AnswerTooLarge:
-                return Reply(error=f"{self.label} sent an answer over {MAX_ANSWER_BYTES // 2**20} MB")
-            except httpx2.ConnectError as exc:
-                # no connection at all (a name that does not resolve, a refused port): waiting and asking again
-                # at once seldom helps, and the circuit breaker stops this authority after two
-                reason = f"{self.label} unreachable ({type(exc).__name__})"
-                break
-            except httpx2.HTTPError as exc:
-                reason = f"{self.label} unreachable ({type(exc).__name__})"
-            else:
-                status = response.status_code
-                if status == 429:
-                    self.stats.add(rate_limited=1)
-                    wait = parse_retry_after(response.headers.get("retry-after"))
-                    reason = f"rate-limited by {self.label} (HTTP 429" + (f", Retry-After {wait:g} s)" if wait else ")")
-                    if wait is not None and wait > MAX_RETRY_AFTER:
-                        return Reply(status=429, error=reason)
-                    if not last:
-                        self.clock.sleep(wait if wait is not None else backoff)
-                        backoff *= 2
-                    continue
-                if status >= 500:
-                    reason = f"{self.label} answered HTTP {status}"
-                else:
-                    self._failed_in_a_row = 0
-                    return Reply(status, response.content, response.headers.get("content-type", ""))
-            if not last:
-                self.clock.sleep(backoff)
-                backoff *= 2
-        self._failed_in_a_row += 1
-        self._last_failure = reason
-        return Reply(error=reason)
+        exchange = http.get_with_retries(
+            self._http(), self.base_url + path, label=self.label, timeout=self.settings.timeout,
+            # A refused connection is not asked again at once: it seldom helps, and the circuit breaker
+            # stops this authority after two failed requests.
+            policy=http.RetryPolicy(max_retries=self.settings.max_retries, retry_unreachable=False),
+            clock=self.clock, params=params, slot=self._paced, on_send=self._sent, on_answer=self._answered,
+        )
+        response = exchange.response
+        if response is not None:
+            self._failed_in_a_row = 0
+            return Reply(response.status_code, response.content, response.headers.get("content-type", ""))
+        reason = exchange.error or "no answer"
+        if exchange.failed:
+            self._failed_in_a_row += 1
+            self._last_failure = reason
+        return Reply(status=exchange.status, error=reason)
+
+    @contextmanager
+    def _paced(self) -> Iterator[float]:
+        self._pacer.wait()
+        yield self.clock.monotonic()
+
+    def _sent(self, attempt: int) -> None:
+        self.stats.add(requests=1)
+        if attempt:
+            self.stats.add(retries=1)
+
+    def _answered(self, response: httpx2.Response) -> None:
+        if response.status_code == 429:
+            self.stats.add(rate_limited=1)
 
     def get_json(self, path: str, params: Mapping[str, str] | None = None) -> tuple[Any, Reply]:
         """The JSON body of a 200 answer, or None with the reply (its error says why when it is not 200)."""

@@ -31,8 +31,8 @@ class OpenAlex(Authority):
         return normalise_doi(ref.doi) is not None or pmid(ref) is not None
 
     def _params(self, **params: str) -> dict[str, str]:
-        if self.options.mailto:
-            params["mailto"] = self.options.mailto  # OpenAlex's polite pool
+        if self.settings.mailto:
+            params["mailto"] = self.settings.mailto  # OpenAlex's polite pool
         return params
 
     def _lookup(self, refs: Mapping[str, Reference]) -> dict[str, AuthorityAnswer]:
@@ -49,29 +49,18 @@ class OpenAlex(Authority):
 
     def _batch(self, kind: str, values: list[str]) -> dict[str, AuthorityAnswer]:
         label = "DOI" if kind == "doi" else "PMID"
-        answers: dict[str, AuthorityAnswer] = {}
-        todo = []
-        for value in dict.fromkeys(values):
-            cached = self.cached(f"{kind}:{value}", f"{label} {value}", kind)
-            if cached is not None:
-                answers[value] = cached
-            else:
-                todo.append(value)
-        for start in range(0, len(todo), MAX_PER_FILTER):
-            chunk = todo[start:start + MAX_PER_FILTER]
+
+        def ask(chunk: list[str]) -> dict[str, list[AuthorityRecord]] | str:
             body, reply = self.get_json(
                 "/works", self._params(filter=f"{kind}:" + "|".join(chunk), **{"per-page": str(len(chunk))})
             )
             works = _results(body)
-            for value in chunk:
-                asked = f"{label} {value}"
-                if works is None:
-                    reason = self.failure(reply) if body is None else "OpenAlex sent a malformed answer"
-                    answers[value] = self.unverified(reason, asked, kind)
-                    continue
-                mine = [w for w in works if value in w.ids(kind)]
-                answers[value] = self.store(f"{kind}:{value}", self.answer(mine[:1], asked, kind))
-        return answers
+            if works is None:
+                return self.failure(reply) if body is None else "OpenAlex sent a malformed answer"
+            return {value: [w for w in works if value in w.ids(kind)][:1] for value in chunk}
+
+        return self.batched(values, key=lambda v: f"{kind}:{v}", asked=lambda v: f"{label} {v}", identifier=kind,
+                            per_request=MAX_PER_FILTER, ask=ask)
 
     def _search(self, text: str) -> AuthorityAnswer:
         asked = "a title search"

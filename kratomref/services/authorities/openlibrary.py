@@ -40,27 +40,15 @@ class OpenLibrary(Authority):
         return answers
 
     def lookup_isbns(self, wanted: Sequence[str]) -> dict[str, AuthorityAnswer]:
-        answers: dict[str, AuthorityAnswer] = {}
-        todo: list[str] = []
-        for isbn in dict.fromkeys(wanted):
-            cached = self.cached(f"isbn:{isbn}", f"ISBN {isbn}", "isbn")
-            if cached is not None:
-                answers[isbn] = cached
-            else:
-                todo.append(isbn)
-        for start in range(0, len(todo), MAX_ISBNS_PER_REQUEST):
-            chunk = todo[start:start + MAX_ISBNS_PER_REQUEST]
-            params = {"bibkeys": ",".join(f"ISBN:{i}" for i in chunk), "format": "json", "jscmd": "data"}
-            body, reply = self.get_json("/api/books", params)
-            for isbn in chunk:
-                asked = f"ISBN {isbn}"
-                if not isinstance(body, dict):
-                    reason = self.failure(reply) if body is None else "Open Library sent a malformed answer"
-                    answers[isbn] = self.unverified(reason, asked, "isbn")
-                    continue
-                record = parse_book(body.get(f"ISBN:{isbn}"), isbn)
-                answers[isbn] = self.store(f"isbn:{isbn}", self.answer([record] if record else [], asked, "isbn"))
-        return answers
+        return self.batched(wanted, key=lambda i: f"isbn:{i}", asked=lambda i: f"ISBN {i}", identifier="isbn",
+                            per_request=MAX_ISBNS_PER_REQUEST, ask=self._ask_isbns)
+
+    def _ask_isbns(self, chunk: list[str]) -> dict[str, list[AuthorityRecord]] | str:
+        params = {"bibkeys": ",".join(f"ISBN:{i}" for i in chunk), "format": "json", "jscmd": "data"}
+        body, reply = self.get_json("/api/books", params)
+        if not isinstance(body, dict):
+            return self.failure(reply) if body is None else "Open Library sent a malformed answer"
+        return {isbn: [record] if (record := parse_book(body.get(f"ISBN:{isbn}"), isbn)) else [] for isbn in chunk}
 
     def _search(self, title: str, author: str | None) -> AuthorityAnswer:
         asked = "a title and author search"

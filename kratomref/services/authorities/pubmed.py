@@ -31,8 +31,8 @@ class PubMed(Authority):
 
     def _params(self, **params: str) -> dict[str, str]:
         params.update(retmode="json", tool="kratomref")
-        if self.options.mailto:
-            params["email"] = self.options.mailto  # NCBI asks for tool and email
+        if self.settings.mailto:
+            params["email"] = self.settings.mailto  # NCBI asks for tool and email
         return params
 
     def _lookup(self, refs: Mapping[str, Reference]) -> dict[str, AuthorityAnswer]:
@@ -49,29 +49,18 @@ class PubMed(Authority):
         return answers
 
     def summaries(self, db: str, uids: Sequence[str]) -> dict[str, AuthorityAnswer]:
-        kind = "pmid" if db == "pubmed" else "pmcid"
         label = "PMID " if db == "pubmed" else "PMC"
-        answers: dict[str, AuthorityAnswer] = {}
-        todo: list[str] = []
-        for uid in dict.fromkeys(uids):
-            cached = self.cached(f"{db}:{uid}", f"{label}{uid}", kind)
-            if cached is not None:
-                answers[uid] = cached
-            else:
-                todo.append(uid)
-        for start in range(0, len(todo), MAX_IDS_PER_REQUEST):
-            chunk = todo[start:start + MAX_IDS_PER_REQUEST]
+
+        def ask(chunk: list[str]) -> dict[str, list[AuthorityRecord]] | str:
             body, reply = self.get_json("/esummary.fcgi", self._params(db=db, id=",".join(chunk)))
             records = _summaries(body, db)
-            for uid in chunk:
-                asked = f"{label}{uid}"
-                if records is None:
-                    reason = self.failure(reply) if body is None else _error(body) or "PubMed sent a malformed answer"
-                    answers[uid] = self.unverified(reason, asked, kind)
-                else:
-                    record = records.get(uid)
-                    answers[uid] = self.store(f"{db}:{uid}", self.answer([record] if record else [], asked, kind))
-        return answers
+            if records is None:
+                return self.failure(reply) if body is None else _error(body) or "PubMed sent a malformed answer"
+            return {uid: [record] if (record := records.get(uid)) else [] for uid in chunk}
+
+        return self.batched(uids, key=lambda u: f"{db}:{u}", asked=lambda u: f"{label}{u}",
+                            identifier="pmid" if db == "pubmed" else "pmcid", per_request=MAX_IDS_PER_REQUEST,
+                            ask=ask)
 
     def _search(self, title: str) -> AuthorityAnswer:
         asked = "a title search"
