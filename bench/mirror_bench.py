@@ -1,14 +1,16 @@
 """Mirror benchmark: load rate, store size, DOI look-ups and searches per second, and matching quality through
 the mirror against the live path's.
 
-    python bench/mirror_bench.py speed --records 1000000 [--lookups 20000] [--searches 2000]
+    python bench/mirror_bench.py speed --records 1000000 [--lookups 20000] [--searches 2000] [--parts DIR]
     python bench/mirror_bench.py quality DATA.json.gz [--sample 2000]
 
 speed: records in the public data file's shape ({"items": [...]} per gzipped part of 5,000), generated from the
 real Crossref works in the `shared` directory next to the repository (fixtures/crossref/work-*.json) by giving
 each a new DOI, a title of words drawn from a vocabulary, other authors and a year; loaded with the loader as
-`kratomref mirror load` does (then the index merged), timed apart from the generation. Peak memory is the
-process's maximum resident set. Look-ups: random DOIs of the loaded records, 100 per call, as a check asks.
+`kratomref mirror load` does (then the index merged), timed apart from the generation; --parts DIR keeps the
+generated parts for the next run. Peak memory is the process's maximum resident set. The store's size is
+measured after the merge (which gives back the pages it frees and empties the write-ahead log). Look-ups:
+random DOIs of the loaded records, 100 per call, as a check asks.
 Searches: citations (first author, title, journal, year, volume, pages) of random loaded records; a search
 counts as a hit when the record is the first candidate.
 
@@ -20,7 +22,6 @@ server's fuzzy ranking; validation (best_match) is the same. Run by hand; result
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
 import gzip
 import json
@@ -65,7 +66,7 @@ def generate(n: int, into: Path, seed: int = 1) -> list[Path]:
     for start in range(0, n, PART_SIZE):
         items = []
         for i in range(start, min(n, start + PART_SIZE)):
-            work = copy.deepcopy(works[i % len(works)])
+            work = dict(works[i % len(works)])  # shallow: every field changed below is a new object
             work["DOI"] = f"10.{5000 + i % 97}/bench.{i}"
             work["title"] = [" ".join(rng.choice(words) for _ in range(rng.randint(6, 14))).capitalize()]
             work["author"] = [{"given": "A.", "family": rng.choice(families), "sequence": "first" if k == 0
@@ -76,21 +77,31 @@ def generate(n: int, into: Path, seed: int = 1) -> list[Path]:
             work["indexed"] = {"date-time": f"2025-0{1 + i % 9}-01T00:00:00Z"}
             items.append(work)
         path = into / f"{start // PART_SIZE:05d}.json.gz"
-        with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as handle:
-            json.dump({"items": items}, handle)
+        path.write_bytes(gzip.compress(json.dumps({"items": items}).encode("utf-8"), compresslevel=1))
         parts.append(path)
     return parts
 
 
-def speed(records: int, lookups: int, searches: int, keep: str | None) -> None:
+def parts_in(directory: Path, records: int) -> list[Path]:
+    """The generated parts of `records` records in `directory`: those already there (a run before made them),
+    else new ones."""
+    directory.mkdir(parents=True, exist_ok=True)
+    parts = sorted(directory.glob("*.json.gz"))
+    if len(parts) == -(-records // PART_SIZE):
+        return parts
+    for part in parts:
+        part.unlink()
+    return generate(records, directory)
+
+
+def speed(records: int, lookups: int, searches: int, keep: str | None, parts_dir: str | None = None) -> None:
     from kratomref.services.mirror.loader import load
     from kratomref.services.mirror.store import MirrorStore
 
     with tempfile.TemporaryDirectory(dir=keep) as tmp:
         work = Path(tmp)
-        (work / "parts").mkdir()
         started = time.perf_counter()
-        parts = generate(records, work / "parts")
+        parts = parts_in(Path(parts_dir) if parts_dir else work / "parts", records)
         print(f"generated {records:,} records in {len(parts)} parts: {time.perf_counter() - started:.1f} s, "
               f"{sum(p.stat().st_size for p in parts) / 2**20:.0f} MiB gzipped")
         store = MirrorStore(work / "mirror.sqlite3", create=True)
@@ -136,11 +147,13 @@ def quality(path: str, sample: int, seed: int = 1) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from crossref_bench import gold_records
 
+    from kratomref.check import crossref_settings
     from kratomref.matching import best_match
     from kratomref.model import Location, Lookup, Reference
     from kratomref.options import Options
     from kratomref.readers.freetext import parse_citation
     from kratomref.rules.crossref import search_query
+    from kratomref.services import mirror as mirrors
     from kratomref.services.cache import Cache
     from kratomref.services.crossref import CrossrefService
     from kratomref.services.mirror.loader import load
@@ -167,7 +180,8 @@ def quality(path: str, sample: int, seed: int = 1) -> None:
             store.optimize()
         print(f"mirror: {report.loaded} records loaded, {report.malformed} malformed (untitled gold records)")
         options = MirrorOptions(offline=True, mirror=str(mirror))
-        service = CrossrefService(options, Cache(Path(tmp) / "cache", enabled=False))
+        service = CrossrefService(crossref_settings(options), Cache(Path(tmp) / "cache", enabled=False),
+                                  mirror=lambda: mirrors.for_options(options))
         for mode in ("parsed", "raw"):
             refs: dict[str, Reference] = {}
             for n, item in enumerate(chosen):
@@ -206,12 +220,13 @@ def main(argv: list[str]) -> None:
     s.add_argument("--lookups", type=int, default=20_000)
     s.add_argument("--searches", type=int, default=2_000)
     s.add_argument("--tmp", default=None, help="directory for the generated parts and the mirror")
+    s.add_argument("--parts", default=None, help="directory keeping the generated parts between runs")
     q = sub.add_parser("quality")
     q.add_argument("data", help="references-doi-matching.json.gz from biblio-glutton")
     q.add_argument("--sample", type=int, default=2000)
     args = parser.parse_args(argv)
     if args.command == "speed":
-        speed(args.records, args.lookups, args.searches, args.tmp)
+        speed(args.records, args.lookups, args.searches, args.tmp, args.parts)
     else:
         quality(args.data, args.sample)
 

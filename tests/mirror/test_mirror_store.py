@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import gzip
+import json
 from pathlib import Path
 
 import pytest
 from mirror_data import RECORDS, crossref_part, openalex_part, openalex_work, works
 
 from kratomref.services.mirror import loader
+from kratomref.services.mirror.fields import slim
 from kratomref.services.mirror.loader import load
 from kratomref.services.mirror.store import MirrorError, MirrorStore
 
@@ -27,8 +29,8 @@ def test_a_crossref_part_is_loaded_and_each_work_found_by_its_doi(tmp_path: Path
     assert (report.loaded, report.skipped, report.malformed) == (len(RECORDS), 0, 0)
     found = store.get_many([*RECORDS, "10.1234/not-there"])
     assert set(found) == set(RECORDS)
-    expected = {k: v for k, v in RECORDS[DOI].items() if k != "reference"}  # dropped, as the live path does
-    assert found[DOI] == expected
+    assert found[DOI] == slim(RECORDS[DOI])  # the fields a check reads (see test_a_slim_work_...)
+    assert "abstract" not in found[DOI] and "reference" not in found[DOI]
     assert store.info()["works"] == len(RECORDS)
 
 
@@ -160,3 +162,48 @@ def test_gzip_part_with_a_single_line_json_is_read(tmp_path: Path, store: Mirror
 
         handle.write(json.dumps({"items": works()}))
     assert load(store, [path]).loaded == len(RECORDS)
+
+
+@pytest.mark.parametrize("doi", sorted(RECORDS))
+def test_a_slim_work_tells_a_check_what_the_whole_record_tells_it(doi: str) -> None:
+    """The mirror keeps only the fields a check reads: matching, the confirming summary, `fix`'s added fields
+    and `export --enrich` come out the same from the slim work as from Crossref's whole record."""
+    from kratomref.export.csl import from_crossref
+    from kratomref.fix import enrich_fixes
+    from kratomref.matching import best_match, compare, describe, issued_year, record_years
+    from kratomref.model import Location
+    from kratomref.readers.freetext import parse_citation
+    from kratomref.rules.crossref import summary
+
+    whole = {k: v for k, v in RECORDS[doi].items() if k != "reference"}
+    kept = slim(whole)
+    assert len(json.dumps(kept)) < len(json.dumps(whole)) / 2
+    family = whole["author"][0]["family"] if whole.get("author") else "Anon"
+    year = issued_year(whole) or 2003
+    for citation in (  # as cited, then with the wrong year and the wrong journal
+        f"{family} ({year}). {whole['title'][0]}. {whole['container-title'][0]}, {whole.get('volume', '1')}.",
+        f"{family} ({year - 3}). {whole['title'][0]}. Journal of Something Else, 99, 1-2.",
+    ):
+        ref = parse_citation(citation, Location("refs.md", 1, "ref-1"))
+        assert compare(ref, kept) == compare(ref, whole)
+        from_kept, from_whole = best_match(ref, [kept]), best_match(ref, [whole])
+        assert (from_kept and (from_kept.doi, from_kept.comparison)) == (
+            from_whole and (from_whole.doi, from_whole.comparison))
+        assert enrich_fixes(ref, kept) == enrich_fixes(ref, whole)
+    assert summary(kept, doi, "crossref") == summary(whole, doi, "crossref")
+    assert from_crossref(kept) == from_crossref(whole)
+    assert describe(kept) == describe(whole)
+    assert record_years(kept) == record_years(whole)
+    for name in ("updated-by", "subject", "ISSN", "ISBN", "publisher", "type"):  # notices (KR205/KR207) as they are
+        assert kept.get(name) == (whole.get(name) or None)
+
+
+def test_a_mirror_of_an_older_schema_says_to_load_it_again(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    MirrorStore(path, create=True).close()
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(MirrorError, match=r"schema 1\b.*load the data files again"):
+        MirrorStore(path)

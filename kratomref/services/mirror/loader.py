@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from kratomref.doi import normalise_doi
-from kratomref.services.crossref import DROPPED_FIELDS, well_formed_work
+from kratomref.services.crossref import well_formed_work
+from kratomref.services.mirror.fields import slim
 from kratomref.services.mirror.store import MirrorStore
 
 BATCH = 2000  # records per transaction: bounded memory, and an interrupt loses at most this many
@@ -195,7 +196,7 @@ def as_work(raw: Any) -> tuple[str, str, str, dict[str, Any]] | str:
     if not isinstance(raw, dict):
         return "not a JSON object"
     if "DOI" in raw:
-        source, item = "crossref", {k: v for k, v in raw.items() if k not in DROPPED_FIELDS}
+        source, item = "crossref", raw  # slim() below keeps only what a check reads (never `reference`)
         indexed = raw.get("indexed")
         stamp = indexed.get("date-time") if isinstance(indexed, dict) else None
     elif "doi" in raw or "authorships" in raw:
@@ -209,7 +210,7 @@ def as_work(raw: Any) -> tuple[str, str, str, dict[str, Any]] | str:
         return f"{source} record {str(item.get('DOI'))[:80]!r} lacks a DOI or title, or has fields of the wrong type"
     doi = normalise_doi(str(item["DOI"]))
     assert doi is not None
-    return doi, source, str(stamp or ""), item
+    return doi, source, str(stamp or ""), slim(item)
 
 
 class _Counting(io.RawIOBase):
@@ -230,6 +231,40 @@ class _Counting(io.RawIOBase):
         return len(data)
 
 
+class _Broken:
+    """The part's stream cannot be read on (a truncated or corrupt gzip file)."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+Entry = tuple[int, "tuple[str, str, str, dict[str, Any]] | _Malformed | _Broken"]
+
+
+def entries(path: Path, done: int, progress: Progress | None = None) -> Iterator[Entry]:
+    """(position, work) of each record of a part after the first `done`; a malformed record's work is a
+    _Malformed, and a stream that breaks off ends with a _Broken after the last record read."""
+    position = 0
+    with path.open("rb") as raw:
+        binary = io.BufferedReader(_Counting(raw, progress), CHUNK)
+        stream: Any = gzip.GzipFile(fileobj=binary) if path.name.endswith(".gz") else binary
+        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
+        try:
+            for record in read_part(text):
+                position += 1
+                if position <= done:
+                    continue  # committed by an earlier run
+                if isinstance(record, _Malformed):
+                    yield position, record
+                    if record.fatal:
+                        return
+                    continue
+                work = as_work(record)
+                yield position, (_Malformed(work) if isinstance(work, str) else work)
+        except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt gzip stream
+            yield position, _Broken(f"unreadable after record {position} ({exc})")
+
+
 def load_part(store: MirrorStore, path: Path, report: LoadReport, progress: Progress | None = None) -> None:
     """One part into the store, in transactions of BATCH records, each also recording how far the part has
     been read: an interrupted load goes on from the last committed batch; a finished part is not read again."""
@@ -240,7 +275,7 @@ def load_part(store: MirrorStore, path: Path, report: LoadReport, progress: Prog
         return
     counts = {"loaded": 0, "skipped": 0, "malformed": 0}
     batch: list[tuple[str, str, str, dict[str, Any]]] = []
-    position = 0
+    position = done
     broke_off: str | None = None
 
     def commit(final: bool) -> None:
@@ -256,36 +291,22 @@ def load_part(store: MirrorStore, path: Path, report: LoadReport, progress: Prog
             counts[name] = 0
         batch.clear()
 
-    with path.open("rb") as raw:
-        binary = io.BufferedReader(_Counting(raw, progress), CHUNK)
-        stream: Any = gzip.GzipFile(fileobj=binary) if path.name.endswith(".gz") else binary
-        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
-        try:
-            for record in read_part(text):
-                position += 1
-                if position <= done:
-                    continue  # committed by an earlier run
-                if isinstance(record, _Malformed):
-                    counts["malformed"] += 1
-                    report.problem(f"{path.name}: record {position}: {record.why}")
-                    if record.fatal:
-                        broke_off = record.why
-                        break
-                    continue
-                work = as_work(record)
-                if isinstance(work, str):
-                    counts["malformed"] += 1
-                    report.problem(f"{path.name}: record {position}: {work}")
-                else:
-                    batch.append(work)
-                if len(batch) >= BATCH:
-                    commit(False)
-        except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt gzip stream
-            broke_off = f"unreadable after record {position} ({exc})"
-            report.problem(f"{path.name}: {broke_off}")
+    for position, work in entries(path, done, progress):
+        if isinstance(work, _Broken):
+            report.problem(f"{path.name}: {work.why}")
             counts["malformed"] += 1
             commit(False)  # what was read stands; a later load of the repaired part goes on after it
             return
+        if isinstance(work, _Malformed):
+            counts["malformed"] += 1
+            report.problem(f"{path.name}: record {position}: {work.why}")
+            if work.fatal:
+                broke_off = work.why
+                break
+            continue
+        batch.append(work)
+        if len(batch) >= BATCH:
+            commit(False)
     commit(True)
     if broke_off is None:
         report.parts += 1
@@ -296,7 +317,6 @@ def load(store: MirrorStore, paths: list[Path], progress: Callable[[Path, int], 
     report = LoadReport()
     for path in paths:
         load_part(store, path, report, functools.partial(progress, path) if progress else None)
-
     with store.transaction():
         store.set_meta({"loaded": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
     return report

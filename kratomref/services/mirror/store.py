@@ -16,14 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+from kratomref.doi import normalise_doi
+
+SCHEMA_VERSION = 2  # 2: slim records (fields.slim) packed with ZDICT, row ids in load order
 # A record from a source of higher priority replaces one from a lower (Crossref is the registry itself;
 # OpenAlex copies it and adds works Crossref lacks); never the other way round.
 SOURCE_PRIORITY = {"crossref": 2, "openalex": 1}
 SEARCH_ROWS = 5
+TIED = 4  # a search fetches this many times the rows it returns, to order works of equal scores by length
 # The search first keeps the query's rarest indexed words: the candidates are the works holding any of them, so
 # a search costs about as much as these words' posting lists, not as much as "the", "study" or a year.
-SEARCH_DOC_BUDGET = 20_000  # stop adding words once their documents add up to this many
+SEARCH_DOC_BUDGET = 5_000  # add no word that would bring their documents past this many
 MIN_SEARCH_TERMS = 3
 MAX_SEARCH_TERMS = 10
 STOPWORDS = frozenset({
@@ -32,20 +35,42 @@ STOPWORDS = frozenset({
     "vol", "pp", "no", "doi", "http", "https", "www", "org", "com",
 })
 _TOKEN = re.compile(r"\w+")
+_NON_DIGIT = re.compile(r"\D+")
 _YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
+COUNTS_KEPT = 200_000  # terms whose document counts are kept between searches
 SQL_VARIABLES = 500  # values per IN (...) list, well under SQLite's limit
+
+# A record is deflated JSON with this preset dictionary: the keys and common values of a slim work, so a
+# record of a few hundred bytes compresses as well as a long one (a third smaller than without). Changing it
+# makes the stored records unreadable: it bumps SCHEMA_VERSION.
+ZDICT = (
+    b'"updated-by":[{"DOI":"10.","type":"correction","label":"Correction","source":"publisher","updated":'
+    b'{"date-parts":[[20"editor":[{"given":"","family":"'
+    b'"ISBN":["978-"subject":["article-number":"'
+    b'"publisher":"Elsevier BV","Springer Science and Business Media LLC","Wiley","Informa UK Limited",'
+    b'"Public Library of Science (PLoS)","IEEE","American Chemical Society (ACS)","Oxford University Press (OUP)",'
+    b'"short-container-title":["J. ","container-title":["Journal of the ","Proceedings of the "'
+    b'"volume":"","issue":"","page":"","ISSN":["'
+    b'"author":[{"given":"","family":""},{"given":"","family":""},{"given":"'
+    b'"published-print":{"date-parts":[[20"published-online":{"date-parts":[[20"published":{"date-parts":[[20'
+    b'"created":{"date-parts":[[20"issued":{"date-parts":[[20'
+    b'{"DOI":"10.","type":"journal-article","source":"Crossref","title":["'
+)
+ZLEVEL = 6
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS works(
-    id INTEGER PRIMARY KEY,  -- 64 bits of the DOI's hash: the look-up key and the search index's rowid
-    doi TEXT NOT NULL,
-    source TEXT NOT NULL,
-    indexed TEXT NOT NULL,  -- the source's own time stamp of the record (Crossref's indexed date-time)
-    record BLOB NOT NULL  -- the work, Crossref's "message" shape, as zlib-compressed JSON
+    id INTEGER PRIMARY KEY,  -- in the order of loading: the search index's rowid (small steps pack its lists)
+    key INTEGER NOT NULL,  -- 64 bits of the normalised DOI's hash: the look-up key
+    source INTEGER NOT NULL,  -- SOURCE_PRIORITY of the record's source
+    indexed INTEGER NOT NULL,  -- the source's own time stamp of the record as YYYYMMDDhhmmss (see _stamp)
+    record BLOB NOT NULL  -- the slim work (fields.slim), Crossref's "message" shape, as JSON packed with ZDICT
 );
+CREATE UNIQUE INDEX IF NOT EXISTS works_key ON works(key);
 CREATE VIRTUAL TABLE IF NOT EXISTS works_fts USING fts5(
-    title, authors, container, year, content='', tokenize='unicode61 remove_diacritics 2', detail='full'
+    title, authors, container, year, content='', tokenize='unicode61 remove_diacritics 2', detail='full',
+    columnsize=0
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS works_vocab USING fts5vocab(works_fts, row);
 CREATE TABLE IF NOT EXISTS parts(
@@ -106,9 +131,12 @@ def index_fields(record: Mapping[str, Any]) -> tuple[str, str, str, str]:
             name = author.get("family") or author.get("name")
             if isinstance(name, str):
                 names.append(name)
-    container = " ".join(
-        p for p in (_text(record.get("container-title")), _text(record.get("short-container-title"))) if p
-    )
+    container = _text(record.get("container-title"))
+    short = _text(record.get("short-container-title"))
+    if short and short != container:  # only the words the full name lacks ("J Orthop Res"): a smaller index
+        known = set(container.lower().split())
+        extra = " ".join(w for w in short.split() if w.lower() not in known)
+        container = f"{container} {extra}" if container and extra else container or extra
     return title, " ".join(names), container, work_year(record)
 
 
@@ -128,12 +156,18 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+SOURCE_NAMES = {priority: name for name, priority in SOURCE_PRIORITY.items()}
+
+
 def _pack(record: Mapping[str, Any]) -> bytes:
-    return zlib.compress(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+    packer = zlib.compressobj(ZLEVEL, zlib.DEFLATED, -15, zdict=ZDICT)  # raw deflate: no header nor checksum
+    return packer.compress(_ENCODE(record).encode("utf-8")) + packer.flush()
 
 
 def _unpack(blob: bytes) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(zlib.decompress(blob))
+    unpacker = zlib.decompressobj(-15, zdict=ZDICT)
+    value: dict[str, Any] = json.loads(unpacker.decompress(blob) + unpacker.flush())
     return value
 
 
@@ -153,6 +187,8 @@ class MirrorStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+            if create:  # only takes on a new file: optimize() gives back the pages a merge frees
+                self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA cache_size=-65536")  # 64 MiB
@@ -166,10 +202,14 @@ class MirrorStore:
                     [("schema_version", str(SCHEMA_VERSION)), ("created", _now()), ("works", "0")],
                 )
             elif version != str(SCHEMA_VERSION):
-                raise MirrorError(f"{self.path}: mirror schema {version}, this kratomref reads {SCHEMA_VERSION}")
+                raise MirrorError(
+                    f"{self.path}: mirror schema {version}, this kratomref reads {SCHEMA_VERSION}: delete the file "
+                    "and load the data files again (`kratomref mirror load`)"
+                )
         except sqlite3.DatabaseError as exc:
             raise MirrorError(f"{self.path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._counts: dict[str, int] = {}  # term -> works holding it, while the store is unchanged
 
     def _has_meta(self) -> bool:
         row = self._db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
@@ -199,10 +239,11 @@ class MirrorStore:
         with self._lock:
             for start in range(0, len(ids), SQL_VARIABLES):
                 chunk = ids[start:start + SQL_VARIABLES]
-                sql = f"SELECT id, doi, record FROM works WHERE id IN ({','.join('?' * len(chunk))})"
-                for key, doi, blob in self._db.execute(sql, chunk):
-                    if keys.get(key) == doi:
-                        found[doi] = _unpack(blob)
+                sql = f"SELECT key, record FROM works WHERE key IN ({','.join('?' * len(chunk))})"
+                for key, blob in self._db.execute(sql, chunk):
+                    doi, work = keys[key], _unpack(blob)
+                    if _same_doi(work, doi):  # not another DOI with the same 64-bit key
+                        found[doi] = work
         return found
 
     def search(self, query: str, container: str | None = None, rows: int = SEARCH_ROWS) -> list[dict[str, Any]]:
@@ -224,19 +265,33 @@ class MirrorStore:
                     return []
                 expression = f"({expression}) AND {narrowing}"
             sql = (
-                "SELECT works.doi, works.record FROM "
+                "SELECT hits.score, works.record FROM "
                 "(SELECT rowid AS id, bm25(works_fts, 4.0, 3.0, 1.0, 1.0) AS score FROM works_fts "
                 "WHERE works_fts MATCH ? ORDER BY score LIMIT ?) AS hits "
                 "JOIN works ON works.id = hits.id ORDER BY hits.score"
             )
-            return [_unpack(blob) for _, blob in self._db.execute(sql, (expression, rows))]
+            found = [(score, _unpack(blob)) for score, blob in self._db.execute(sql, (expression, rows * TIED))]
+        # The index keeps no lengths (columnsize=0: a search reads no row besides its hits), so BM25 cannot
+        # prefer the shorter of two works holding the same words; among equal scores, the shorter comes first.
+        found.sort(key=lambda hit: (round(hit[0], 9), _length(hit[1])))
+        return [work for _, work in found[:rows]]
 
     def _doc_counts(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many works hold each term (0: none). fts5vocab counts them by reading the term's whole list, so
+        the counts are kept (the common words, journals and years recur from one search to the next) until
+        the store changes."""
         counts: dict[str, int] = {}
+        known = self._counts
         for term in terms:  # one indexed look-up each: fts5vocab takes `term = ?` as a seek, not `IN (...)`
-            row = self._db.execute("SELECT doc FROM works_vocab WHERE term = ?", (term,)).fetchone()
-            if row is not None:
-                counts[term] = int(row[0])
+            count = known.get(term)
+            if count is None:
+                row = self._db.execute("SELECT doc FROM works_vocab WHERE term = ?", (term,)).fetchone()
+                count = 0 if row is None else int(row[0])
+                if len(known) >= COUNTS_KEPT:
+                    known.clear()
+                known[term] = count
+            if count:
+                counts[term] = count
         return counts
 
     def info(self) -> dict[str, Any]:
@@ -309,6 +364,7 @@ class MirrorStore:
         time stamp (or the same one and other content): loading the same data twice changes nothing."""
         batch: dict[int, tuple[str, str, str, Mapping[str, Any]]] = {}
         result = Upserted()
+        self._counts.clear()
         for work in works:
             key = doi_key(work[0])
             if key in batch and not _newer(work[1], work[2], batch[key][1], batch[key][2]):
@@ -317,14 +373,15 @@ class MirrorStore:
             if key in batch:
                 result.skipped += 1  # the earlier copy in this batch is the one dropped
             batch[key] = work
-        existing: dict[int, tuple[str, str, str, bytes]] = {}
-        ids = list(batch)
-        for start in range(0, len(ids), SQL_VARIABLES):
-            chunk = ids[start:start + SQL_VARIABLES]
-            sql = f"SELECT id, doi, source, indexed, record FROM works WHERE id IN ({','.join('?' * len(chunk))})"
-            for key, doi, source, indexed, blob in self._db.execute(sql, chunk):
-                existing[key] = (doi, source, indexed, blob)
-        inserts: list[tuple[Any, ...]] = []
+        existing: dict[int, tuple[int, int, int, bytes]] = {}  # key -> row id, source, stamp, blob
+        keys = list(batch)
+        for start in range(0, len(keys), SQL_VARIABLES):
+            chunk = keys[start:start + SQL_VARIABLES]
+            sql = f"SELECT key, id, source, indexed, record FROM works WHERE key IN ({','.join('?' * len(chunk))})"
+            for key, row_id, source, indexed, blob in self._db.execute(sql, chunk):
+                existing[key] = (row_id, source, indexed, blob)
+        next_id = int(self._db.execute("SELECT coalesce(max(id), 0) + 1 FROM works").fetchone()[0])
+        rows: list[tuple[Any, ...]] = []
         fts_deletes: list[tuple[Any, ...]] = []
         fts_inserts: list[tuple[Any, ...]] = []
         added: dict[str, int] = {}
@@ -333,23 +390,27 @@ class MirrorStore:
             blob = _pack(record)
             old = existing.get(key)
             if old is not None:
-                old_doi, old_source, old_indexed, old_blob = old
-                if old_doi != doi:  # two DOIs with one 64-bit key: the first keeps it
+                row_id, old_code, old_stamp, old_blob = old
+                old_record = _unpack(old_blob)
+                if not _same_doi(old_record, doi):  # two DOIs with one 64-bit key: the first keeps it
                     result.skipped += 1
                     continue
-                replace = _newer(source, indexed, old_source, old_indexed) or (
-                    source == old_source and indexed == old_indexed and blob != old_blob
+                old_source = SOURCE_NAMES.get(old_code, "")
+                stamp = _stamp(indexed)
+                replace = _newer(source, stamp, old_source, old_stamp) or (
+                    source == old_source and stamp == old_stamp and blob != old_blob
                 )
                 if not replace:
                     result.skipped += 1
                     continue
-                fts_deletes.append(("delete", key, *index_fields(_unpack(old_blob))))
+                fts_deletes.append(("delete", row_id, *index_fields(old_record)))
                 added[old_source] = added.get(old_source, 0) - 1
             else:
+                row_id, next_id = next_id, next_id + 1
                 added["works"] = added.get("works", 0) + 1
             added[source] = added.get(source, 0) + 1
-            inserts.append((key, doi, source, indexed, blob))
-            fts_inserts.append((key, *index_fields(record)))
+            rows.append((row_id, key, SOURCE_PRIORITY.get(source, 0), _stamp(indexed), blob))
+            fts_inserts.append((row_id, *index_fields(record)))
             if source == "crossref" and indexed > newest:
                 newest = indexed
             result.loaded += 1
@@ -358,8 +419,8 @@ class MirrorStore:
                 "INSERT INTO works_fts(works_fts, rowid, title, authors, container, year) VALUES (?, ?, ?, ?, ?, ?)",
                 fts_deletes,
             )
-        self._db.executemany("INSERT OR REPLACE INTO works(id, doi, source, indexed, record) VALUES (?, ?, ?, ?, ?)",
-                             inserts)
+        self._db.executemany("INSERT OR REPLACE INTO works(id, key, source, indexed, record) VALUES (?, ?, ?, ?, ?)",
+                             rows)
         self._db.executemany("INSERT INTO works_fts(rowid, title, authors, container, year) VALUES (?, ?, ?, ?, ?)",
                              fts_inserts)
         self._count(added, newest)
@@ -380,23 +441,44 @@ class MirrorStore:
         """Merge the search index's segments (after a large load: faster searches, a smaller file)."""
         with self._lock:
             self._db.execute("INSERT INTO works_fts(works_fts) VALUES ('optimize')")
+            self._db.execute("PRAGMA incremental_vacuum").fetchall()  # each row is a page given back
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _newer(source: str, indexed: str, old_source: str, old_indexed: str) -> bool:
+def _length(work: Mapping[str, Any]) -> int:
+    return sum(len(text.split()) for text in index_fields(work))
+
+
+def _same_doi(work: Mapping[str, Any], doi: str) -> bool:
+    """Whether a stored work (its DOI as its source wrote it) is that of a normalised DOI."""
+    written = str(work.get("DOI") or "")
+    return written.lower() == doi or normalise_doi(written) == doi
+
+
+def _stamp(indexed: str) -> int:
+    """A source's time stamp ("2025-03-01T12:00:00Z", OpenAlex's "2025-03-01T12:00:00.123") as the integer
+    20250301120000: the same order in a few bytes."""
+    digits = _NON_DIGIT.sub("", indexed)[:14]
+    return int(digits.ljust(14, "0")) if digits else 0
+
+
+def _newer(source: str, indexed: str | int, old_source: str, old_indexed: str | int) -> bool:
     priority, old_priority = SOURCE_PRIORITY.get(source, 0), SOURCE_PRIORITY.get(old_source, 0)
     if priority != old_priority:
         return priority > old_priority
-    return indexed > old_indexed
+    return indexed > old_indexed  # type: ignore[operator]  # both strings, or both stamps
 
 
 def _rarest(terms: Sequence[str], counts: Mapping[str, int]) -> list[str]:
-    """The query's indexed words, rarest first, until their documents reach SEARCH_DOC_BUDGET (and at least
-    MIN_SEARCH_TERMS of them, at most MAX_SEARCH_TERMS)."""
+    """The query's indexed words, rarest first, as long as their documents stay within SEARCH_DOC_BUDGET
+    (but at least MIN_SEARCH_TERMS of them, at most MAX_SEARCH_TERMS)."""
     present = sorted((t for t in terms if counts.get(t)), key=lambda t: counts[t])
     chosen: list[str] = []
     total = 0
     for term in present:
-        if len(chosen) >= MAX_SEARCH_TERMS or (len(chosen) >= MIN_SEARCH_TERMS and total >= SEARCH_DOC_BUDGET):
+        if len(chosen) >= MAX_SEARCH_TERMS or (
+            len(chosen) >= MIN_SEARCH_TERMS and total + counts[term] > SEARCH_DOC_BUDGET
+        ):
             break
         chosen.append(term)
         total += counts[term]
