@@ -223,11 +223,14 @@ def _file_values(config: ConfigFile) -> dict[str, Any]:
     return values
 
 
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def _relative_to(base: Path, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
     """A path of the config file, as a path the run (started in the working directory) can open."""
 
     def one(path: str) -> str:
-        if os.path.isabs(path):
+        if os.path.isabs(path) or _URL_SCHEME.match(path):  # a URL (a team's PostgreSQL mirror) is no path
             return path
         joined = base / path
         try:

@@ -486,8 +486,9 @@ SETTINGS: tuple[Setting, ...] = (
         ("--cache-dir",), "Cache directory (env {env}).", type="path")),
     Setting("mirror", _optional_path, path=True, env="KRATOMREF_MIRROR", repository=users_only(
         "the mirror is the user's choice, not the repository's (use --{key}, {env} or your user config)"), flag=Flag(
-        ("--mirror",), "Local metadata mirror asked before Crossref (default: mirror.sqlite3 in your data "
-        "directory when it exists; 'none': no mirror; env {env}). See `kratomref mirror`.", metavar="PATH")),
+        ("--mirror",), "Local metadata mirror asked before Crossref: a file (default: mirror.sqlite3 in your data "
+        "directory when it exists) or a team's PostgreSQL server (postgresql://user@host/database); 'none': no "
+        "mirror; env {env}. See `kratomref mirror`.", metavar="PATH|URL")),
     Setting("ttl_found", _number(0), bound="MAX_TTL_FOUND", repository=not_above(_SHORTER)),
     Setting("ttl_not_found", _number(0), bound="MAX_TTL_NOT_FOUND", repository=not_above(_SHORTER)),
     Setting("ttl_links", _number(0), bound="MAX_TTL_LINKS", repository=not_above(_SHORTER)),

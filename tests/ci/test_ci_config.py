@@ -419,3 +419,13 @@ def test_every_declared_flag_and_variable_sets_its_setting(tmp_path: Path, monke
     sources = {line.split(" = ")[0]: line.rsplit("  # ", 1)[1] for line in result.stdout.splitlines()}
     expected = {setting.key: f"env {setting.env}" for setting in SETTINGS if setting.env is not None}
     assert {key: sources[key] for key in expected} == expected
+
+
+def test_a_mirror_url_in_a_config_file_is_kept_as_written(tmp_path: Path) -> None:
+    """A team's PostgreSQL mirror named in the user's file is a URL, not a path beside the file."""
+    config = write(tmp_path / "mine.toml", 'mirror = "postgresql://reader@db.example.org/kratomref"\n')
+    options, _ = build_options({}, load_config(tmp_path, config), {})
+    assert options.mirror == "postgresql://reader@db.example.org/kratomref"
+    config = write(tmp_path / "mine.toml", 'mirror = "mirrors/team.sqlite3"\n')
+    options, _ = build_options({}, load_config(tmp_path, config), {})
+    assert options.mirror is not None and Path(options.mirror).resolve() == tmp_path / "mirrors" / "team.sqlite3"

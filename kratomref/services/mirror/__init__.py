@@ -1,8 +1,9 @@
 """A local copy of Crossref's (and OpenAlex's) metadata that answers DOI look-ups and searches before the live API.
 
-The store (store.py) is one SQLite file; loader.py fills it from the public data files, update.py from the
-REST API. `for_options` is what a check calls: the mirror the options name, the user's default one when it
-exists, or None; a mirror that cannot be used never stops a check (it warns once and is left out).
+The store (store.py) is one SQLite file, or a PostgreSQL database shared by a team (postgres.py, for a
+postgresql:// setting); loader.py fills either from the public data files, update.py from the REST API.
+`for_options` is what a check calls: the mirror the options name, the user's default one when it exists, or
+None; a mirror that cannot be used never stops a check (it warns once and is left out).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 if TYPE_CHECKING:
+    from kratomref.services.mirror.postgres import PostgresMirror
     from kratomref.services.mirror.store import MirrorStore
 
 MIRROR_NAME = "mirror.sqlite3"
 OFF = ("", "none", "off")  # --mirror none: no mirror, not even the default one
+SERVER_SCHEMES = ("postgresql://", "postgres://")  # --mirror postgresql://user@host/db: a shared server
 
 
 class MirrorWarning(UserWarning):
@@ -30,27 +33,47 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir("kratomref", appauthor=False)) / MIRROR_NAME
 
 
-def chosen_path(setting: str | None) -> Path | None:
-    """The mirror file a setting names (None: the default one, if there is one), or None for no mirror."""
+def is_server(setting: str) -> bool:
+    """Whether a mirror setting names a PostgreSQL server (a postgresql:// or postgres:// URL), not a file."""
+    return setting.strip().lower().startswith(SERVER_SCHEMES)
+
+
+def chosen_path(setting: str | None) -> Path | str | None:
+    """The mirror a setting names: a file (None: the default one, if there is one), a PostgreSQL URL (as a
+    string), or None for no mirror."""
     if setting is None:
         path = default_path()
         return path if path.is_file() else None
     if setting.strip().lower() in OFF:
         return None
+    if is_server(setting):
+        return setting.strip()
     return Path(setting).expanduser()
 
 
-def for_options(options: Any) -> MirrorStore | None:
-    """The mirror a run reads (options.mirror: a path, "none", or None for the default), opened once per
-    process and file; None when there is none or it cannot be used (a MirrorWarning says why)."""
-    path = chosen_path(options.mirror)
-    return None if path is None else _open(str(path.resolve()))
+def for_options(options: Any) -> MirrorStore | PostgresMirror | None:
+    """The mirror a run reads (options.mirror: a path, a postgresql:// URL, "none", or None for the default),
+    opened once per process and file or server; None when there is none or it cannot be used (a MirrorWarning
+    says why; a server's password is never in it)."""
+    chosen = chosen_path(options.mirror)
+    if chosen is None:
+        return None
+    return _open(chosen if isinstance(chosen, str) else str(chosen.resolve()))
 
 
 @functools.cache
-def _open(path: str) -> MirrorStore | None:
-    from kratomref.services.cache import untrusted
+def _open(path: str) -> MirrorStore | PostgresMirror | None:
     from kratomref.services.mirror.store import MirrorError, MirrorStore
+
+    if is_server(path):
+        from kratomref.services.mirror.postgres import PostgresMirror
+
+        try:
+            return PostgresMirror(path)
+        except MirrorError as exc:  # its message names the server without the password
+            warnings.warn(f"the mirror is not used: {exc}", MirrorWarning, stacklevel=3)
+        return None
+    from kratomref.services.cache import untrusted
 
     problem = untrusted(Path(path))
     if problem is None:

@@ -1,0 +1,241 @@
+"""PostgreSQL mirror benchmark: load rate, store size, DOI look-ups and searches per second, matching quality.
+
+    python bench/mirror_pg_bench.py speed --records 100000 [--lookups 10000] [--searches 1000] [--url URL [--reuse]]
+    python bench/mirror_pg_bench.py quality ../shared/data/references-doi-matching.json.gz [--sample 2000] [--url URL]
+
+The records are mirror_bench.py's (its `generate`: the public data file's shape, from the real Crossref works in
+the `shared` directory next to the repository), loaded with the loader as `kratomref mirror load --mirror URL`
+does, then `optimize` (the words' document counts); the look-ups and searches are mirror_bench.py's too (100
+DOIs per call; citations of random loaded records, a hit when the record is the first candidate). quality is
+mirror_bench.py's quality set-up with the candidates from the PostgreSQL mirror.
+
+--url: a database to use (postgresql://user:password@host:port/database; the mirror's schema `kratomref` in it
+is dropped first). Without it, a throwaway server is started in a temporary directory (initdb and postgres
+from PATH or /usr/lib/postgresql/<ver>/bin, on 127.0.0.1; as `nobody` when run as root), with PostgreSQL's
+default settings (fsync on, shared_buffers 128 MB). Run by hand; results go to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import glob
+import gzip
+import json
+import os
+import pwd
+import random
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from mirror_bench import generate  # noqa: E402  (the same records as the embedded store's benchmark)
+
+USER, PASSWORD = "kratomref", "bench"
+
+
+@contextlib.contextmanager
+def throwaway_server() -> Iterator[str]:
+    """A PostgreSQL server of this run's own; yields the URL of its `postgres` database."""
+    found = shutil.which("initdb")
+    binaries = Path(found).resolve().parent if found else None
+    if binaries is None:
+        versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not versions:
+            sys.exit("no PostgreSQL binaries (apt-get install postgresql), or give --url")
+        binaries = Path(versions[-1]).parent
+    owner = pwd.getpwnam("nobody") if os.geteuid() == 0 else None
+    user: dict[str, Any] = {"user": owner.pw_uid, "group": owner.pw_gid} if owner else {}
+    top = Path(tempfile.mkdtemp(prefix="kratomref-pg-bench-"))
+    (top / "pw").write_text(PASSWORD + "\n")
+    if owner:
+        os.chown(top, owner.pw_uid, owner.pw_gid)
+        os.chown(top / "pw", owner.pw_uid, owner.pw_gid)
+    subprocess.run([str(binaries / "initdb"), "-D", str(top / "data"), "-U", USER, "--pwfile", str(top / "pw"),
+                    "--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C"],
+                   check=True, capture_output=True, cwd=top, **user)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with (top / "log").open("wb") as log:
+        server = subprocess.Popen([str(binaries / "postgres"), "-D", str(top / "data"), "-p", str(port),
+                                   "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+                                  stdout=log, stderr=subprocess.STDOUT, cwd=top, **user)
+    url = f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{port}/postgres"
+    try:
+        import psycopg
+
+        for _ in range(300):
+            try:
+                psycopg.connect(url, connect_timeout=2).close()
+                break
+            except psycopg.OperationalError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(60)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def fresh(url: str) -> None:
+    import psycopg
+
+    from kratomref.services.mirror.postgres import NAMESPACE
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {NAMESPACE} CASCADE")
+
+
+def speed(url: str, records: int, lookups: int, searches: int, reuse: bool = False) -> None:
+    from kratomref.services.mirror.loader import load
+    from kratomref.services.mirror.postgres import PostgresMirror
+
+    if reuse:  # a mirror this benchmark loaded before, with --url: only the look-ups and searches
+        store = PostgresMirror(url)
+        print(f"reusing {store.info()['works']:,} records")
+    else:
+        fresh(url)
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            started = time.perf_counter()
+            parts = generate(records, work)
+            print(f"generated {records:,} records in {len(parts)} parts: {time.perf_counter() - started:.1f} s",
+                  flush=True)
+            store = PostgresMirror(url, create=True)
+            started = time.perf_counter()
+            report = load(store, parts)
+            loaded = time.perf_counter() - started
+        started = time.perf_counter()
+        store.optimize()
+        counted = time.perf_counter() - started
+        info = store.info()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"load: {report.loaded:,} loaded in {loaded:.1f} s = {report.loaded / loaded:,.0f} records/s; "
+              f"word counts and VACUUM {counted:.1f} s; total {report.loaded / (loaded + counted):,.0f} records/s")
+        print(f"store: {info['bytes'] / 2**20:.0f} MiB = {info['bytes'] / 2**20 / records * 1e6:,.0f} MiB per "
+              f"million records (tables and indexes); peak RSS of the loading process {peak:.0f} MiB", flush=True)
+    rng = random.Random(2)
+    dois = [f"10.{5000 + i % 97}/bench.{i}" for i in (rng.randrange(records) for _ in range(lookups))]
+    started = time.perf_counter()
+    found = sum(len(store.get_many(dois[start:start + 100])) for start in range(0, len(dois), 100))
+    elapsed = time.perf_counter() - started
+    print(f"DOI look-ups: {lookups:,} in {elapsed:.2f} s = {lookups / elapsed:,.0f} per s ({found:,} found)")
+    chosen = [f"10.{5000 + i % 97}/bench.{i}" for i in (rng.randrange(records) for _ in range(searches))]
+    held = store.get_many(chosen)
+    citations = []
+    for doi in chosen:
+        w = held[doi]
+        citations.append((doi, f"{w['author'][0]['family']} A. {w['title'][0]}. {w['container-title'][0]} "
+                               f"{w['issued']['date-parts'][0][0]};{w['volume']}:{w['page']}"))
+    started = time.perf_counter()
+    first = 0
+    for doi, citation in citations:
+        hits = store.search(citation)
+        first += bool(hits) and hits[0]["DOI"] == doi
+    elapsed = time.perf_counter() - started
+    print(f"searches: {searches:,} in {elapsed:.2f} s = {searches / elapsed:,.1f} per s "
+          f"(the record first in {first / searches:.1%})")
+    store.close()
+
+
+def quality(url: str, path: str, sample: int, seed: int = 1) -> None:
+    from crossref_bench import gold_records
+
+    from kratomref.matching import best_match
+    from kratomref.model import Location, Lookup, Reference
+    from kratomref.options import Options
+    from kratomref.readers.freetext import parse_citation
+    from kratomref.rules.crossref import search_query
+    from kratomref.services.cache import Cache
+    from kratomref.services.crossref import CrossrefService
+    from kratomref.services.mirror.loader import load
+    from kratomref.services.mirror.postgres import PostgresMirror
+
+    @dataclasses.dataclass(frozen=True)
+    class MirrorOptions(Options):
+        mirror: str | None = None
+
+    fresh(url)
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        items = [i for i in json.load(handle) if i.get("doi") and i.get("reference")]
+    rng = random.Random(seed)
+    records = gold_records(items, rng)
+    with_author = [i for i in items if i.get("firstAuthor")]
+    chosen = rng.sample(with_author, min(sample, len(with_author)))  # the same sample as mirror_bench's
+    with tempfile.TemporaryDirectory() as tmp:
+        part = Path(tmp) / "gold.json.gz"
+        with gzip.open(part, "wt", encoding="utf-8") as out:
+            json.dump({"items": [{k: v for k, v in r.items() if v is not None} | {"type": "journal-article"}
+                                 for r in records.values()]}, out)
+        with PostgresMirror(url, create=True) as store:
+            report = load(store, [part])
+            store.optimize()
+        print(f"mirror: {report.loaded} records loaded, {report.malformed} malformed (untitled gold records)")
+        service = CrossrefService(MirrorOptions(offline=True, mirror=url), Cache(Path(tmp) / "cache", enabled=False))
+        for mode in ("parsed", "raw"):
+            refs: dict[str, Reference] = {}
+            for n, item in enumerate(chosen):
+                location = Location("bench", n + 1, f"ref-{n + 1}")
+                text = " ".join(str(item["reference"]).split())
+                refs[str(n)] = parse_citation(text, location) if mode == "parsed" else Reference(
+                    location, "article", raw=text)
+            queries = {k: q for k, r in refs.items() if (q := search_query(r))}
+            started = time.perf_counter()
+            found = service.search(queries)
+            suggested = correct = 0
+            for k, ref in refs.items():
+                resolution = found.get(k)
+                if resolution is None or resolution.status is not Lookup.FOUND:
+                    continue
+                match = best_match(ref, resolution.candidates)
+                if match is None:
+                    continue
+                suggested += 1
+                correct += match.doi == str(chosen[int(k)]["doi"]).lower()
+            elapsed = time.perf_counter() - started
+            total = len(refs)
+            precision = correct / suggested if suggested else 0.0
+            recall = correct / total
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            print(f"quality through the PostgreSQL mirror ({mode}, {total} sampled): suggested {suggested}, "
+                  f"correct {correct}; precision {precision:.1%}, recall {recall:.1%}, F1 {f1:.1%} "
+                  f"({elapsed:.1f} s, {len(queries) / elapsed:,.0f} searches/s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("speed")
+    s.add_argument("--records", type=int, default=100_000)
+    s.add_argument("--lookups", type=int, default=10_000)
+    s.add_argument("--searches", type=int, default=1_000)
+    s.add_argument("--url")
+    s.add_argument("--reuse", action="store_true", help="with --url: the mirror a previous run loaded (same --records)")
+    q = sub.add_parser("quality")
+    q.add_argument("data")
+    q.add_argument("--sample", type=int, default=2000)
+    q.add_argument("--url")
+    args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        url = args.url or stack.enter_context(throwaway_server())
+        if args.command == "speed":
+            speed(url, args.records, args.lookups, args.searches, args.reuse and bool(args.url))
+        else:
+            quality(url, args.data, args.sample)
+
+
+if __name__ == "__main__":
+    main()
