@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,16 +19,26 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(scope="session")
+def _isolated_homes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("isolated")
+
+
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated(_isolated_homes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the user's cache or configuration, or the network settings of the machine."""
-    monkeypatch.setenv("KRATOMREF_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    # A fresh directory of the test's own, named at random: pytest's numbered directories (mktemp) list every
+    # directory made so far to number the next, so three of them per test grew quadratically with the suite.
+    home = Path(tempfile.mkdtemp(prefix="test", dir=_isolated_homes))
+    for name in ("cache", "userconfig", "userdata"):
+        (home / name).mkdir()
+    monkeypatch.setenv("KRATOMREF_CACHE_DIR", str(home / "cache"))
     for name in ("KRATOMREF_CROSSREF_URL", "KRATOMREF_MAILTO", "GITHUB_ACTIONS", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
-    user_config = tmp_path_factory.mktemp("userconfig") / "kratomref.toml"
+    user_config = home / "userconfig" / "kratomref.toml"
     monkeypatch.setattr("kratomref.config.user_config_file", lambda: user_config)
     # nor the user's metadata mirror: the default one lives in a directory of the test's own
-    user_data = tmp_path_factory.mktemp("userdata")
+    user_data = home / "userdata"
     monkeypatch.setattr("kratomref.services.mirror.default_path", lambda: user_data / "mirror.sqlite3")
     monkeypatch.delenv("KRATOMREF_MIRROR", raising=False)
 

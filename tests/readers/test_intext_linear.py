@@ -3,8 +3,9 @@ by its own path prefixes, not tried against every entry's link (issue 16: a 10 M
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
+
+from linear_time import best_seconds, best_seconds_until
 
 from kratomref import readers
 
@@ -14,15 +15,6 @@ def _article(n: int) -> str:
             for i in range(n)]
     refs = [f"{i + 1}. Team {i}. Docs {i}. https://site{i}.example.org/docs/v1" for i in range(n)]
     return "# Article\n\n" + "\n\n".join(body) + "\n\n## References\n\n" + "\n".join(refs) + "\n"
-
-
-def _cpu_seconds(path: Path) -> float:
-    best = float("inf")
-    for _ in range(3):
-        started = time.process_time()
-        readers.read(str(path))
-        best = min(best, time.process_time() - started)
-    return best
 
 
 def test_a_link_to_a_page_under_an_entry_is_tied_to_that_entry(tmp_path: Path) -> None:
@@ -37,6 +29,7 @@ def test_twice_the_article_takes_about_twice_the_time(tmp_path: Path) -> None:
     small, large = tmp_path / "small.md", tmp_path / "large.md"
     small.write_text(_article(3000), encoding="utf-8")
     large.write_text(_article(6000), encoding="utf-8")
-    _cpu_seconds(small)  # warm: imports, compiled patterns
-    ratio = _cpu_seconds(large) / _cpu_seconds(small)
+    readers.read(str(small))  # warm: imports, compiled patterns
+    once = best_seconds(lambda: readers.read(str(small)))
+    ratio = best_seconds_until(lambda: readers.read(str(large)), under=3 * once) / once
     assert ratio < 3, f"doubling the article multiplied the time by {ratio:.1f}"
