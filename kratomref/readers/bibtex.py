@@ -425,7 +425,7 @@ def _raw(entry: bib.Entry, lines: _Lines, cursor: dict[int, int], marker: str = 
     if original.find("@", end) < 0:  # the entry is the last one on its last line: up to the line's end, as always
         return original[at:].rstrip()
     last_line = start + newlines  # the entry ends on it, and original ends with it
-    cursor[last_line] = end - (len(original) - len(lines[last_line]) if last_line < len(lines) else 0)
+    cursor[last_line] = end - (len(original) - lines.length(last_line) if last_line < len(lines) else 0)
     return original[at:end].rstrip()
 
 
@@ -530,6 +530,13 @@ class _Lines:
         if line.endswith("\r\n"):
             return line[:-2]
         return line[:-1] if line and line[-1] in _LINE_BREAKS else line
+
+    def length(self, index: int) -> int:
+        """len(self[index]), without copying the line (a line may be 1 MiB of entries, each asking)."""
+        start, end = self._starts[index], self._starts[index + 1]
+        if self.text.endswith("\r\n", start, end):
+            return end - start - 2
+        return end - start - (1 if end > start and self.text[end - 1] in _LINE_BREAKS else 0)
 
     def joined(self, first: int, stop: int) -> str:
         """"\n".join of the lines first to stop (excluded), as the slice of a list of them gives."""
