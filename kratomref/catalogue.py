@@ -6,10 +6,13 @@ The rules are declared once, in their family modules under `kratomref/rules/`; t
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
+
+from kratomref.selectors import selector_matches
 
 FIELDS = ("code", "name", "severity", "summary", "explanation", "advisory", "family", "needs_network", "fixable",
           "default_on")
@@ -28,12 +31,17 @@ class RuleInfo:
     fixable: bool  # a finding may carry a fix `kratomref fix` applies
     default_on: bool  # False: runs only when --select names it (KR506)
 
+    def matches(self, selector: str) -> bool:
+        return selector_matches(self.code, self.name, selector)
+
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in FIELDS}
 
 
+@functools.cache
 def load() -> tuple[RuleInfo, ...]:
-    text = resources.files("kratomref").joinpath("data").joinpath("rules.json").read_text(encoding="utf-8")
+    # beside this module, as the package installs it (importlib.resources would cost more than the read)
+    text = (Path(__file__).parent / "data" / "rules.json").read_text(encoding="utf-8")
     return tuple(RuleInfo(**{name: item[name] for name in FIELDS}) for item in json.loads(text))
 
 

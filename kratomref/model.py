@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from kratomref.selectors import selector_matches
+
 
 class Severity(enum.IntEnum):
     INFO = 1
@@ -285,8 +287,7 @@ class Rule:
 
     def matches(self, selector: str) -> bool:
         """True for this rule's code, name, or a code prefix such as "KR2" or "KR"."""
-        s = selector.strip()
-        return s.lower() == self.name or (self.code.upper().startswith(s.upper()) and bool(s))
+        return selector_matches(self.code, self.name, selector)
 
     def specificity(self, selector: str) -> int:
         """How closely `selector` names this rule: -1 not at all, the prefix's length for "KR" or "KR2", more

@@ -135,9 +135,9 @@ def _rule_selectors(value: Any) -> tuple[str, ...]:
 
 
 def _check_selector(selector: str) -> None:
-    from kratomref.rules import RULES
+    from kratomref import catalogue  # the rules as data: checking a selector loads no rule family
 
-    if not any(rule.matches(selector) for rule in RULES):
+    if not any(rule.matches(selector) for rule in catalogue.load()):
         raise ValueError(f"unknown rule {selector!r} (see `kratomref rules`)")
 
 

@@ -17,7 +17,6 @@ import threading
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,15 +26,16 @@ from kratomref.options import Options
 from kratomref.services import PROJECT_URL
 from kratomref.services.cache import Cache
 from kratomref.services.clock import Clock
-from kratomref.services.links.answers import REDIRECT_CODES, Answer, is_proxy_answer, retry_after, verdict
-from kratomref.services.links.pages import is_challenge
 from kratomref.services.links.schedule import HostGate, HostQueue, host_key
 from kratomref.services.netpolicy import PRIVATE_REFUSED, AddressRefused, check_literal
 from kratomref.services.stats import Counters
 from kratomref.urls import normalise_url
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from kratomref.services.archive import ArchiveAnswer
+    from kratomref.services.links.answers import Answer
     from kratomref.services.links.transport import Transport
 
 LINKS_NAMESPACE = "links"
@@ -338,6 +338,7 @@ class LinkChecker:
 
     def _follow(self, url: str) -> LinkResult:
         """Fetch `url` and follow its redirects by hand, checking every hop against the policy."""
+        from kratomref.services.links.answers import REDIRECT_CODES, verdict  # fetching only: not offline
         chain: list[Hop] = []
         seen = {_without_fragment(url)}
         current = url
@@ -390,6 +391,8 @@ class LinkChecker:
     def _fetch(self, url: str, method: str) -> Answer:
         """One hop, with retries on connection errors and 5xx, Retry-After on 429/503, and GET when a
         HEAD answer says nothing."""
+        from kratomref.services.links.answers import Answer, is_proxy_answer, retry_after
+        from kratomref.services.links.pages import is_challenge
         attempt = 0
         host = host_key(url)
         transport = self.transport
@@ -455,6 +458,8 @@ class LinkChecker:
                 self._proxy_failures.add(target)
 
     def _https_works(self, url: str) -> bool:
+        from kratomref.services.links.answers import REDIRECT_CODES, Answer
+
         secure = "https://" + url[len("http://"):]
         host = host_key(secure)
         with self._lock:
@@ -515,6 +520,8 @@ class _Fetching:
     first URLs are fetched while the rest are still being looked at (checked, looked up in the cache)."""
 
     def __init__(self, checker: LinkChecker, years: Mapping[str, str | None]) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # fetching only: an offline run never loads it
+
         self.checker = checker
         self.years = years  # filled in before each URL is added
         self.targets: list[str] = []
