@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from kratomref import __version__
 from kratomref.doi import is_doi_url, normalise_doi
 from kratomref.model import (
+    NO_DOCUMENT_EVIDENCE,
     AuthorityAnswer,
     Document,
+    DocumentEvidence,
     DoiResolution,
     Evidence,
     Finding,
@@ -26,7 +28,6 @@ from kratomref.model import (
     SearchResolution,
     Severity,
     Verdict,
-    body_link_key,
 )
 from kratomref.options import Options
 from kratomref.services.cache import Cache
@@ -382,8 +383,8 @@ def _resolve_placeholder_searches(
     return {path: {key: found[key] for key in keys if key in found} for path, keys in asked.items()}
 
 
-def evidence_for(doc: Document, resolved: Resolved) -> dict[str, Evidence]:
-    """The evidence map one document's rules see: reference key -> Evidence, plus body links."""
+def evidence_for(doc: Document, resolved: Resolved) -> DocumentEvidence:
+    """What one document's rules see: its references' evidence, its body links, its placeholder searches."""
     evidence: dict[str, Evidence] = {}
     for ref in doc.references:
         doi = normalise_doi(ref.doi)
@@ -397,14 +398,9 @@ def evidence_for(doc: Document, resolved: Resolved) -> dict[str, Evidence]:
             links=links,
             authorities=answers,
         )
-    body_links = {
-        body_link_key(url): resolved.links[url] for _, url in doc.body_links if url in resolved.links
-    }
-    if body_links:
-        evidence["body"] = Evidence(links=body_links)
-    for key, search in resolved.placeholder_searches.get(doc.path, {}).items():  # its \input files' too
-        evidence[key] = Evidence(search=search)
-    return evidence
+    body_links = {url: resolved.links[url] for _, url in doc.body_links if url in resolved.links}
+    # its \input files' placeholders too
+    return DocumentEvidence(evidence, body_links, dict(resolved.placeholder_searches.get(doc.path, {})))
 
 
 def _unverified_reasons(ref: Reference, ev: Evidence) -> list[str]:
@@ -447,7 +443,7 @@ def count_unverified_checks(resolved: Resolved) -> int:
 def verdicts(
     documents: Sequence[Document],
     findings: Sequence[Finding],
-    evidence_by_doc: Mapping[str, Mapping[str, Evidence]],
+    evidence_by_doc: Mapping[str, DocumentEvidence],
     options: Options,
 ) -> list[ReferenceResult]:
     """Verified when an authority confirms the reference, problem when a finding impugns it."""
@@ -464,9 +460,9 @@ def verdicts(
 
     results: list[ReferenceResult] = []
     for doc in documents:
-        ev_map = evidence_by_doc.get(doc.path, {})
+        doc_evidence = evidence_by_doc.get(doc.path, NO_DOCUMENT_EVIDENCE)
         for ref in doc.references:
-            ev = ev_map.get(ref.key, Evidence())
+            ev = doc_evidence.of(ref.key)
             bad = impugned.get((ref.location.file, ref.key))
             matched = confirmations(ref, ev, ctx)
             if matched is None or matched.get("source") == "link":
@@ -534,10 +530,10 @@ def check(
     evidence_by_doc = {doc.path: evidence_for(doc, resolved) for doc in docs}
     raw: list[Finding] = []
     for doc in docs:
-        ev_map = evidence_by_doc[doc.path]
-        raw.extend(judge_document(doc, ev_map, ctx))
+        doc_evidence = evidence_by_doc[doc.path]
+        raw.extend(judge_document(doc, doc_evidence, ctx))
         for ref in doc.references:
-            raw.extend(judge_reference(ref, ev_map.get(ref.key, Evidence()), ctx))
+            raw.extend(judge_reference(ref, doc_evidence.of(ref.key), ctx))
 
     findings = selection.select(raw, docs, options, evidence_by_doc)
     if options.baseline:

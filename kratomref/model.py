@@ -546,6 +546,19 @@ class Evidence:
 NO_EVIDENCE = Evidence()
 
 
-def body_link_key(url: str) -> str:
-    """Evidence key of a URL found in a document's body (not in its reference list)."""
-    return f"body:{url}"
+@dataclass(frozen=True)
+class DocumentEvidence:
+    """Everything the resolve step learnt for one document, as its document rules see it: each reference's
+    evidence by its key, the checks of the links in its body (outside the reference list) by URL as written,
+    and the searches for its placeholder sentences by placeholder id (rules.placeholder_candidates)."""
+
+    references: Mapping[str, Evidence] = field(default_factory=dict)
+    body_links: Mapping[str, LinkResult] = field(default_factory=dict)
+    placeholders: Mapping[str, SearchResolution] = field(default_factory=dict)
+
+    def of(self, key: str | None) -> Evidence:
+        """The evidence of the reference with this key (none learnt: an empty Evidence)."""
+        return self.references.get(key, NO_EVIDENCE) if key is not None else NO_EVIDENCE
+
+
+NO_DOCUMENT_EVIDENCE = DocumentEvidence()

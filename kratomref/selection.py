@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kratomref.model import Document, Evidence, Finding, Location
+from kratomref.model import NO_DOCUMENT_EVIDENCE, Document, DocumentEvidence, Evidence, Finding, Location
 from kratomref.options import Options
 from kratomref.readers import suppressions
 from kratomref.rules.suppressions import UNUSED_SUPPRESSION
@@ -129,7 +129,7 @@ class _Suppressions:
         return hit
 
     def unused(
-        self, options: Options, evidence_by_doc: Mapping[str, Mapping[str, Evidence]] | None = None
+        self, options: Options, evidence_by_doc: Mapping[str, DocumentEvidence] | None = None
     ) -> list[Finding]:
         """KR901 for each site that is malformed, names an unknown rule, or suppressed nothing although a
         rule it names ran there. A rule ran unless --select/--ignore left it out, or it needs a look-up and
@@ -154,7 +154,8 @@ class _Suppressions:
             else:
                 evidence = None
                 if evidence_by_doc is not None and site.location.key is not None:
-                    evidence = evidence_by_doc.get(site.location.file, {}).get(site.location.key)
+                    evidence = evidence_by_doc.get(site.location.file, NO_DOCUMENT_EVIDENCE).references.get(
+                        site.location.key)
                 could_not_look_up = options.offline or _lookups_failed(evidence)
                 if not any(
                     rule.selected(options.select, options.ignore)
@@ -179,7 +180,7 @@ def select(
     findings: Sequence[Finding],
     documents: Sequence[Document],
     options: Options,
-    evidence_by_doc: Mapping[str, Mapping[str, Evidence]] | None = None,
+    evidence_by_doc: Mapping[str, DocumentEvidence] | None = None,
 ) -> list[Finding]:
     """The findings a user should see, in (file, line, column, code) order.
 
@@ -187,7 +188,7 @@ def select(
     select/ignore -> severity overrides -> sort. A suppression counts as unused only when a rule it names
     ran on that entry or line and reported nothing: not for a rule --select/--ignore leaves out, and not
     for a rule that needs a look-up (Rule.needs_network) in an offline run or where the entry's look-up could
-    not be made (pass the run's evidence, document path -> key -> Evidence, for the latter).
+    not be made (pass the run's evidence, document path -> DocumentEvidence, for the latter).
     """
     sites = _Suppressions(documents)
     kept = [f for f in (with_fingerprint(f) for f in findings) if not sites.suppress(f)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from kratomref.model import Document, Evidence, Finding, Reference, Rule, Severity
+from kratomref.model import Document, DocumentEvidence, Evidence, Finding, Reference, Rule, Severity
 from kratomref.options import Options
 
 # Each family module defines RULES and any of:
@@ -140,7 +140,7 @@ def judge_reference(ref: Reference, evidence: Evidence, ctx: Context) -> Iterato
         yield from judge(ref, evidence, ctx)
 
 
-def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
+def judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> Iterator[Finding]:
     for name in ctx.family_names:
         applies = DOCUMENT_FAMILIES.get(name)
         if applies is not None and not applies(doc):

@@ -7,13 +7,13 @@ placeholder's sentence in kratomref.rules.placeholder_search.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from kratomref.model import (
     Citation,
     Document,
-    Evidence,
+    DocumentEvidence,
     Finding,
     Location,
     Reference,
@@ -202,7 +202,7 @@ def _uncited_findings(doc: Document, ctx: Context) -> Iterator[Finding]:
                           "cite it where it supports the text, or remove it")
 
 
-def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
+def judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> Iterator[Finding]:
     if has_citations(doc):
         yield from _citation_findings(doc)
         yield from _uncited_findings(doc, ctx)

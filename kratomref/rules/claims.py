@@ -7,12 +7,12 @@ counts as a citation mark.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kratomref import lazy
-from kratomref.model import Document, Evidence, Finding, Location, Rule, Severity, TextLine
+from kratomref.model import Document, DocumentEvidence, Finding, Location, Rule, Severity, TextLine
 from kratomref.readers.intext import code_lines, prose
 from kratomref.readers.latex import CITE_COMMAND
 from kratomref.rules import has_text
@@ -886,6 +886,6 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
+def judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> Iterator[Finding]:
     if has_text(doc):
         yield from _findings_for_body(doc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from kratomref import lazy
@@ -20,7 +20,17 @@ from kratomref.doi import (
     strip_trailing,
 )
 from kratomref.matching import normalise_text
-from kratomref.model import Document, Evidence, FieldFix, Finding, LinkResult, Reference, Rule, Severity
+from kratomref.model import (
+    Document,
+    DocumentEvidence,
+    Evidence,
+    FieldFix,
+    Finding,
+    LinkResult,
+    Reference,
+    Rule,
+    Severity,
+)
 from kratomref.readers.bibtex import doi_in_url_field, schemeless_url
 from kratomref.readers.pandoc import is_identifier_reference
 from kratomref.rules.placeholders import find_placeholders, is_free_text_item
@@ -449,7 +459,7 @@ def _earlier(ref: Reference) -> str:
     return f"{ref.key}{line}"
 
 
-def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
+def judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> Iterator[Finding]:
     by_doi: dict[str, Reference] = {}
     by_title: dict[tuple[str, str], list[Reference]] = {}
     for ref in doc.references:

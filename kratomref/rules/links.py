@@ -12,6 +12,7 @@ from kratomref.doi import normalise_doi
 from kratomref.matching import normalise_text
 from kratomref.model import (
     Document,
+    DocumentEvidence,
     Evidence,
     FieldFix,
     Finding,
@@ -21,7 +22,6 @@ from kratomref.model import (
     Reference,
     Rule,
     Severity,
-    body_link_key,
 )
 from kratomref.readers.bibtex import schemeless_url
 from kratomref.rules.placeholders import is_free_text_item
@@ -515,18 +515,17 @@ def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]
         yield from judge_link(url, evidence.links.get(url), _where(ref, url), ref=ref, specific=specific)
 
 
-def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
+def judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> Iterator[Finding]:
     """Links in a draft's body (outside its reference list)."""
 
-    body = evidence.get("body")
-    if body is None:
+    if not evidence.body_links:
         return
     seen: set[tuple[Location, str]] = set()
     for location, url in doc.body_links:
         if (location, url) in seen:
             continue
         seen.add((location, url))
-        yield from judge_link(url, body.links.get(body_link_key(url)), location)
+        yield from judge_link(url, evidence.body_links.get(url), location)
 
 
 def confirms(ref: Reference, evidence: Evidence, ctx: Context) -> Mapping[str, Any] | None:

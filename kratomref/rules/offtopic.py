@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kratomref.model import Citation, Document, Evidence, Finding, Lookup, Reference, Rule, Severity
+from kratomref.model import Citation, Document, DocumentEvidence, Evidence, Finding, Lookup, Reference, Rule, Severity
 
 if TYPE_CHECKING:
     import numpy as np
@@ -185,7 +185,7 @@ def _content_words(text: str) -> int:
     return sum(word.lower() not in _STOP_WORDS for word in _WORD_RE.findall(text))
 
 
-def judge_citings(found: Sequence[Citing], evidence: Mapping[str, Evidence], document_text: str) -> list[Judged]:
+def judge_citings(found: Sequence[Citing], evidence: DocumentEvidence, document_text: str) -> list[Judged]:
     """The score of each citation that can be judged (see THRESHOLD, MIN_TITLE_WORDS), in the order given.
     Embeds each distinct text once, in one batch."""
 
@@ -193,7 +193,7 @@ def judge_citings(found: Sequence[Citing], evidence: Mapping[str, Evidence], doc
 
     if not found:
         return []
-    pairs = [(c, work_text(c.reference, evidence.get(c.reference.key))) for c in found]
+    pairs = [(c, work_text(c.reference, evidence.references.get(c.reference.key))) for c in found]
     pairs = [(c, w) for c, w in pairs if _content_words(w) >= MIN_TITLE_WORDS
              and len(c.sentence_text.split()) >= MIN_SENTENCE_WORDS]
     if not pairs:
@@ -242,7 +242,7 @@ def _finding(judged: Judged) -> Finding:
 _warned: set[str] = set()
 
 
-def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
+def judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> Iterator[Finding]:
     if not has_tied_citations(doc) or not explicitly_selected(ctx.options.select):
         return
     from kratomref import semantic

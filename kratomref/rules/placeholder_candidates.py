@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kratomref.model import Document, Evidence, Lookup, SearchResolution
+from kratomref.model import Document, DocumentEvidence, Lookup, SearchResolution
 
 MAX_SUGGESTIONS = 3  # the issue: "up to three candidate works"
 
@@ -47,14 +47,12 @@ def placeholder_suggestion(resolution: SearchResolution) -> str | None:
 
 
 def placeholder_candidates(
-    doc: Document, line: int, evidence: Mapping[str, Evidence], file: str | None = None
+    doc: Document, line: int, evidence: DocumentEvidence, file: str | None = None
 ) -> str | None:
     """The suggestion for a KR101/KR102 placeholder finding at (file, line) of doc, from the evidence the
     check gathered (a Crossref search keyed placeholder:{file}:{line}); None offline or without candidates.
 
     file defaults to doc.path; give it for a placeholder in a LaTeX \\input file.
     """
-    found = evidence.get(placeholder_id(file or doc.path, line))
-    if found is None or found.search is None:
-        return None
-    return placeholder_suggestion(found.search)
+    found = evidence.placeholders.get(placeholder_id(file or doc.path, line))
+    return None if found is None else placeholder_suggestion(found)

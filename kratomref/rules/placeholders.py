@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kratomref import lazy
-from kratomref.model import Document, Evidence, Finding, Location, Reference, Rule, Severity, TextLine
+from kratomref.model import Document, DocumentEvidence, Evidence, Finding, Location, Reference, Rule, Severity, TextLine
 from kratomref.readers.bibitem import is_bibitem
 from kratomref.rules.placeholder_candidates import placeholder_candidates
 from kratomref.urls import find_urls
@@ -1011,7 +1011,7 @@ def _what_follows(following: Mapping[str, _FileEvents], here: TextLine, at: int)
     return f"the {listed} that {'follow' if many else 'follows'}", many
 
 
-def judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterator[Finding]:
+def judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> Iterator[Finding]:
     if not doc.body:
         return
     lines = list(_prose_lines(doc.body))

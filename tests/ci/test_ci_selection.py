@@ -9,7 +9,7 @@ import pytest
 from ci_report import DOI_MISMATCH, LINK_GENERIC, OLD_WEB, PLACEHOLDER, UNREADABLE
 
 from kratomref import readers
-from kratomref.model import Document, Finding, Location, Severity
+from kratomref.model import Document, DocumentEvidence, Finding, Location, Severity
 from kratomref.options import Options
 from kratomref.selection import fingerprint, select
 
@@ -233,7 +233,7 @@ def test_an_entry_whose_look_up_could_not_be_made_has_no_unused_network_suppress
 
     doc = _read(tmp_path, "refs.bib", BIB)
     timed_out = Evidence(doi=DoiResolution("10.1000/xyz", Lookup.UNVERIFIED, reason="timeout"))
-    kept = select([], [doc], Options(), {doc.path: {"smith2019": timed_out}})
+    kept = select([], [doc], Options(), {doc.path: DocumentEvidence({"smith2019": timed_out})})
     assert [(f.rule.code, f.location.key) for f in kept] == [("KR901", "who2023")], (
         "who2023 was looked up (no evidence says otherwise); smith2019's DOI could not be"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import kratomref.readers as readers
-from kratomref.model import Document, Finding, TextLine
+from kratomref.model import NO_DOCUMENT_EVIDENCE, Document, Finding, TextLine
 from kratomref.options import Options
 from kratomref.readers import latex
 from kratomref.readers.intext import find_citations
@@ -20,7 +20,8 @@ CTX = Context(Options())
 
 
 def judge(doc: Document) -> list[Finding]:
-    return [*rules.judge_document(doc, {}, CTX), *claims.judge_document(doc, {}, CTX)]
+    return [*rules.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX),
+            *claims.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX)]
 
 
 def where(findings: list[Finding], code: str) -> list[tuple[str, int | None]]:
@@ -53,7 +54,7 @@ def test_latex_uncited_bib_entry_is_reported_at_the_entry_only_when_asked() -> N
     doc = linked(DRAFTS / "latex" / "paper.tex")
     assert where(judge(doc), "KR502") == [], "BibTeX prints only the cited entries"
     asked = Context(Options(uncited_bib=True))
-    assert where(list(rules.judge_document(doc, {}, asked)), "KR502") == [("refs.bib", 15)]
+    assert where(list(rules.judge_document(doc, NO_DOCUMENT_EVIDENCE, asked)), "KR502") == [("refs.bib", 15)]
 
 
 def test_latex_input_file_is_followed_and_its_citation_located_there() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import kratomref.readers as readers
-from kratomref.model import Document, Finding
+from kratomref.model import NO_DOCUMENT_EVIDENCE, Document, Finding
 from kratomref.options import Options
 from kratomref.readers.text import read_draft
 from kratomref.rules import Context, citations, claims, placeholder_search, placeholders
@@ -16,8 +16,9 @@ CTX = Context(Options())
 
 
 def codes(doc: Document) -> list[str]:
-    found: list[Finding] = [*citations.judge_document(doc, {}, CTX), *claims.judge_document(doc, {}, CTX),
-                            *placeholders.judge_document(doc, {}, CTX)]
+    found: list[Finding] = [*citations.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX),
+                            *claims.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX),
+                            *placeholders.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX)]
     return [f.rule.code for f in found]
 
 
@@ -47,14 +48,14 @@ def test_the_same_claim_without_a_cite_command_is_flagged(tmp_path: Path) -> Non
 
 def test_a_list_of_one_uncited_entry_is_named_in_the_singular() -> None:
     doc = draft("# Draft\n\nText.\n\n## References\n\n1. Smith, J. (2019). A title. Journal A, 1, 1-2.")
-    [finding] = [f for f in citations.judge_document(doc, {}, CTX) if f.rule.code == "KR502"]
+    [finding] = [f for f in citations.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX) if f.rule.code == "KR502"]
     assert finding.message == "the text does not cite the only entry of the reference list"
 
 
 def test_a_list_of_two_uncited_entries_keeps_the_plural() -> None:
     doc = draft("# Draft\n\nText.\n\n## References\n\n1. Smith, J. (2019). A title. Journal A, 1, 1-2.\n"
                 "2. Lee, A. (2020). Another. Journal B, 2, 3-4.")
-    [finding] = [f for f in citations.judge_document(doc, {}, CTX) if f.rule.code == "KR502"]
+    [finding] = [f for f in citations.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX) if f.rule.code == "KR502"]
     assert finding.message == "the text cites none of the 2 entries of the reference list"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 import kratomref.readers as readers
-from kratomref.model import Document, Evidence, Lookup, SearchResolution
+from kratomref.model import Document, DocumentEvidence, Lookup, SearchResolution
 from kratomref.options import Options
 from kratomref.readers.text import read_draft
 from kratomref.rules import placeholder_candidates, placeholder_search
@@ -142,8 +142,8 @@ def test_suggestion_lists_up_to_three_candidates_from_a_local_crossref(crossref_
     assert "10.3892/ijo_00000353" not in suggestion  # the fourth hit is left out
 
 
-def _evidence(doc: Document, options: Options) -> Mapping[str, Evidence]:
-    """What check() hands the rules of one document: resolve (network, cache), then the evidence map."""
+def _evidence(doc: Document, options: Options) -> DocumentEvidence:
+    """What check() hands the rules of one document: resolve (network, cache), then its DocumentEvidence."""
     from kratomref.check import evidence_for, resolve
 
     cache = Cache(Path(options.cache_dir or "."))
@@ -240,12 +240,12 @@ def test_candidates_are_formatted_from_evidence_even_when_fields_are_missing() -
     works = ({"DOI": "10.1/a", "title": ["Analgesic effects of mitragynine"], "container-title": ["J Ethnopharmacol"],
               "author": [{"family": "Kruegel"}, {"family": "Grundmann"}], "issued": {"date-parts": [[2019]]}},
              {"DOI": "10.1/b", "title": [], "author": [{"name": "Kratom Study Group"}]})
-    evidence = {"placeholder:d.md:1": Evidence(search=SearchResolution("q", Lookup.FOUND, works))}
+    evidence = DocumentEvidence(placeholders={"placeholder:d.md:1": SearchResolution("q", Lookup.FOUND, works)})
     suggestion = placeholder_candidates.placeholder_candidates(doc, 1, evidence)
     assert suggestion == (
         "candidate works to verify before citing (Crossref search on this sentence, best first): "
         "1) Kruegel et al. (2019), “Analgesic effects of mitragynine”, J Ethnopharmacol, https://doi.org/10.1/a; "
         "2) Kratom Study Group, https://doi.org/10.1/b")
     assert placeholder_candidates.placeholder_candidates(doc, 2, evidence) is None
-    empty = {"placeholder:d.md:1": Evidence(search=SearchResolution("q", Lookup.FOUND, ()))}
+    empty = DocumentEvidence(placeholders={"placeholder:d.md:1": SearchResolution("q", Lookup.FOUND, ())})
     assert placeholder_candidates.placeholder_candidates(doc, 1, empty) is None

@@ -6,8 +6,18 @@ from typing import Any
 
 import pytest
 
-from kratomref.check import body_link_key
-from kratomref.model import Author, Document, Evidence, FieldFix, Hop, LinkResult, LinkStatus, Location, Reference
+from kratomref.model import (
+    Author,
+    Document,
+    DocumentEvidence,
+    Evidence,
+    FieldFix,
+    Hop,
+    LinkResult,
+    LinkStatus,
+    Location,
+    Reference,
+)
 from kratomref.options import Options
 from kratomref.rules import Context, links
 
@@ -123,7 +133,7 @@ def test_body_links_of_a_draft_are_judged_where_they_are() -> None:
     where = Location("draft.md", 5, None, 20)
     dead = LinkResult("https://x.org/dead", LinkStatus.BROKEN, 404, reason="HTTP 404")
     doc = Document("draft.md", "markdown", body_links=((where, dead.url),))
-    evidence = {"body": Evidence(links={body_link_key(dead.url): dead})}
+    evidence = DocumentEvidence(body_links={dead.url: dead})
     [finding] = links.judge_document(doc, evidence, CTX)
     assert finding.rule.code == "KR301" and finding.location == where
 

@@ -13,7 +13,7 @@ import pytest
 
 import kratomref.readers as readers
 from kratomref.check import check
-from kratomref.model import Document, Finding
+from kratomref.model import NO_DOCUMENT_EVIDENCE, Document, Finding
 from kratomref.options import Options
 from kratomref.readers import latex
 from kratomref.rules import Context
@@ -41,7 +41,7 @@ def expanded(path: Path) -> Document:
 
 
 def undefined(doc: Document) -> list[Finding]:
-    return [f for f in rules.judge_document(doc, {}, CTX) if f.rule.code == "KR501"]
+    return [f for f in rules.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX) if f.rule.code == "KR501"]
 
 
 def targets(doc: Document) -> list[str]:
@@ -119,7 +119,7 @@ def test_thebibliography_is_not_body_text(tmp_path: Path) -> None:
         "\\end{thebibliography}\n")
     doc = expanded(tmp_path / "ms.tex")
     assert [line.line for line in doc.body] == [1]
-    assert [f.rule.code for f in rules.judge_document(doc, {}, CTX)] == []
+    assert [f.rule.code for f in rules.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX)] == []
 
 
 def test_a_bbl_file_input_by_the_document_is_its_reference_list(tmp_path: Path) -> None:

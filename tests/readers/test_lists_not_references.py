@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kratomref.model import NO_DOCUMENT_EVIDENCE
 from kratomref.readers.text import read_markdown
 
 REFS = """# Running your first marathon
@@ -53,7 +54,8 @@ def test_a_further_reading_list_is_read_and_checked_but_never_uncited() -> None:
              "## Further Reading\n\n- Pelletier, S. (2022). *The Solar Home*. Brightwater Books.\n")
     doc = read_markdown("solar.md", draft)
     assert len(doc.references) == 2
-    uncited = [f for f in citations.judge_document(doc, {}, Context(Options())) if f.rule.code == "KR502"]
+    judged = citations.judge_document(doc, NO_DOCUMENT_EVIDENCE, Context(Options()))
+    uncited = [f for f in judged if f.rule.code == "KR502"]
     assert uncited == []
 
 

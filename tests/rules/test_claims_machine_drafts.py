@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kratomref.check import check
-from kratomref.model import NO_EVIDENCE, Document, Finding
+from kratomref.model import NO_DOCUMENT_EVIDENCE, NO_EVIDENCE, Document, Finding
 from kratomref.options import Options
 from kratomref.readers.bibtex import read as read_bibtex
 from kratomref.readers.text import read_draft
@@ -27,7 +27,8 @@ def draft(text: str) -> Document:
 
 def findings(text: str) -> list[Finding]:
     doc = draft(text)
-    return [*claims.judge_document(doc, {}, CTX), *placeholders.judge_document(doc, {}, CTX)]
+    return [*claims.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX),
+            *placeholders.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX)]
 
 
 def found(text: str, code: str) -> list[int | None]:
@@ -364,6 +365,6 @@ GENEROUS_SECONDS = 10  # each run takes under a second; quadratic work took minu
 def test_a_long_run_of_a_cue_is_judged_in_linear_time(unit: str) -> None:
     doc = draft("# Draft\n\n" + unit * (RUN_CHARS // len(unit)))
     start = time.perf_counter()
-    list(claims.judge_document(doc, {}, CTX))
-    list(placeholders.judge_document(doc, {}, CTX))
+    list(claims.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX))
+    list(placeholders.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX))
     assert time.perf_counter() - start < GENEROUS_SECONDS

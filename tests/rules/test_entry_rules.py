@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from kratomref.model import NO_EVIDENCE, FieldFix, Finding
+from kratomref.model import NO_DOCUMENT_EVIDENCE, NO_EVIDENCE, FieldFix, Finding
 from kratomref.options import Options
 from kratomref.readers.bibtex import read as read_bibtex
 from kratomref.readers.csljson import read as read_csljson
@@ -167,7 +167,7 @@ def test_draft_items_are_reported_only_for_old_resolver_forms(written: str, repo
 # --- KR211 duplicate ------------------------------------------------------------------------------
 
 def _duplicates(source: str) -> list[Finding]:
-    return list(rules.judge_document(read_bibtex("refs.bib", source), {}, CTX))
+    return list(rules.judge_document(read_bibtex("refs.bib", source), NO_DOCUMENT_EVIDENCE, CTX))
 
 
 def test_same_doi_in_another_form_is_a_duplicate_naming_the_first() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from linear_time import best_seconds, best_seconds_until
 
-from kratomref.model import Document, TextLine
+from kratomref.model import NO_DOCUMENT_EVIDENCE, Document, TextLine
 from kratomref.options import Options
 from kratomref.readers.text import read_draft
 from kratomref.rules import Context, claims, placeholders
@@ -36,7 +36,8 @@ def _draft(*lines: str) -> Document:
 def test_a_paragraph_of_many_sentences_is_judged_in_linear_time() -> None:
     """Each sentence asked whether it or any later sentence of its paragraph is cited: 2.1 s for 25,000
     sentences, 8.6 s for 50,000."""
-    _assert_linear(lambda n: list(claims.judge_document(_draft("Go. " * n), {}, CTX)), 25_000, bound=3.0)
+    _assert_linear(lambda n: list(claims.judge_document(_draft("Go. " * n), NO_DOCUMENT_EVIDENCE, CTX)), 25_000,
+                   bound=3.0)
 
 
 def test_many_announcements_of_examples_are_judged_in_linear_time() -> None:
@@ -49,7 +50,8 @@ def test_what_announcements_cover_is_counted_to_the_next_heading() -> None:
     doc = _draft("Below are hypothetical examples.", "", "# Cases", "**Case A**: a story.",
                  "“A quotation of some length,” she said.", "## Next", "**Case B**: not covered.",
                  "Below are hypothetical examples.", "**Case C**: the last one.")
-    messages = [f.message for f in placeholders.judge_document(doc, {}, CTX) if f.rule.code == "KR104"]
+    found = placeholders.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX)
+    messages = [f.message for f in found if f.rule.code == "KR104"]
     assert len(messages) == 2
     assert "the 1 quote and 1 case study that follow are illustrative material" in messages[0]
     assert "the 1 case study that follows is illustrative material" in messages[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kratomref.model import NO_EVIDENCE, Document, Location, Reference, TextLine
+from kratomref.model import NO_DOCUMENT_EVIDENCE, NO_EVIDENCE, Document, Location, Reference, TextLine
 from kratomref.options import Options
 from kratomref.readers.bibtex import read as read_bibtex
 from kratomref.readers.text import read_draft
@@ -136,19 +136,19 @@ def _body(*lines: str) -> Document:
 def test_each_body_placeholder_is_its_own_finding_with_line_and_column() -> None:
     doc = _body("Kratom helps (reference needed) says Jane Doe.", "Fine prose here.", "See [URL].")
     found = [(f.rule.code, f.location.line, f.location.column, f.location.key)
-             for f in rules.judge_document(doc, {}, CTX)]
+             for f in rules.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX)]
     assert found == [("KR101", 1, 14, None), ("KR103", 1, 38, None), ("KR102", 3, 5, None)]
 
 
 def test_code_blocks_code_spans_and_directives_are_not_prose() -> None:
     doc = _body("```", "TODO: https://example.com", "```", "Run `curl https://example.org/x` now.",
                 "<!-- kratomref: ignore[KR101] --> Fine.")
-    assert list(rules.judge_document(doc, {}, CTX)) == []
+    assert list(rules.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX)) == []
 
 
 def test_an_acronym_defined_on_one_line_is_not_a_marker_on_another() -> None:
     doc = _body("Tick-borne diseases (TBD) are rising.", "TBD cases doubled.")
-    assert list(rules.judge_document(doc, {}, CTX)) == []
+    assert list(rules.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX)) == []
 
 
 def test_a_bibtex_field_placeholder_is_reported_on_its_field_line() -> None:
@@ -179,7 +179,8 @@ def test_a_draft_list_item_is_scanned_once_as_written() -> None:
 
 def test_the_suggestion_fits_what_the_placeholder_stands_for() -> None:
     doc = _body("Kratom helps (reference needed). TODO", "See [URL].")
-    suggestions = {f.message.split('"')[1]: f.suggestion or "" for f in rules.judge_document(doc, {}, CTX)}
+    found = rules.judge_document(doc, NO_DOCUMENT_EVIDENCE, CTX)
+    suggestions = {f.message.split('"')[1]: f.suggestion or "" for f in found}
     assert suggestions["(reference needed)"].startswith("cite the source")
     assert "marker" in suggestions["TODO"]
     assert "address" in suggestions["[URL]"]
@@ -190,7 +191,7 @@ def test_the_suggestion_fits_what_the_placeholder_stands_for() -> None:
     ids=["TODO: cite", "TODO cite and a name", "TODO: add reference"],
 )
 def test_a_marker_that_asks_for_a_source_is_a_citation_placeholder(marker: str) -> None:
-    [finding] = rules.judge_document(_body(f"Kratom eases opioid withdrawal. {marker}"), {}, CTX)
+    [finding] = rules.judge_document(_body(f"Kratom eases opioid withdrawal. {marker}"), NO_DOCUMENT_EVIDENCE, CTX)
     assert finding.message.startswith('citation placeholder "TODO')
     assert finding.suggestion == rules.SUGGESTIONS["citation"]
     assert [p.kind for p in rules.citation_placeholders(marker)] == ["citation"]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from kratomref import rules
-from kratomref.model import Document, Location, Reference, TextLine
+from kratomref.model import NO_DOCUMENT_EVIDENCE, Document, Location, Reference, TextLine
 from kratomref.options import Options
 
 INPUTS = Path(__file__).parent / "inputs"
@@ -69,6 +69,6 @@ def test_the_document_families_judge_documents_only_and_skip_those_they_cannot_a
         module = rules.family(name)
         assert not hasattr(module, "judge") and not hasattr(module, "confirms"), name
         assert not applies(bibliography)
-        assert list(module.judge_document(bibliography, {}, ctx)) == [], name
+        assert list(module.judge_document(bibliography, NO_DOCUMENT_EVIDENCE, ctx)) == [], name
     draft = Document("draft.md", "markdown", references=(ref,), body=(TextLine("draft.md", 1, "Studies show it."),))
     assert all(applies(draft) for applies in rules.DOCUMENT_FAMILIES.values())

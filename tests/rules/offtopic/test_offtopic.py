@@ -12,7 +12,7 @@ import pytest
 
 from kratomref import semantic
 from kratomref.check import check
-from kratomref.model import Finding
+from kratomref.model import NO_DOCUMENT_EVIDENCE, Finding
 from kratomref.options import Options
 from kratomref.rules import Context, offtopic
 
@@ -39,7 +39,7 @@ def test_the_off_topic_citation_is_reported_and_the_on_topic_ones_are_not() -> N
 def test_each_place_a_reference_is_cited_is_judged_on_its_own() -> None:
     doc = next(d for d in check(Options(paths=(str(DRAFT),), offline=True, use_cache=False,
                                         archive=False)).documents if d.body)
-    judged = offtopic.judge_citings(offtopic.citings(doc), {}, offtopic.document_text(doc))
+    judged = offtopic.judge_citings(offtopic.citings(doc), NO_DOCUMENT_EVIDENCE, offtopic.document_text(doc))
     by_line = {j.citing.citation.location.line: j for j in judged}
     assert set(by_line) == {8, 9, 11}  # grosso2016 twice, dogs2019 once
     assert by_line[9].score < offtopic.THRESHOLD <= min(by_line[8].score, by_line[11].score)
@@ -79,8 +79,8 @@ def test_without_the_model_the_rule_says_so_once_and_is_skipped(monkeypatch: pyt
         doc = next(d for d in check(Options(paths=(str(DRAFT),), offline=True, use_cache=False,
                                             archive=False)).documents if d.body)
         ctx = Context(Options(select=("KR506",)))
-        assert list(offtopic.judge_document(doc, {}, ctx)) == []
-        assert list(offtopic.judge_document(doc, {}, ctx)) == []
+        assert list(offtopic.judge_document(doc, NO_DOCUMENT_EVIDENCE, ctx)) == []
+        assert list(offtopic.judge_document(doc, NO_DOCUMENT_EVIDENCE, ctx)) == []
     finally:
         semantic._model.cache_clear()
     lines = [line for line in capsys.readouterr().err.splitlines() if "KR506" in line]
