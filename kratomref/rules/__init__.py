@@ -19,9 +19,10 @@ from kratomref.options import Options
 
 # Each family module defines RULES and any of:
 #   judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterable[Finding]
-#   judge_document(doc: Document, evidence: Mapping[str, Evidence], ctx: Context) -> Iterable[Finding]
+#   judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> Iterable[Finding]
 #   confirms(ref: Reference, evidence: Evidence, ctx: Context) -> Mapping[str, Any] | None
-# where the evidence mapping is keyed by Reference.key. In this order they run (and confirm).
+# (DocumentEvidence: the references' Evidence by Reference.key, body links, placeholder searches). In this order
+# they run (and confirm).
 FAMILY_NAMES: tuple[str, ...] = (
     "input", "placeholders", "entries", "crossref", "links", "citations", "claims", "offtopic", "suppressions",
 )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kratomref.model import Document, Evidence, Finding, Rule, Severity
+from kratomref.model import Document, DocumentEvidence, Finding, Rule, Severity
 
 if TYPE_CHECKING:
     from kratomref.rules import Context
@@ -55,7 +55,7 @@ _BY_CODE = {r.code: r for r in RULES}
 
 
 def judge_document(
-    doc: Document, evidence: Mapping[str, Evidence], ctx: Context
+    doc: Document, evidence: DocumentEvidence, ctx: Context
 ) -> Iterator[Finding]:
     from kratomref.rules import find_rule
 
