@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +29,7 @@ class IndexedCrossref(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.items = items
         self.asked: list[dict[str, list[str]]] = []
+        self.failures = 0  # the next requests answered 503, as an overloaded Crossref does
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -36,6 +38,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         query = parse_qs(urlsplit(self.path).query)
         self.server.asked.append(query)
+        if self.server.failures:
+            self.server.failures -= 1
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         since = query["filter"][0].removeprefix("from-index-date:")
         rows, cursor = int(query["rows"][0]), query["cursor"][0]
         wanted = sorted((i for i in self.server.items if i["indexed"]["date-time"][:10] >= since),
@@ -122,3 +130,20 @@ def test_update_pages_with_the_cursor(tmp_path: Path, server: IndexedCrossref) -
         assert report.loaded == len(RECORDS)
         assert [q["cursor"][0] for q in server.asked] == ["*", "2", "4", "6"]
         assert store.info()["works"] == len(RECORDS)
+
+
+def test_update_waits_out_an_overloaded_crossref_and_goes_on(
+    tmp_path: Path, server: IndexedCrossref, fake_clock: Any
+) -> None:
+    """Two 503s, then the page: the update backs off (1 s, then 2 s, on the services' clock) and loads it."""
+    from kratomref.options import Options
+    from kratomref.services.mirror.update import update
+
+    server.items = works()
+    server.failures = 2
+    before = fake_clock.monotonic() - time.monotonic()
+    with MirrorStore(tmp_path / "m.sqlite3", create=True) as store:
+        report = update(store, Options(crossref_url=f"http://127.0.0.1:{server.server_address[1]}"), "2000-01-01")
+        assert report.loaded == len(RECORDS)
+    assert len(server.asked) == 3
+    assert fake_clock.monotonic() - time.monotonic() - before == pytest.approx(3.0, abs=0.01)

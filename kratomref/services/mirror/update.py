@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from typing import Any
 
 from kratomref.options import Options
+from kratomref.services.clock import Clock, current
 from kratomref.services.mirror.loader import LoadReport, as_work
 from kratomref.services.mirror.store import MirrorStore
 
@@ -29,10 +29,11 @@ def since(store: MirrorStore) -> str | None:
 
 def update(
     store: MirrorStore, options: Options, from_date: str | None = None,
-    progress: Callable[[int], None] | None = None, rows: int = ROWS,
+    progress: Callable[[int], None] | None = None, rows: int = ROWS, clock: Clock | None = None,
 ) -> LoadReport:
     """Works indexed by Crossref since `from_date` (default: `since(store)`) into the store, retractions and
-    corrections included (an updated work comes back with its `updated-by` notices and replaces the old)."""
+    corrections included (an updated work comes back with its `updated-by` notices and replaces the old).
+    Retries wait by `clock` (default: services.clock.current())."""
     import httpx2
 
     from kratomref.services.crossref import user_agent
@@ -49,7 +50,7 @@ def update(
         params["mailto"] = options.mailto
     with httpx2.Client(headers={"User-Agent": user_agent(options)}, timeout=options.timeout) as client:
         while True:
-            message = _page(client, f"{base}/works", {**params, "cursor": cursor})
+            message = _page(client, f"{base}/works", {**params, "cursor": cursor}, clock or current())
             items = message.get("items")
             if not isinstance(items, list):
                 raise UpdateError("Crossref sent a page without items")
@@ -78,14 +79,14 @@ def update(
     return report
 
 
-def _page(client: Any, url: str, params: dict[str, Any]) -> dict[str, Any]:
+def _page(client: Any, url: str, params: dict[str, Any], clock: Clock) -> dict[str, Any]:
     import httpx2
 
     backoff = BACKOFF
     problem = "no answer"
     for attempt in range(RETRIES + 1):
         if attempt:
-            time.sleep(backoff)
+            clock.sleep(backoff)
             backoff *= 2
         try:
             response = client.get(url, params=params)
