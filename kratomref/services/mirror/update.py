@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kratomref.options import Options
+from kratomref.services import http
 from kratomref.services.clock import Clock, current
 from kratomref.services.mirror.loader import LoadReport, as_work
 from kratomref.services.mirror.store import MirrorStore
@@ -34,10 +35,6 @@ def update(
     """Works indexed by Crossref since `from_date` (default: `since(store)`) into the store, retractions and
     corrections included (an updated work comes back with its `updated-by` notices and replaces the old).
     Retries wait by `clock` (default: services.clock.current())."""
-    import httpx2
-
-    from kratomref.services.crossref import user_agent
-
     start = from_date or since(store)
     if start is None:
         raise UpdateError("the mirror holds no Crossref record to start from: give --from-date")
@@ -48,9 +45,12 @@ def update(
     params: dict[str, Any] = {"filter": f"from-index-date:{start}", "rows": rows}
     if options.mailto:
         params["mailto"] = options.mailto
-    with httpx2.Client(headers={"User-Agent": user_agent(options)}, timeout=options.timeout) as client:
+    policy = http.RetryPolicy(max_retries=RETRIES, backoff=BACKOFF)
+    agent = http.user_agent(options.mailto, options.user_agent)
+    with http.make_client(user_agent=agent, timeout=options.timeout) as client:
         while True:
-            message = _page(client, f"{base}/works", {**params, "cursor": cursor}, clock or current())
+            message = _page(client, f"{base}/works", {**params, "cursor": cursor}, options.timeout, policy,
+                            clock or current())
             items = message.get("items")
             if not isinstance(items, list):
                 raise UpdateError("Crossref sent a page without items")
@@ -79,31 +79,22 @@ def update(
     return report
 
 
-def _page(client: Any, url: str, params: dict[str, Any], clock: Clock) -> dict[str, Any]:
-    import httpx2
-
-    backoff = BACKOFF
-    problem = "no answer"
-    for attempt in range(RETRIES + 1):
-        if attempt:
-            clock.sleep(backoff)
-            backoff *= 2
-        try:
-            response = client.get(url, params=params)
-        except httpx2.HTTPError as exc:
-            problem = f"Crossref unreachable ({type(exc).__name__})"
-            continue
-        if response.status_code == 429 or response.status_code >= 500:
-            problem = f"Crossref answered HTTP {response.status_code}"
-            continue
-        if response.status_code != 200:
-            raise UpdateError(f"Crossref answered HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise UpdateError("Crossref sent a page that is not JSON") from exc
-        message = body.get("message") if isinstance(body, dict) else None
-        if not isinstance(message, dict):
-            raise UpdateError("Crossref sent a malformed page")
-        return message
-    raise UpdateError(problem)
+def _page(client: Any, url: str, params: dict[str, Any], timeout: float, policy: http.RetryPolicy,
+          clock: Clock) -> dict[str, Any]:
+    """One page of works, through the API services' HTTP layer: retried on 429, 5xx and broken connections,
+    waiting by `clock`; UpdateError when Crossref could not be asked or sent no page."""
+    exchange = http.get_with_retries(client, url, label="Crossref", timeout=timeout, policy=policy, clock=clock,
+                                     params={k: str(v) for k, v in params.items()})
+    response = exchange.response
+    if response is None:
+        raise UpdateError(exchange.error or "Crossref did not answer")
+    if response.status_code != 200:
+        raise UpdateError(f"Crossref answered HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise UpdateError("Crossref sent a page that is not JSON") from exc
+    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(message, dict):
+        raise UpdateError("Crossref sent a malformed page")
+    return message
