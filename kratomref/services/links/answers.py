@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,24 +33,6 @@ class Answer:
     attempts: int = 1
     retryable: bool = False  # the failure may pass: worth asking again
     proxy_refusal: str | None = None  # how the proxy said it could not reach the host, when it did
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delay-seconds or an HTTP date."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    import email.utils  # an HTTP date: rare, and only while fetching (an offline run never loads it)
-
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def is_proxy_answer(status: int, headers: Mapping[str, str]) -> bool:

@@ -391,7 +391,8 @@ class LinkChecker:
     def _fetch(self, url: str, method: str) -> Answer:
         """One hop, with retries on connection errors and 5xx, Retry-After on 429/503, and GET when a
         HEAD answer says nothing."""
-        from kratomref.services.links.answers import Answer, is_proxy_answer, retry_after
+        from kratomref.services.http import parse_retry_after  # one Retry-After parser for every service
+        from kratomref.services.links.answers import Answer, is_proxy_answer
         from kratomref.services.links.pages import is_challenge
         attempt = 0
         host = host_key(url)
@@ -433,7 +434,7 @@ class LinkChecker:
                 method = "GET"
                 continue
             if code in (429, 503) and not is_challenge(code, answer.headers, answer.title):
-                wait = retry_after(answer.headers.get("retry-after"))
+                wait = parse_retry_after(answer.headers.get("retry-after"))
                 if wait is not None and wait > MAX_RETRY_AFTER:
                     return replace(answer, reason=f"asked to retry after {wait:.0f} s, longer than kratomref waits",
                                    attempts=attempt + 1)
