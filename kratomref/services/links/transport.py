@@ -578,11 +578,9 @@ class Environment:
     for every request (twice for the proxies), which was a third of the checker's CPU time."""
 
     def __init__(self) -> None:
-        ca_file = os.environ.get("SSL_CERT_FILE")
-        self.verify: bool | str = (
-            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-            or (ca_file if ca_file and os.path.isfile(ca_file) else None) or True
-        )
+        from kratomref.services.http import ca_bundle  # the API services read the same variables, in this order
+
+        self.verify: bool | str = ca_bundle() or True
         self._proxies: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = threading.Lock()
         try:
