@@ -89,6 +89,43 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     return unit
 
 
+# A token whose vector is shorter than this says little ("the", "of", "using"): the model's vectors are long
+# for words that carry meaning (about 15 for "depression" or "quadriceps", 2 for "the"), since it averages them.
+TOKEN_WEIGHT_FLOOR = 3.0
+
+
+def shared_words(texts: Sequence[str], within: str) -> list[float]:
+    """For each text, the share of its meaning (its tokens weighted by their squared vector length, the
+    little words left out) carried by tokens that `within` also has: 1 when every telling word of the text
+    occurs in `within`, 0 when none does (or the text has no telling word)."""
+    import numpy as np
+
+    model = _model()
+    norms = _token_norms()
+    # in lower case: a title's capitals ("Deep Neural Networks") are the same words as the text's. The text
+    # apart from the works: the tokenizer pads a batch to its longest member, and keeps only what it attends to
+    encoded = [model.tokenizer.encode(within.lower(), add_special_tokens=False),
+               *model.tokenizer.encode_batch([t.lower() for t in texts], add_special_tokens=False)]
+    tokens = [np.asarray(one.ids, dtype=np.int64)[np.asarray(one.attention_mask, dtype=bool)] for one in encoded]
+    present = np.zeros(len(norms), dtype=bool)
+    present[tokens[0]] = True
+    shares = []
+    for ids in tokens[1:]:
+        ids = ids[norms[ids] > TOKEN_WEIGHT_FLOOR]
+        weights = norms[ids] ** 2
+        total = float(weights.sum())
+        shares.append(float(weights @ present[ids]) / total if total > 0 else 0.0)
+    return shares
+
+
+@functools.cache
+def _token_norms() -> np.ndarray:
+    import numpy as np
+
+    norms: np.ndarray = np.linalg.norm(np.asarray(_model().embedding, dtype=np.float32), axis=1)
+    return norms
+
+
 def similarity(a: str, b: str) -> float:
     """Cosine similarity of two texts, from -1 to 1 (about 0 for unrelated texts)."""
     va, vb = embed([a, b])

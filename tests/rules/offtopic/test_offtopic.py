@@ -12,7 +12,7 @@ import pytest
 
 from kratomref import semantic
 from kratomref.check import check
-from kratomref.model import NO_DOCUMENT_EVIDENCE, Finding
+from kratomref.model import NO_DOCUMENT_EVIDENCE, Citation, Finding, Location, Reference
 from kratomref.options import Options
 from kratomref.rules import Context, offtopic
 
@@ -117,3 +117,66 @@ def test_a_check_that_does_not_select_the_rule_loads_neither_it_nor_the_model(tm
 def test_selecting_the_rule_loads_the_model(tmp_path: Path) -> None:
     assert {"kratomref.rules.offtopic", "kratomref.semantic", "wordllama"} <= loaded_modules(tmp_path, "--select",
                                                                                              "KR506")
+
+
+# --- the bibliography and the words the text shares -----------------------------------------------------------
+WEAK_SENTENCE = "These results were later confirmed in larger samples [@k]."
+JUDGED = "Omega-3 fatty acids and depressive symptoms in older adults: a randomized controlled trial"
+ON_TOPIC = ("Fish consumption and the risk of major depression in a prospective cohort",
+            "Dietary n-3 polyunsaturated fatty acids and depression: a meta-analysis",
+            "Eicosapentaenoic acid supplementation for depressed mood in adults",
+            "Mediterranean diet and incident depressive symptoms in older people")
+OFF_TOPIC = ("Radial velocity detection of a Neptune-mass exoplanet around a nearby M dwarf",
+             "Photometric redshifts of faint galaxies from deep multi-band imaging",
+             "Magnetic field reversals in the geodynamo simulated at low Ekman number")
+
+
+def entry(key: str, title: str) -> Reference:
+    return Reference(Location("refs.bib", 1, key), "article", title)
+
+
+def weak_citing(title: str = JUDGED) -> offtopic.Citing:
+    citation = Citation(Location("draft.md", 3, None, 52), "[@k]", "k", "key", "k")
+    text = offtopic.clean(WEAK_SENTENCE)
+    return offtopic.Citing(citation, entry("k", title), WEAK_SENTENCE, text, text)
+
+
+def judge(bibliography: list[Reference], citing: offtopic.Citing | None = None) -> list[offtopic.Judged]:
+    citing = citing or weak_citing()
+    return offtopic.judge_citings([citing], NO_DOCUMENT_EVIDENCE, citing.sentence_text, bibliography)
+
+
+@needs_model
+def test_a_weakly_worded_citation_passes_when_the_work_belongs_with_the_bibliography() -> None:
+    among_its_kind = judge([entry("k", JUDGED), *(entry(f"on{i}", t) for i, t in enumerate(ON_TOPIC))])
+    among_strangers = judge([entry("k", JUDGED), *(entry(f"off{i}", t) for i, t in enumerate(OFF_TOPIC))])
+    # the sentence says nothing of the topic: only the other cited works can tell
+    assert among_its_kind[0].score >= offtopic.THRESHOLD > among_strangers[0].score
+    assert among_its_kind[0].bibliography_similarity > among_strangers[0].bibliography_similarity
+
+
+@needs_model
+def test_the_judged_entry_is_not_its_own_neighbour_and_a_few_strangers_do_not_sink_a_real_citation() -> None:
+    # listed under the same key (as a draft lists what it cites): compared with the others only
+    assert judge([entry("k", JUDGED), *(entry(f"off{i}", t) for i, t in enumerate(OFF_TOPIC))])[0].score \
+        < offtopic.THRESHOLD
+    assert judge([entry("k", JUDGED)]) == []  # nothing else cited: not judged
+    mixed = [entry("k", JUDGED), *(entry(f"on{i}", t) for i, t in enumerate(ON_TOPIC)),
+             *(entry(f"off{i}", t) for i, t in enumerate(OFF_TOPIC))]
+    assert judge(mixed)[0].score >= offtopic.THRESHOLD
+
+
+@needs_model
+def test_shared_words_count_the_telling_words_in_any_case() -> None:
+    text = "We followed adults who ate fish; their DEPRESSIVE symptoms and omega-3 intake were recorded."
+    shares = semantic.shared_words(["Omega-3 intake and depressive symptoms in adults",
+                                    "Isokinetic quadriceps strength of dogs", "the of and with"], text)
+    assert shares[0] > 0.9 and shares[1] < 0.1 and shares[2] == 0.0
+
+
+@needs_model
+def test_the_finding_gives_each_signal() -> None:
+    message = findings(("KR506",))[0].message
+    for part in ("unlike the sentence (", "its paragraph (", "the whole text (", "the other works cited (",
+                 "of its telling words"):
+        assert part in message
