@@ -187,13 +187,22 @@ def floor_seconds(n_batches: int, pool: str) -> float:
     return float(max(spaced, waves) + LATENCY["list"])
 
 
+def _settings(options: Options) -> Any:
+    """What this tree's CrossrefService takes: its own settings, or (a baseline from before issue 18) Options."""
+    try:
+        from kratomref.check import crossref_settings
+    except ImportError:
+        return options
+    return crossref_settings(options)
+
+
 def client(url: str, n: int, pool: str) -> None:
     """One timed run in this process (started by `speed`): resolve n DOIs with an empty cache."""
     dois = list(synthetic_records(n))
     with tempfile.TemporaryDirectory() as tmp:
         options = Options(crossref_url=url, doi_url=url, mailto=MAILTO if pool == "polite" else None, timeout=10)
         cache = Cache(tmp)
-        service = CrossrefService(options, cache)
+        service = CrossrefService(_settings(options), cache)
         start = time.perf_counter()
         results = service.resolve_dois(dois)
         elapsed = time.perf_counter() - start
@@ -305,7 +314,7 @@ def quality(path: str, sample: int, seed: int = 1) -> None:
     print(f"{len(with_author)} of {len(items)} gold items name a first author")
     chosen = rng.sample(with_author, min(sample, len(with_author)))
     with tempfile.TemporaryDirectory() as tmp:
-        service = CrossrefService(Options(crossref_url=url, doi_url=url, mailto="b@example.org"), Cache(tmp))
+        service = CrossrefService(_settings(Options(crossref_url=url, doi_url=url, mailto="b@example.org")), Cache(tmp))
         service.limiter.pacers["list"].set_rate(1000.0)  # a local server: lift the pacing
         service.limiter.cap.set_limit(8)
         service.limiter.adapt = lambda kind, headers: None  # type: ignore[method-assign]

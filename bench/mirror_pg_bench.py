@@ -154,11 +154,13 @@ def speed(url: str, records: int, lookups: int, searches: int, reuse: bool = Fal
 def quality(url: str, path: str, sample: int, seed: int = 1) -> None:
     from crossref_bench import gold_records
 
+    from kratomref.check import crossref_settings
     from kratomref.matching import best_match
     from kratomref.model import Location, Lookup, Reference
     from kratomref.options import Options
     from kratomref.readers.freetext import parse_citation
     from kratomref.rules.crossref import search_query
+    from kratomref.services import mirror as mirrors
     from kratomref.services.cache import Cache
     from kratomref.services.crossref import CrossrefService
     from kratomref.services.mirror.loader import load
@@ -184,7 +186,9 @@ def quality(url: str, path: str, sample: int, seed: int = 1) -> None:
             report = load(store, [part])
             store.optimize()
         print(f"mirror: {report.loaded} records loaded, {report.malformed} malformed (untitled gold records)")
-        service = CrossrefService(MirrorOptions(offline=True, mirror=url), Cache(Path(tmp) / "cache", enabled=False))
+        options = MirrorOptions(offline=True, mirror=url)
+        service = CrossrefService(crossref_settings(options), Cache(Path(tmp) / "cache", enabled=False),
+                                  mirror=lambda: mirrors.for_options(options))
         for mode in ("parsed", "raw"):
             refs: dict[str, Reference] = {}
             for n, item in enumerate(chosen):

@@ -5,7 +5,6 @@ What could not be checked comes back as an UNVERIFIED result with its reason, ne
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -15,7 +14,6 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from kratomref.doi import normalise_doi
 from kratomref.model import DoiResolution, Lookup, SearchResolution
-from kratomref.options import Options
 from kratomref.services.cache import Cache
 from kratomref.services.clock import Clock, current
 from kratomref.services.ratelimit import CrossrefLimiter
@@ -84,12 +82,6 @@ class CrossrefSettings:
     def pool(self) -> str:
         """The pool Crossref puts us in, until it says otherwise (X-Api-Pool)."""
         return "polite" if self.mailto else "public"
-
-
-def _settings_of(options: Options) -> CrossrefSettings:
-    # Transitional: callers that still hand over the whole Options (benchmarks, a few tests). The fields
-    # carry the names of Options' own.
-    return CrossrefSettings(**{f.name: getattr(options, f.name) for f in dataclasses.fields(CrossrefSettings)})
 
 
 @dataclass
@@ -200,13 +192,6 @@ def _quote_doi(doi: str) -> str:
     return urllib.parse.quote(doi, safe="/:;()._-<>[]")
 
 
-def user_agent(options: Options) -> str:
-    """What Crossref and doi.org see (http.user_agent of the run's mailto and --user-agent)."""
-    from kratomref.services import http
-
-    return http.user_agent(options.mailto, options.user_agent)
-
-
 def service_key(*base_urls: str) -> str:
     """A short tag of the service base URLs, prefixed to cache keys: an answer from a mirror or a test
     server (a repository's config file can name one) is never reused against another service."""
@@ -241,33 +226,19 @@ def _plausible(query: str, candidates: Sequence[Mapping[str, Any]]) -> bool:
                for c in candidates)
 
 
-def _mirror_of(options: Options) -> Callable[[], Mirror | None]:
-    def opened() -> Mirror | None:
-        from kratomref.services import mirror
-
-        return mirror.for_options(options)
-
-    return opened
-
-
 class CrossrefService:
     """Resolves DOIs and runs bibliographic searches against Crossref (and doi.org for DOIs it lacks)."""
 
     def __init__(
         self,
-        settings: CrossrefSettings | Options,
+        settings: CrossrefSettings,
         cache: Cache,
         clock: Clock | None = None,
         *,
         mirror: Callable[[], Mirror | None] | None = None,
     ) -> None:
-        """settings: what the service needs (an Options still works, for the callers not yet moved: then the
-        run's mirror is opened from it, as check.py does); mirror: opens the local mirror when a look-up
-        first needs it (None: no mirror)."""
-        if isinstance(settings, Options):
-            if mirror is None:
-                mirror = _mirror_of(settings)
-            settings = _settings_of(settings)
+        """settings: what the service needs of a run's options (check.crossref_settings maps them); mirror:
+        opens the local mirror when a look-up first needs it (None: no mirror)."""
         self.settings = settings
         self.cache = cache
         self.clock = clock or current()  # pacing, backoffs and Retry-After; the timeout stays on real time

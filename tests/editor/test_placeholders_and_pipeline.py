@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 import kratomref.readers as readers
+from kratomref.check import crossref_settings
 from kratomref.model import Document, DocumentEvidence, Lookup, SearchResolution
 from kratomref.options import Options
 from kratomref.readers.text import read_draft
@@ -126,7 +127,7 @@ REMOBILIZATION = ("A study in the Journal of Orthopaedic Research (reference nee
 
 def test_suggestion_lists_up_to_three_candidates_from_a_local_crossref(crossref_url: str, tmp_path: Path) -> None:
     options = Options(crossref_url=crossref_url, mailto="test@example.org", timeout=2.0, max_retries=1)
-    service = CrossrefService(options, Cache(tmp_path / "cache"))
+    service = CrossrefService(crossref_settings(options), Cache(tmp_path / "cache"))
     doc = read_draft("d.md", REMOBILIZATION, "markdown")
     queries = placeholder_search.placeholder_queries(doc)
     resolution = service.search(queries, placeholder_search.placeholder_container_titles(doc))["placeholder:d.md:1"]

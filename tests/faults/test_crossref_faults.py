@@ -27,7 +27,7 @@ from fake_crossref import (
 )
 from servers import HttpServer, RawServer, Reply, Request, closed_port, json_reply
 
-from kratomref.check import check, exit_code
+from kratomref.check import check, crossref_settings, exit_code
 from kratomref.cli import main
 from kratomref.model import Lookup, Report, Verdict
 from kratomref.options import Options
@@ -268,7 +268,7 @@ def _resolve(url: str, cache_dir: Path) -> tuple[dict[str, Lookup], dict[str, Lo
     options = Options(crossref_url=url, doi_url=url, cache_dir=str(cache_dir), timeout=TIMEOUT, max_retries=1)
     cache = Cache(options.cache_dir)
     try:
-        service = CrossrefService(options, cache)
+        service = CrossrefService(crossref_settings(options), cache)
         dois = service.resolve_dois(list(DOIS))
         searches = service.search({KEYS[D]: _query(D)})
     finally:
@@ -361,7 +361,7 @@ def test_a_server_trickling_its_answer_is_cut_off_at_the_timeout(tmp_path: Path)
         try:
             from kratomref.services.crossref import CrossrefService
 
-            results = CrossrefService(options, cache).resolve_dois([A])
+            results = CrossrefService(crossref_settings(options), cache).resolve_dois([A])
         finally:
             cache.close()
         elapsed = time.monotonic() - started

@@ -15,6 +15,7 @@ import pytest
 from fake_crossref import RECORDS, FakeCrossref, bibtex_entry, doi_of, is_batch, is_search, is_single
 from servers import HttpServer, Reply, Request, closed_port, json_reply
 
+from kratomref.check import crossref_settings
 from kratomref.model import Lookup
 from kratomref.options import Options
 from kratomref.services.cache import Cache
@@ -114,7 +115,7 @@ def _resolve(url: str, cache_dir: Path) -> dict[str, tuple[Lookup, str | None]]:
     options = Options(crossref_url=url, doi_url=url, timeout=2.0, max_retries=1)
     cache = Cache(cache_dir)
     try:
-        service = CrossrefService(options, cache)
+        service = CrossrefService(crossref_settings(options), cache)
         dois = service.resolve_dois([A, B])
         searches = service.search({D: _query(D)})
     finally:
@@ -152,7 +153,7 @@ def test_a_malformed_batch_falls_back_to_single_look_ups_that_verify() -> None:
     fake = FakeCrossref(fault=lambda r: shape(r) if is_batch(r) else None)
     with HttpServer(fake) as server:
         options = Options(crossref_url=server.url, doi_url=server.url, timeout=2.0, max_retries=1)
-        results = CrossrefService(options, Cache(enabled=False)).resolve_dois([A, B])
+        results = CrossrefService(crossref_settings(options), Cache(enabled=False)).resolve_dois([A, B])
         singles = [r for r in server.requests if is_single(r)]
     assert {d: r.status for d, r in results.items()} == {A: Lookup.FOUND, B: Lookup.FOUND}
     assert len(singles) == 2
@@ -217,7 +218,7 @@ def test_a_malformed_entry_in_the_cache_is_asked_again_not_judged(tmp_path: Path
         cache.put(DOI_NAMESPACE, f"{service_key(server.url, server.url)}:{A}",
                   {"status": "found", "record": untitled, "agency": "crossref"}, 3600)
         cache.put(SEARCH_NAMESPACE, f"{service_key(server.url)}:rows={SEARCH_ROWS}:{_query(D)}", [{"DOI": D}], 3600)
-        service = CrossrefService(options, cache)
+        service = CrossrefService(crossref_settings(options), cache)
         dois = service.resolve_dois([A])
         searches = service.search({D: _query(D)})
         asked = {r.path for r in server.requests}

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from fake_crossref import RECORDS, bibtex_entry
 from servers import Behaviour, RawServer
 
+from kratomref.check import crossref_settings
 from kratomref.model import Lookup
 from kratomref.options import Options
 from kratomref.services.cache import Cache
@@ -69,7 +70,7 @@ def test_crossref_trickling_its_headers_is_cut_off_at_the_timeout(trickling: Raw
     cache = Cache(tmp_path / "cache")
     started = time.monotonic()
     try:
-        service = CrossrefService(options, cache)
+        service = CrossrefService(crossref_settings(options), cache)
         dois = service.resolve_dois([A, B])
         searches = service.search({"lee2012": "Lee 2012 Human umbilical cord blood-derived mesenchymal"})
     finally:
