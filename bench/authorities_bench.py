@@ -1,8 +1,8 @@
 """Authorities beyond Crossref (issue 15): detections and false alarms per kind of work on a mixed bibliography,
 and requests per reference and wall time beside a Crossref-only run.
 
-Every service is a local fake (tests/authorities/fakes.py for OpenAlex, DataCite, arXiv, PubMed, DBLP and Open
-Library; tests/crossref/crossref_server.py for Crossref and doi.org) serving the world of
+Every service is a local fake (tests/services/authorities/fakes.py for OpenAlex, DataCite, arXiv, PubMed, DBLP and Open
+Library; tests/services/crossref/crossref_server.py for Crossref and doi.org) serving the world of
 bench/data/authorities/world.json; the bibliography is bench/data/authorities/mixed.bib. A genuine entry
 raises a false alarm when it gets KR202, KR203 or KR205; a fabricated one is caught when it gets one of them.
 
@@ -86,8 +86,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
     args = parser.parse_args()
 
-    fakes_module = _load("kratomref_bench_authority_fakes", TESTS / "authorities" / "fakes.py")
-    crossref_module = _load("kratomref_bench_crossref_server", TESTS / "crossref" / "crossref_server.py")
+    fakes_module = _load("kratomref_bench_authority_fakes", TESTS / "services" / "authorities" / "fakes.py")
+    crossref_module = _load("kratomref_bench_crossref_server", TESTS / "services" / "crossref" / "crossref_server.py")
     world_data = json.loads((DATA / "world.json").read_text(encoding="utf-8"))
     expect: dict[str, dict[str, Any]] = world_data["expect"]
     bib = DATA / "mixed.bib"

@@ -1,7 +1,7 @@
 """The rule catalogue as data (`data/rules.json`), so that `rules` and `explain` start without the rule modules.
 
 The rules are declared once, in their family modules under `kratomref/rules/`; this module reads the JSON that
-`python -m kratomref.rules.catalogue` generates from them, and `tests/test_catalogue.py` fails when it is stale.
+`python -m kratomref.rules.catalogue` generates from them, and `tests/rules/test_catalogue.py` fails when it is stale.
 """
 
 from __future__ import annotations

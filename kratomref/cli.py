@@ -36,7 +36,7 @@ def _option(name: str) -> Callable[[F], F]:
     """The click option (or argument) of a setting, built from its one declaration in settings.py."""
     setting = SETTING[name]
     flag = setting.flag
-    if flag is None:  # pragma: no cover - a mistake in this file, caught by tests/ci/test_ci_config.py
+    if flag is None:  # pragma: no cover - a mistake in this file, caught by tests/cli/test_ci_config.py
         raise LookupError(f"{name} has no command-line option")
     kind: Any = None
     if flag.choices:

@@ -45,7 +45,7 @@ def _isolated(_isolated_homes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_real_authorities(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only tests/authorities serves OpenAlex, DataCite, arXiv, PubMed, DBLP and Open Library: every other
+    """Only tests/services/authorities serves OpenAlex, DataCite, arXiv, PubMed, DBLP and Open Library: every other
     test runs with them off, as it ran before issue 15, instead of asking the real services."""
     if "authorities" not in request.path.parts:
         monkeypatch.setattr("kratomref.services.authorities.enabled", lambda options: ())
@@ -56,14 +56,14 @@ def bundled_bib() -> Path:
     return ROOT / "references.bib"
 
 
-# The local Crossref server of tests/crossref, for tests elsewhere (export --enrich, fix) that need one. It is
-# loaded by path, under a name of its own; tests/crossref has its own fixture of the same name.
+# The local Crossref server of tests/services/crossref, for tests elsewhere (export --enrich, fix) that need one. It is
+# loaded by path, under a name of its own; tests/services/crossref has its own fixture of the same name.
 _SERVER_MODULE = "kratomref_tests_crossref_server"
 
 
 def crossref_server_module() -> ModuleType:
     if _SERVER_MODULE not in sys.modules:
-        path = Path(__file__).resolve().parent / "crossref" / "crossref_server.py"
+        path = Path(__file__).resolve().parent / "services" / "crossref" / "crossref_server.py"
         spec = importlib.util.spec_from_file_location(_SERVER_MODULE, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)

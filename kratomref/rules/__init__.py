@@ -52,7 +52,7 @@ def opted_in(name: str, select: Sequence[str]) -> bool:
 
 
 # Families that define judge_document only, each with the test its judge_document begins with: for a document that
-# fails it the family is neither imported nor asked (tests/startup holds them to both).
+# fails it the family is neither imported nor asked (tests/cli/startup holds them to both).
 DOCUMENT_FAMILIES: dict[str, Callable[[Document], bool]] = {"citations": has_citations, "claims": has_text,
                                                              "offtopic": has_citations}
 

@@ -1,6 +1,6 @@
 """Writes data/rules.json, the catalogue kratomref.catalogue reads, from the rules the family modules declare.
 
-`python -m kratomref.rules.catalogue` rewrites the file; `tests/test_catalogue.py` fails when it is stale.
+`python -m kratomref.rules.catalogue` rewrites the file; `tests/rules/test_catalogue.py` fails when it is stale.
 """
 
 from __future__ import annotations

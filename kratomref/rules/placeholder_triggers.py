@@ -1,6 +1,6 @@
 """The placeholder patterns' pre-filter data: data/placeholder_triggers.json and its writer.
 
-`python -m kratomref.rules.placeholder_triggers` rewrites the file; tests/startup fails when it is stale.
+`python -m kratomref.rules.placeholder_triggers` rewrites the file; tests/cli/startup fails when it is stale.
 
 Each pattern's matches all hold one of a few literal strings ("replace", "[", "19xx"...): a text that holds none
 of them is not scanned with it (rules/placeholders.py). Reading them takes re's parser most of an offline check's

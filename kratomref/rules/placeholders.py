@@ -173,7 +173,7 @@ class _Pattern:
 
 # The pre-filter's data are read once from data/placeholder_triggers.json, which `python -m
 # kratomref.rules.placeholder_triggers` writes from PATTERNS (reading each pattern with re's own parser takes longer
-# than the rest of an offline check); tests/startup fails when it is stale, and a pattern the file does not hold as
+# than the rest of an offline check); tests/cli/startup fails when it is stale, and a pattern the file does not hold as
 # written is read at run time, so a stale file never changes what is found.
 
 # A pattern's pre-filter: one or more ways to match (its top-level alternatives), each a list of sets of strings
@@ -707,7 +707,7 @@ def _prefilter() -> tuple[tuple[int, ...], dict[str, frozenset[int]], dict[str, 
             exact = bool(entry["exact"])
             ways: _Ways | None = None if entry["ways"] is None else \
                 [[frozenset(texts) for texts in sets] for sets in entry["ways"]]
-        else:  # the file is stale (tests/startup says so): read the pattern as the generator would
+        else:  # the file is stale (tests/cli/startup says so): read the pattern as the generator would
             from kratomref.rules import literals
 
             exact, ways = literals.exact(pattern.regex), literals.triggers(pattern.regex)

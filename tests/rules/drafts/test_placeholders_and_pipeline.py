@@ -22,7 +22,7 @@ from kratomref.rules import placeholder_candidates, placeholder_search
 from kratomref.services.cache import Cache
 from kratomref.services.crossref import CrossrefService
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 RECORDED = json.loads((FIXTURES / "crossref" / "works-query-ecology-rows2.json").read_text())
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from kratomref.cli import main
 
-DRAFTS = Path(__file__).parent.parent / "fixtures" / "drafts"
+DRAFTS = Path(__file__).parents[2] / "fixtures" / "drafts"
 EDITOR_CODES = ("KR501", "KR502", "KR503", "KR504", "KR505")
 
 

@@ -19,7 +19,7 @@ from kratomref.model import Report
 from kratomref.options import Options
 from kratomref.reports import html as report_html
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parents[1] / "fixtures" / "web"
 
 HOSTILE = """<!DOCTYPE html>
 <html><head><title>t</title></head><body><article>

@@ -16,7 +16,7 @@ from kratomref.model import Document
 from kratomref.options import Options
 from kratomref.readers import html
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parents[1] / "fixtures" / "web"
 SHARED_WEB = Path(__file__).resolve().parents[3] / "shared" / "web"
 
 

@@ -15,7 +15,7 @@ import pytest
 from kratomref.check import check
 from kratomref.options import Options
 
-WORK = json.loads((Path(__file__).parent.parent / "fixtures" / "crossref" / "work-10.1002_jor.1100150407.json")
+WORK = json.loads((Path(__file__).parents[2] / "fixtures" / "crossref" / "work-10.1002_jor.1100150407.json")
                   .read_text(encoding="utf-8"))["message"]
 SENTENCE = ("A study (reference needed) found that a growth hormone secretagogue increases muscle strength during "
             "remobilization in dogs.\n")

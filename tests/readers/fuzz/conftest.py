@@ -1,5 +1,5 @@
 """Hypothesis profiles: a fixed, fast set of examples by default (a CI gate must not be flaky), and a
-deep random search on demand: KRATOMREF_FUZZ=deep pytest tests/fuzz."""
+deep random search on demand: KRATOMREF_FUZZ=deep pytest tests/readers/fuzz."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from kratomref.readers import html
 from kratomref.services import pages_fetch
 from kratomref.web import read_address
 
-PAGE = (Path(__file__).parent / "pages" / "wordpress-post.html").read_bytes()
+PAGE = (Path(__file__).parents[1] / "fixtures" / "web" / "wordpress-post.html").read_bytes()
 Route = Callable[[BaseHTTPRequestHandler], None]
 
 

@@ -16,7 +16,7 @@ import pytest
 yaml = pytest.importorskip("yaml", reason="PyYAML (installed with mkdocs, a test dependency) reads action.yml")
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parents[1] / "fixtures" / "web"
 
 
 def action() -> dict[str, Any]:

@@ -15,7 +15,7 @@ from kratomref.readers.intext import find_citations
 from kratomref.rules import Context, claims
 from kratomref.rules import citations as rules
 
-DRAFTS = Path(__file__).parent.parent / "fixtures" / "drafts"
+DRAFTS = Path(__file__).parents[2] / "fixtures" / "drafts"
 CTX = Context(Options())
 
 
