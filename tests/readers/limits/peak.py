@@ -7,23 +7,28 @@ import subprocess
 import sys
 from typing import Any
 
-_PROGRAM = """
-import json, resource, sys
+_HWM = """
+def hwm():  # this process's own peak in KiB (ru_maxrss keeps the forking test worker's peak across exec)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+"""
+_PROGRAM = _HWM + """
+import json, sys
 from kratomref.readers import read
-baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+baseline = hwm()
 document = read(sys.argv[1])
-print(json.dumps({"baseline_kib": baseline, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+print(json.dumps({"baseline_kib": baseline, "peak_kib": hwm(),
                   "problems": [[p.code, p.message] for p in document.problems],
                   "references": len(document.references), "lines": len(document.body)}))
 """
-_CHECK_PROGRAM = """
-import datetime, json, resource, sys
+_CHECK_PROGRAM = _HWM + """
+import datetime, json, sys
 from kratomref.check import check
 from kratomref.options import Options
-baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+baseline = hwm()
 report = check(Options(paths=(sys.argv[1],), offline=True, use_cache=False, archive=False,
                        today=datetime.date(2026, 11, 27)))
-print(json.dumps({"baseline_kib": baseline, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+print(json.dumps({"baseline_kib": baseline, "peak_kib": hwm(),
                   "problems": [[p.code, p.message] for d in report.documents for p in d.problems],
                   "findings": [f.rule.code for f in report.findings],
                   "references": sum(len(d.references) for d in report.documents)}))
