@@ -173,11 +173,12 @@ ENGINE = """
 import sys
 from kratomref.options import Options
 from kratomref.services.cache import Cache
+from kratomref.check import link_settings
 from kratomref.services.links import LinkChecker
 urls = [line.split("(", 1)[1].rstrip(")\\n") for line in open(sys.argv[1], encoding="utf-8") if line.startswith("- [")]
 options = Options(allow_private=True, use_cache=False, archive=False, max_concurrency=int(sys.argv[2]),
                   max_per_host=int(sys.argv[3]), timeout=10.0)
-results = LinkChecker(options, Cache(enabled=False)).check(urls)
+results = LinkChecker(link_settings(options), Cache(enabled=False)).check(urls)
 print(sum(1 for r in results.values() if r.status.value != "ok"))
 """
 

@@ -35,6 +35,7 @@ from kratomref.services.cache import Cache
 if TYPE_CHECKING:  # the services load with the first look-up (an offline run from the cache needs few of them)
     from kratomref.services.authorities import AuthoritySettings
     from kratomref.services.crossref import CrossrefSettings
+    from kratomref.services.links import LinkSettings
 
 # A progress callback: (stage, done, total). Stages: "read", "datacite", "crossref", "search", "authorities",
 # "links".
@@ -104,6 +105,19 @@ def _open_mirror(options: Options) -> Any:
     from kratomref.services import mirror
 
     return mirror.for_options(options)
+
+
+def link_settings(options: Options) -> LinkSettings:
+    """What the link checker takes of the run's options (a links.LinkSettings)."""
+    from kratomref.services.links import LinkSettings
+
+    return LinkSettings(
+        timeout=options.timeout, max_retries=options.max_retries, max_concurrency=options.max_concurrency,
+        max_per_host=options.max_per_host, host_interval=options.host_interval, user_agent=options.user_agent,
+        exclude=options.exclude, accept=options.accept, allow_private=options.allow_private,
+        offline=options.offline, use_cache=options.use_cache, ttl_links=options.ttl_links,
+        archive=options.archive, archive_url=options.archive_url,
+    )
 
 
 def authority_settings(options: Options, name: str) -> AuthoritySettings:
@@ -349,7 +363,7 @@ def _start_links(
 def _check_links(urls: Mapping[str, str | None], options: Options, cache: Cache) -> dict[str, LinkResult]:
     from kratomref.services.links import LinkChecker
 
-    checker = LinkChecker(options, cache)
+    checker = LinkChecker(link_settings(options), cache)
     years = {u: y for u, y in urls.items() if y}
     return dict(checker.check(list(urls), years=years))
 

@@ -12,7 +12,8 @@ from kratomref.services.links.checker import (
     DEFAULT_USER_AGENT,
     LINKS_NAMESPACE,
     LinkChecker,
+    LinkSettings,
     LinkStats,
 )
 
-__all__ = ["ARCHIVE_NAMESPACE", "DEFAULT_USER_AGENT", "LINKS_NAMESPACE", "LinkChecker", "LinkStats"]
+__all__ = ["ARCHIVE_NAMESPACE", "DEFAULT_USER_AGENT", "LINKS_NAMESPACE", "LinkChecker", "LinkSettings", "LinkStats"]

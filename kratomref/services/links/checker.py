@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from kratomref import __version__
 from kratomref.model import Hop, LinkResult, LinkStatus
-from kratomref.options import Options
 from kratomref.services import PROJECT_URL
 from kratomref.services.cache import Cache
 from kratomref.services.clock import Clock
@@ -110,18 +109,39 @@ def worth_caching(result: LinkResult) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class LinkSettings:
+    """What the link checker takes of a run's options (check.link_settings maps them; the defaults are
+    Options', declared there once)."""
+
+    timeout: float
+    max_retries: int
+    max_concurrency: int
+    max_per_host: int
+    host_interval: float
+    user_agent: str | None
+    exclude: tuple[str, ...]
+    accept: tuple[int, ...]
+    allow_private: bool
+    offline: bool
+    use_cache: bool
+    ttl_links: float
+    archive: bool
+    archive_url: str
+
+
 class LinkChecker:
     """Checks URLs concurrently; `check` returns one LinkResult per URL, keyed by the URL as given."""
 
-    def __init__(self, options: Options, cache: Cache, clock: Clock | None = None) -> None:
-        self.options = options
+    def __init__(self, settings: LinkSettings, cache: Cache, clock: Clock | None = None) -> None:
+        self.settings = settings
         self.cache = cache
-        self.timeout = max(0.05, options.timeout)
+        self.timeout = max(0.05, settings.timeout)
         # host intervals, backoffs and Retry-After wait by this clock; the timeout stays on real time
-        self.gate = HostGate(options.max_per_host, options.host_interval, clock)
+        self.gate = HostGate(settings.max_per_host, settings.host_interval, clock)
         self.stats = LinkStats()
-        self.user_agent = options.user_agent or DEFAULT_USER_AGENT
-        self._exclude = [self._compile(p) for p in options.exclude]
+        self.user_agent = settings.user_agent or DEFAULT_USER_AGENT
+        self._exclude = [self._compile(p) for p in settings.exclude]
         self._local = threading.local()  # .target: the URL this worker is checking
         self._lock = threading.Lock()
         self._no_https: set[str] = set()  # hosts whose https:// form did not answer at all
@@ -181,7 +201,7 @@ class LinkChecker:
                         archive_todo[url] = cached
                         year_of.setdefault(target, str(years[url]) if years.get(url) else None)
                     continue
-                if self.options.offline:
+                if self.settings.offline:
                     results[url] = LinkResult(target, LinkStatus.UNVERIFIED, reason="offline, and not in the cache")
                     continue
                 year = years.get(url)
@@ -239,7 +259,7 @@ class LinkChecker:
                 return LinkResult(target, LinkStatus.UNVERIFIED,
                                   reason=f"excluded by --exclude {pattern.pattern!r}"), target
         try:
-            check_literal(host, allow_private=self.options.allow_private)
+            check_literal(host, allow_private=self.settings.allow_private)
         except AddressRefused as exc:
             return LinkResult(target, LinkStatus.UNVERIFIED, reason=f"{PRIVATE_REFUSED}: {exc.address}"), target
         return None, target
@@ -248,12 +268,12 @@ class LinkChecker:
 
     def _cache_key(self, target: str) -> str:
         # A result fetched with --allow-private is not one a run without it may reuse.
-        return f"{target}|private" if self.options.allow_private else target
+        return f"{target}|private" if self.settings.allow_private else target
 
     def _cached(self, target: str, year: str | int | None) -> tuple[LinkResult, bool] | None:
         """The cached result as this run judges it (--accept applies now, not when it was stored), and
         whether the archive's answer for it is cached too."""
-        if not self.options.use_cache:
+        if not self.settings.use_cache:
             return None
         data = self.cache.get(LINKS_NAMESPACE, self._cache_key(target))
         result = from_cache(data) if isinstance(data, dict) else None
@@ -261,7 +281,7 @@ class LinkChecker:
             return None
         result = self._accepted(result)
         archive_known = False
-        if result.status in (LinkStatus.BROKEN, LinkStatus.UNREACHABLE) and self.options.archive:
+        if result.status in (LinkStatus.BROKEN, LinkStatus.UNREACHABLE) and self.settings.archive:
             answer = self._cached_snapshot(target, year)
             archive_known = answer.answered
             result = replace(result, archived=answer.snapshot)
@@ -272,7 +292,7 @@ class LinkChecker:
 
     def _cached_snapshot(self, target: str, year: str | int | None) -> ArchiveAnswer:
         from kratomref.services.archive import ArchiveAnswer  # its HTTP client only when the archive is asked
-        if not self.options.use_cache:
+        if not self.settings.use_cache:
             return ArchiveAnswer(answered=False)
         data = self.cache.get(ARCHIVE_NAMESPACE, self._archive_key(target, year))
         if isinstance(data, str):  # a snapshot, as earlier versions stored it
@@ -284,12 +304,12 @@ class LinkChecker:
 
     def _wants_archive(self, result: LinkResult) -> bool:
         return (
-            self.options.archive and not self.options.offline and result.archived is None
+            self.settings.archive and not self.settings.offline and result.archived is None
             and result.status in (LinkStatus.BROKEN, LinkStatus.UNREACHABLE)
         )
 
     def _accepted(self, result: LinkResult) -> LinkResult:
-        if result.http_status in self.options.accept and result.status is not LinkStatus.OK:
+        if result.http_status in self.settings.accept and result.status is not LinkStatus.OK:
             return replace(result, status=LinkStatus.OK, reason=f"HTTP {result.http_status} accepted (--accept)")
         return result
 
@@ -307,7 +327,7 @@ class LinkChecker:
         found = replace(result, status=LinkStatus.UNREACHABLE,
                         reason=f"{result.reason} (the proxy reached other hosts in this run)")
         found = self._accepted(found)
-        if found.status is LinkStatus.UNREACHABLE and self.options.archive:
+        if found.status is LinkStatus.UNREACHABLE and self.settings.archive:
             found = replace(found, archived=self._archived(target, year))
         return found
 
@@ -329,10 +349,10 @@ class LinkChecker:
             found = replace(found, https_works=self._https_works(target))
         # The answer as the site gave it is cached; --accept is applied on the way out (and again on
         # every read of the cache), so a run without it never reuses what only --accept let through.
-        if worth_caching(found) and self.options.use_cache:
-            self.cache.put(LINKS_NAMESPACE, self._cache_key(target), to_cache(found), self.options.ttl_links)
+        if worth_caching(found) and self.settings.use_cache:
+            self.cache.put(LINKS_NAMESPACE, self._cache_key(target), to_cache(found), self.settings.ttl_links)
         result = self._accepted(found)
-        if result.status in (LinkStatus.BROKEN, LinkStatus.UNREACHABLE) and self.options.archive:
+        if result.status in (LinkStatus.BROKEN, LinkStatus.UNREACHABLE) and self.settings.archive:
             result = replace(result, archived=self._archived(target, year))
         return result
 
@@ -370,7 +390,7 @@ class LinkChecker:
                 return LinkResult(url, LinkStatus.BROKEN, answer.status, current, tuple(chain),
                                   reason="redirect to a Location without a host")
             try:
-                check_literal(parts.hostname, allow_private=self.options.allow_private)
+                check_literal(parts.hostname, allow_private=self.settings.allow_private)
             except AddressRefused as exc:
                 return LinkResult(url, LinkStatus.UNVERIFIED, answer.status, current, tuple(chain),
                                   reason=f"redirects to {exc.address}: {PRIVATE_REFUSED}")
@@ -401,14 +421,14 @@ class LinkChecker:
         while True:
             with self.gate.slot(host):
                 self.stats.add(requests=1)
-                answer = transport.request(url, method, guarded=not self.options.allow_private and proxy is None)
+                answer = transport.request(url, method, guarded=not self.settings.allow_private and proxy is None)
             if answer.failure is not None:
                 status, reason, retryable = answer.failure, answer.reason, answer.retryable
                 refusal = answer.proxy_refusal
                 if refusal is not None:
                     status, retryable = LinkStatus.UNVERIFIED, True
                     reason = f"the proxy could not reach the host: {refusal}"
-                if retryable and attempt < self.options.max_retries:
+                if retryable and attempt < self.settings.max_retries:
                     attempt += 1
                     self.stats.add(retries=1)
                     self.gate.clock.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
@@ -419,7 +439,7 @@ class LinkChecker:
             code = answer.status or 0
             if proxy is not None:
                 if is_proxy_answer(code, answer.headers):
-                    if attempt < self.options.max_retries:
+                    if attempt < self.settings.max_retries:
                         attempt += 1
                         self.stats.add(retries=1)
                         self.gate.clock.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
@@ -438,14 +458,14 @@ class LinkChecker:
                 if wait is not None and wait > MAX_RETRY_AFTER:
                     return replace(answer, reason=f"asked to retry after {wait:.0f} s, longer than kratomref waits",
                                    attempts=attempt + 1)
-                if attempt < self.options.max_retries:
+                if attempt < self.settings.max_retries:
                     attempt += 1
                     self.stats.add(retries=1)
                     self.gate.hold_off(host, wait if wait is not None else RETRY_BACKOFF * 2 ** (attempt - 1))
                     continue
                 if code == 429 or wait is not None:
                     return replace(answer, reason="still refused after waiting as asked", attempts=attempt + 1)
-            elif code >= 500 and attempt < self.options.max_retries:
+            elif code >= 500 and attempt < self.settings.max_retries:
                 attempt += 1
                 self.stats.add(retries=1)
                 self.gate.clock.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
@@ -467,9 +487,9 @@ class LinkChecker:
             if host in self._no_https:
                 return False
         transport = self.transport
-        guarded = not self.options.allow_private and transport.proxy_for(secure) is None
+        guarded = not self.settings.allow_private and transport.proxy_for(secure) is None
         try:
-            check_literal(urllib.parse.urlsplit(secure).hostname or "", allow_private=self.options.allow_private)
+            check_literal(urllib.parse.urlsplit(secure).hostname or "", allow_private=self.settings.allow_private)
         except AddressRefused:
             answer = Answer(failure=LinkStatus.UNVERIFIED)
         else:
@@ -499,16 +519,16 @@ class LinkChecker:
         if cached.answered:
             return cached.snapshot
         self.stats.add(archive_lookups=1)
-        archive_host = host_key(self.options.archive_url)
+        archive_host = host_key(self.settings.archive_url)
         with self.gate.slot(archive_host):
             from kratomref.services.archive import lookup_snapshot
 
-            answer = lookup_snapshot(self.transport.session(False), self.options.archive_url, target, year,
+            answer = lookup_snapshot(self.transport.session(False), self.settings.archive_url, target, year,
                                      timeout=self.timeout)
         # "No copy" is an answer and is remembered like one; an archive that failed is asked again.
-        if answer.answered and self.options.use_cache:
+        if answer.answered and self.settings.use_cache:
             self.cache.put(ARCHIVE_NAMESPACE, self._archive_key(target, year), {"snapshot": answer.snapshot},
-                           self.options.ttl_links)
+                           self.settings.ttl_links)
         return answer.snapshot
 
 
@@ -528,7 +548,7 @@ class _Fetching:
         self.targets: list[str] = []
         self.results: dict[str, LinkResult] = {}
         self.queue = HostQueue((), checker.gate, closed=False)
-        self.workers = max(1, checker.options.max_concurrency)
+        self.workers = max(1, checker.settings.max_concurrency)
         self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="kratomref-link")
         self.drains: list[Future[None]] = []
         self.transport = checker.transport  # loaded here, before the workers share it

@@ -34,6 +34,7 @@ from servers import (
 
 pytest.importorskip("kratomref.services.links", reason="the link checker (issue 4) has not landed yet")
 
+from kratomref.check import link_settings
 from kratomref.model import LinkResult, LinkStatus
 from kratomref.options import Options
 from kratomref.services.cache import Cache
@@ -64,7 +65,7 @@ def check_one(url: str, tmp_path: Path, **changes: Any) -> LinkResult:
     options = link_options(cache_dir=str(tmp_path / "cache"), **changes)
     cache = Cache(options.cache_dir, enabled=options.use_cache)
     try:
-        return LinkChecker(options, cache).check([url])[url]
+        return LinkChecker(link_settings(options), cache).check([url])[url]
     finally:
         cache.close()
 
@@ -242,11 +243,12 @@ threading.Thread(target=watchdog, daemon=True).start()
 from kratomref.options import Options
 from kratomref.services.cache import Cache
 from kratomref.services.links import LinkChecker
+from kratomref.check import link_settings
 
 url = sys.argv[1]
 options = Options(timeout=float(sys.argv[3]), max_retries=1, allow_private=True, archive=False, use_cache=False)
 started = time.monotonic()
-result = LinkChecker(options, Cache(enabled=False)).check([url])[url]
+result = LinkChecker(link_settings(options), Cache(enabled=False)).check([url])[url]
 print(json.dumps({
     "status": result.status.value, "http_status": result.http_status, "reason": result.reason,
     "title": result.title, "seconds": time.monotonic() - started,

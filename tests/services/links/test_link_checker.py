@@ -17,6 +17,7 @@ import pytest
 from link_farm import HTML, Farm, html
 from servers import HttpServer, RawServer, Reply, Request, closed_port, reset_immediately
 
+from kratomref.check import link_settings
 from kratomref.model import LinkResult, LinkStatus, Location
 from kratomref.options import Options
 from kratomref.rules.links import judge_link
@@ -53,7 +54,7 @@ def check(urls: list[str], tmp_path: Path, **changes: Any) -> dict[str, LinkResu
     opts = options(tmp_path, **changes)
     cache = Cache(opts.cache_dir, enabled=opts.use_cache)
     try:
-        return LinkChecker(opts, cache).check(urls, years={u: 2019 for u in urls})
+        return LinkChecker(link_settings(opts), cache).check(urls, years={u: 2019 for u in urls})
     finally:
         cache.close()
 
@@ -464,7 +465,7 @@ def test_the_first_links_are_fetched_while_the_rest_are_looked_up_in_the_cache(t
         opts = options(tmp_path, max_per_host=2, max_concurrency=4)
         cache = _SlowCache(tmp_path / "cache")
         try:
-            results = LinkChecker(opts, cache).check(urls)
+            results = LinkChecker(link_settings(opts), cache).check(urls)
         finally:
             cache.close()
         assert all(r.status is LinkStatus.OK for r in results.values()), results

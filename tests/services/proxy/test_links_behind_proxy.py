@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from proxy_farm import ForwardProxy, Origin, Reply, closed_port, page
 
+from kratomref.check import link_settings
 from kratomref.cli import main
 from kratomref.model import LinkResult, LinkStatus
 from kratomref.options import Options
@@ -53,7 +54,7 @@ def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ForwardProxy]:
 
 def check(urls: list[str], tmp_path: Path) -> dict[str, LinkResult]:
     options = Options(timeout=3.0, max_retries=1, archive=False, use_cache=False, host_interval=0.0)
-    return LinkChecker(options, Cache(tmp_path / "cache", enabled=False)).check(urls)
+    return LinkChecker(link_settings(options), Cache(tmp_path / "cache", enabled=False)).check(urls)
 
 
 UNREACHABLE_BEHIND_PROXY = {
