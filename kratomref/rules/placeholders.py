@@ -855,15 +855,24 @@ def is_free_text_item(ref: Reference) -> bool:
     return bool(_LIST_ITEM_KEY.fullmatch(ref.location.key or "")) and not ref.raw.lstrip().startswith("@")
 
 
-def _field_line(ref: Reference, name: str, text: str) -> int | None:
-    """The line of the field's raw value that holds text, for placeholders in a multi-line field."""
+def _field_lines(ref: Reference, name: str) -> tuple[int | None, list[str] | None]:
+    """The line a field starts on, and its raw value's lines in lower case when it spans more than one."""
     first = ref.line_of(name)
     raw = ref.raw_fields.get(name, "")
     if first is None or "\n" not in raw:
+        return first, None
+    return first, raw.lower().splitlines()
+
+
+def _field_line(first: int | None, lines: list[str] | None, text: str) -> int | None:
+    """The line of a field's raw value that holds text, for placeholders in a multi-line field (`first` and
+    `lines` from _field_lines, worked out once per field: a field may hold thousands of placeholders)."""
+    if first is None or lines is None:
         return first
-    needle = text.split()[0].lower() if text.split() else ""
-    for index, line in enumerate(raw.splitlines()):
-        if needle and needle in line.lower():
+    words = text.split()
+    needle = words[0].lower() if words else ""
+    for index, line in enumerate(lines):
+        if needle and needle in line:
             return first + index
     return first
 
@@ -884,8 +893,9 @@ def judge(ref: Reference, evidence: Evidence, ctx: Context) -> Iterator[Finding]
         hits = find_placeholders(value)
         if name is not None and name.lower() in _URL_FIELDS and value.strip().lower() in _URL_STAND_INS and not hits:
             hits = [Placeholder(PLACEHOLDER_LINK, value.strip(), 0, len(value), "link")]
+        first, lines = _field_lines(ref, name) if name and hits else (None, None)
         for hit in hits:
-            line = _field_line(ref, name, hit.text) if name else ref.location.line
+            line = _field_line(first, lines, hit.text) if name else ref.location.line
             identity = (hit.rule.code, " ".join(hit.text.lower().split()), line)
             if identity in seen:  # RIS and CSL keep a field under two names ("ti" and "title")
                 continue
