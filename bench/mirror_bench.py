@@ -30,6 +30,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,10 @@ def speed(records: int, lookups: int, searches: int, keep: str | None, parts_dir
         store.close()
 
 
-def quality(path: str, sample: int, seed: int = 1) -> None:
+def quality(path: str, sample: int, seed: int = 1, *, store: Callable[[Path], tuple[Any, str]] | None = None,
+            label: str = "the mirror") -> None:
+    """Matching quality through a mirror. `store(tmp)` opens the mirror to load (with create=True) and gives
+    the --mirror setting that names it; by default a SQLite file in tmp (mirror_pg_bench.py passes a server's)."""
     sys.path.insert(0, str(ROOT / "bench"))
     from crossref_bench import gold_records
 
@@ -157,7 +161,6 @@ def quality(path: str, sample: int, seed: int = 1) -> None:
     from kratomref.services.cache import Cache
     from kratomref.services.crossref import CrossrefService
     from kratomref.services.mirror.loader import load
-    from kratomref.services.mirror.store import MirrorStore
 
     @dataclasses.dataclass(frozen=True)
     class MirrorOptions(Options):
@@ -174,12 +177,12 @@ def quality(path: str, sample: int, seed: int = 1) -> None:
         with gzip.open(part, "wt", encoding="utf-8") as out:
             json.dump({"items": [{k: v for k, v in r.items() if v is not None} | {"type": "journal-article"}
                                  for r in records.values()]}, out)
-        mirror = Path(tmp) / "mirror.sqlite3"
-        with MirrorStore(mirror, create=True) as store:
-            report = load(store, [part])
-            store.optimize()
+        opened, setting = (store or _sqlite_store)(Path(tmp))
+        with opened:
+            report = load(opened, [part])
+            opened.optimize()
         print(f"mirror: {report.loaded} records loaded, {report.malformed} malformed (untitled gold records)")
-        options = MirrorOptions(offline=True, mirror=str(mirror))
+        options = MirrorOptions(offline=True, mirror=setting)
         service = CrossrefService(crossref_settings(options), Cache(Path(tmp) / "cache", enabled=False),
                                   mirror=lambda: mirrors.for_options(options))
         for mode in ("parsed", "raw"):
@@ -207,9 +210,16 @@ def quality(path: str, sample: int, seed: int = 1) -> None:
             precision = correct / suggested if suggested else 0.0
             recall = correct / total
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-            print(f"quality through the mirror ({mode}, {total} sampled, {len(records) - len(items)} distractors): "
+            print(f"quality through {label} ({mode}, {total} sampled, {len(records) - len(items)} distractors): "
                   f"suggested {suggested}, correct {correct}; precision {precision:.1%}, recall {recall:.1%}, "
                   f"F1 {f1:.1%} ({elapsed:.1f} s, {len(queries) / elapsed:,.0f} searches/s)")
+
+
+def _sqlite_store(tmp: Path) -> tuple[Any, str]:
+    from kratomref.services.mirror.store import MirrorStore
+
+    path = tmp / "mirror.sqlite3"
+    return MirrorStore(path, create=True), str(path)
 
 
 def main(argv: list[str]) -> None:

@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import glob
-import gzip
-import json
 import os
 import pwd
 import random
@@ -41,7 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from mirror_bench import generate  # noqa: E402  (the same records as the embedded store's benchmark)
+import mirror_bench  # noqa: E402  (the same records and quality set-up as the embedded store's benchmark)
+from mirror_bench import generate  # noqa: E402
 
 USER, PASSWORD = "kratomref", "bench"
 
@@ -152,71 +150,12 @@ def speed(url: str, records: int, lookups: int, searches: int, reuse: bool = Fal
 
 
 def quality(url: str, path: str, sample: int, seed: int = 1) -> None:
-    from crossref_bench import gold_records
-
-    from kratomref.check import crossref_settings
-    from kratomref.matching import best_match
-    from kratomref.model import Location, Lookup, Reference
-    from kratomref.options import Options
-    from kratomref.readers.freetext import parse_citation
-    from kratomref.rules.crossref import search_query
-    from kratomref.services import mirror as mirrors
-    from kratomref.services.cache import Cache
-    from kratomref.services.crossref import CrossrefService
-    from kratomref.services.mirror.loader import load
+    """mirror_bench.py's matching quality, the candidates from a PostgreSQL mirror at `url` (emptied first)."""
     from kratomref.services.mirror.postgres import PostgresMirror
 
-    @dataclasses.dataclass(frozen=True)
-    class MirrorOptions(Options):
-        mirror: str | None = None
-
     fresh(url)
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        items = [i for i in json.load(handle) if i.get("doi") and i.get("reference")]
-    rng = random.Random(seed)
-    records = gold_records(items, rng)
-    with_author = [i for i in items if i.get("firstAuthor")]
-    chosen = rng.sample(with_author, min(sample, len(with_author)))  # the same sample as mirror_bench's
-    with tempfile.TemporaryDirectory() as tmp:
-        part = Path(tmp) / "gold.json.gz"
-        with gzip.open(part, "wt", encoding="utf-8") as out:
-            json.dump({"items": [{k: v for k, v in r.items() if v is not None} | {"type": "journal-article"}
-                                 for r in records.values()]}, out)
-        with PostgresMirror(url, create=True) as store:
-            report = load(store, [part])
-            store.optimize()
-        print(f"mirror: {report.loaded} records loaded, {report.malformed} malformed (untitled gold records)")
-        options = MirrorOptions(offline=True, mirror=url)
-        service = CrossrefService(crossref_settings(options), Cache(Path(tmp) / "cache", enabled=False),
-                                  mirror=lambda: mirrors.for_options(options))
-        for mode in ("parsed", "raw"):
-            refs: dict[str, Reference] = {}
-            for n, item in enumerate(chosen):
-                location = Location("bench", n + 1, f"ref-{n + 1}")
-                text = " ".join(str(item["reference"]).split())
-                refs[str(n)] = parse_citation(text, location) if mode == "parsed" else Reference(
-                    location, "article", raw=text)
-            queries = {k: q for k, r in refs.items() if (q := search_query(r))}
-            started = time.perf_counter()
-            found = service.search(queries)
-            suggested = correct = 0
-            for k, ref in refs.items():
-                resolution = found.get(k)
-                if resolution is None or resolution.status is not Lookup.FOUND:
-                    continue
-                match = best_match(ref, resolution.candidates)
-                if match is None:
-                    continue
-                suggested += 1
-                correct += match.doi == str(chosen[int(k)]["doi"]).lower()
-            elapsed = time.perf_counter() - started
-            total = len(refs)
-            precision = correct / suggested if suggested else 0.0
-            recall = correct / total
-            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-            print(f"quality through the PostgreSQL mirror ({mode}, {total} sampled): suggested {suggested}, "
-                  f"correct {correct}; precision {precision:.1%}, recall {recall:.1%}, F1 {f1:.1%} "
-                  f"({elapsed:.1f} s, {len(queries) / elapsed:,.0f} searches/s)")
+    mirror_bench.quality(path, sample, seed, store=lambda tmp: (PostgresMirror(url, create=True), url),
+                         label="the PostgreSQL mirror")
 
 
 def main() -> None:
