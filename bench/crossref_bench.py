@@ -196,6 +196,32 @@ def _settings(options: Options) -> Any:
     return crossref_settings(options)
 
 
+def match_sample(service: Any, chosen: list[dict[str, Any]], mode: str) -> tuple[int, int, int, float, int]:
+    """Search for each sampled reference ("parsed" by the free-text reader, or "raw" as written) and validate
+    the candidates as a check does: (references, suggested, correct, seconds, searches)."""
+    from kratomref.model import Lookup, Reference
+
+    refs: dict[str, Reference] = {}
+    for n, item in enumerate(chosen):
+        location = Location("bench", n + 1, f"ref-{n + 1}")
+        text = " ".join(str(item["reference"]).split())
+        refs[str(n)] = parse_citation(text, location) if mode == "parsed" else Reference(location, "article", raw=text)
+    queries = {k: q for k, r in refs.items() if (q := search_query(r))}
+    start = time.perf_counter()
+    found = service.search(queries)
+    suggested = correct = 0
+    for k, ref in refs.items():
+        resolution = found.get(k)
+        if resolution is None or resolution.status is not Lookup.FOUND:
+            continue
+        match = best_match(ref, resolution.candidates)
+        if match is None:
+            continue
+        suggested += 1
+        correct += match.doi == str(chosen[int(k)]["doi"]).lower()
+    return len(refs), suggested, correct, time.perf_counter() - start, len(queries)
+
+
 def client(url: str, n: int, pool: str) -> None:
     """One timed run in this process (started by `speed`): resolve n DOIs with an empty cache."""
     dois = list(synthetic_records(n))
@@ -319,30 +345,7 @@ def quality(path: str, sample: int, seed: int = 1) -> None:
         service.limiter.cap.set_limit(8)
         service.limiter.adapt = lambda kind, headers: None  # type: ignore[method-assign]
         for mode in ("parsed", "raw"):
-            refs: dict[str, Reference] = {}
-            for n, item in enumerate(chosen):
-                location = Location("bench", n + 1, f"ref-{n + 1}")
-                text = " ".join(str(item["reference"]).split())
-                if mode == "parsed":
-                    refs[str(n)] = parse_citation(text, location)
-                else:
-                    refs[str(n)] = Reference(location, "article", raw=text)
-            queries = {k: q for k, r in refs.items() if (q := search_query(r))}
-            start = time.perf_counter()
-            found = service.search(queries)
-            suggested = correct = 0
-            for k, ref in refs.items():
-                resolution = found.get(k)
-                if resolution is None or resolution.status is not Lookup.FOUND:
-                    continue
-                match = best_match(ref, resolution.candidates)
-                if match is None:
-                    continue
-                suggested += 1
-                gold = str(chosen[int(k)]["doi"]).lower()
-                correct += match.doi == gold
-            elapsed = time.perf_counter() - start
-            total = len(refs)
+            total, suggested, correct, elapsed, _ = match_sample(service, chosen, mode)
             precision = correct / suggested if suggested else 0.0
             recall = correct / total
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -149,14 +149,10 @@ def quality(path: str, sample: int, seed: int = 1, *, store: Callable[[Path], tu
     """Matching quality through a mirror. `store(tmp)` opens the mirror to load (with create=True) and gives
     the --mirror setting that names it; by default a SQLite file in tmp (mirror_pg_bench.py passes a server's)."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from crossref_bench import gold_records
+    from crossref_bench import gold_records, match_sample
 
     from kratomref.check import crossref_settings
-    from kratomref.matching import best_match
-    from kratomref.model import Location, Lookup, Reference
     from kratomref.options import Options
-    from kratomref.readers.freetext import parse_citation
-    from kratomref.rules.crossref import search_query
     from kratomref.services import mirror as mirrors
     from kratomref.services.cache import Cache
     from kratomref.services.crossref import CrossrefService
@@ -186,33 +182,13 @@ def quality(path: str, sample: int, seed: int = 1, *, store: Callable[[Path], tu
         service = CrossrefService(crossref_settings(options), Cache(Path(tmp) / "cache", enabled=False),
                                   mirror=lambda: mirrors.for_options(options))
         for mode in ("parsed", "raw"):
-            refs: dict[str, Reference] = {}
-            for n, item in enumerate(chosen):
-                location = Location("bench", n + 1, f"ref-{n + 1}")
-                text = " ".join(str(item["reference"]).split())
-                refs[str(n)] = parse_citation(text, location) if mode == "parsed" else Reference(
-                    location, "article", raw=text)
-            queries = {k: q for k, r in refs.items() if (q := search_query(r))}
-            started = time.perf_counter()
-            found = service.search(queries)
-            suggested = correct = 0
-            for k, ref in refs.items():
-                resolution = found.get(k)
-                if resolution is None or resolution.status is not Lookup.FOUND:
-                    continue
-                match = best_match(ref, resolution.candidates)
-                if match is None:
-                    continue
-                suggested += 1
-                correct += match.doi == str(chosen[int(k)]["doi"]).lower()
-            elapsed = time.perf_counter() - started
-            total = len(refs)
+            total, suggested, correct, elapsed, searches = match_sample(service, chosen, mode)
             precision = correct / suggested if suggested else 0.0
             recall = correct / total
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
             print(f"quality through {label} ({mode}, {total} sampled, {len(records) - len(items)} distractors): "
                   f"suggested {suggested}, correct {correct}; precision {precision:.1%}, recall {recall:.1%}, "
-                  f"F1 {f1:.1%} ({elapsed:.1f} s, {len(queries) / elapsed:,.0f} searches/s)")
+                  f"F1 {f1:.1%} ({elapsed:.1f} s, {searches / elapsed:,.0f} searches/s)")
 
 
 def _sqlite_store(tmp: Path) -> tuple[Any, str]:
