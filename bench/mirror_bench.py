@@ -118,30 +118,34 @@ def speed(records: int, lookups: int, searches: int, keep: str | None, parts_dir
               f"index merge {merged:.1f} s; total {(report.loaded / (loaded + merged)):,.0f} records/s")
         print(f"store: {info['bytes'] / 2**20:.0f} MiB = {info['bytes'] / 2**20 / records * 1e6:,.0f} MiB per "
               f"million records; peak RSS {peak:.0f} MiB")
-        rng = random.Random(2)
-        dois = [f"10.{5000 + i % 97}/bench.{i}" for i in (rng.randrange(records) for _ in range(lookups))]
-        started = time.perf_counter()
-        found = 0
-        for start in range(0, len(dois), 100):
-            found += len(store.get_many(dois[start:start + 100]))
-        elapsed = time.perf_counter() - started
-        print(f"DOI look-ups: {lookups:,} in {elapsed:.2f} s = {lookups / elapsed:,.0f} per s ({found:,} found)")
-        chosen = [f"10.{5000 + i % 97}/bench.{i}" for i in (rng.randrange(records) for _ in range(searches))]
-        held = store.get_many(chosen)
-        citations = []
-        for doi in chosen:
-            w = held[doi]
-            citations.append((doi, f"{w['author'][0]['family']} A. {w['title'][0]}. {w['container-title'][0]} "
-                                   f"{w['issued']['date-parts'][0][0]};{w['volume']}:{w['page']}"))
-        started = time.perf_counter()
-        first = 0
-        for doi, citation in citations:
-            hits = store.search(citation)
-            first += bool(hits) and hits[0]["DOI"] == doi
-        elapsed = time.perf_counter() - started
-        print(f"searches: {searches:,} in {elapsed:.2f} s = {searches / elapsed:,.1f} per s "
-              f"(the record first in {first / searches:.1%})")
+        measure_reads(store, records, lookups, searches)
         store.close()
+
+
+def measure_reads(store: Any, records: int, lookups: int, searches: int) -> None:
+    """DOI look-ups (100 per call, as a check asks) and searches (a citation of a random loaded record each)
+    per second against a loaded store of `records` generated works; prints both."""
+    rng = random.Random(2)
+    dois = [f"10.{5000 + i % 97}/bench.{i}" for i in (rng.randrange(records) for _ in range(lookups))]
+    started = time.perf_counter()
+    found = sum(len(store.get_many(dois[start:start + 100])) for start in range(0, len(dois), 100))
+    elapsed = time.perf_counter() - started
+    print(f"DOI look-ups: {lookups:,} in {elapsed:.2f} s = {lookups / elapsed:,.0f} per s ({found:,} found)")
+    chosen = [f"10.{5000 + i % 97}/bench.{i}" for i in (rng.randrange(records) for _ in range(searches))]
+    held = store.get_many(chosen)
+    citations = []
+    for doi in chosen:
+        w = held[doi]
+        citations.append((doi, f"{w['author'][0]['family']} A. {w['title'][0]}. {w['container-title'][0]} "
+                               f"{w['issued']['date-parts'][0][0]};{w['volume']}:{w['page']}"))
+    started = time.perf_counter()
+    first = 0
+    for doi, citation in citations:
+        hits = store.search(citation)
+        first += bool(hits) and hits[0]["DOI"] == doi
+    elapsed = time.perf_counter() - started
+    print(f"searches: {searches:,} in {elapsed:.2f} s = {searches / elapsed:,.1f} per s "
+          f"(the record first in {first / searches:.1%})")
 
 
 def quality(path: str, sample: int, seed: int = 1, *, store: Callable[[Path], tuple[Any, str]] | None = None,

@@ -22,7 +22,6 @@ import contextlib
 import glob
 import os
 import pwd
-import random
 import resource
 import shutil
 import signal
@@ -125,27 +124,7 @@ def speed(url: str, records: int, lookups: int, searches: int, reuse: bool = Fal
               f"word counts and VACUUM {counted:.1f} s; total {report.loaded / (loaded + counted):,.0f} records/s")
         print(f"store: {info['bytes'] / 2**20:.0f} MiB = {info['bytes'] / 2**20 / records * 1e6:,.0f} MiB per "
               f"million records (tables and indexes); peak RSS of the loading process {peak:.0f} MiB", flush=True)
-    rng = random.Random(2)
-    dois = [f"10.{5000 + i % 97}/bench.{i}" for i in (rng.randrange(records) for _ in range(lookups))]
-    started = time.perf_counter()
-    found = sum(len(store.get_many(dois[start:start + 100])) for start in range(0, len(dois), 100))
-    elapsed = time.perf_counter() - started
-    print(f"DOI look-ups: {lookups:,} in {elapsed:.2f} s = {lookups / elapsed:,.0f} per s ({found:,} found)")
-    chosen = [f"10.{5000 + i % 97}/bench.{i}" for i in (rng.randrange(records) for _ in range(searches))]
-    held = store.get_many(chosen)
-    citations = []
-    for doi in chosen:
-        w = held[doi]
-        citations.append((doi, f"{w['author'][0]['family']} A. {w['title'][0]}. {w['container-title'][0]} "
-                               f"{w['issued']['date-parts'][0][0]};{w['volume']}:{w['page']}"))
-    started = time.perf_counter()
-    first = 0
-    for doi, citation in citations:
-        hits = store.search(citation)
-        first += bool(hits) and hits[0]["DOI"] == doi
-    elapsed = time.perf_counter() - started
-    print(f"searches: {searches:,} in {elapsed:.2f} s = {searches / elapsed:,.1f} per s "
-          f"(the record first in {first / searches:.1%})")
+    mirror_bench.measure_reads(store, records, lookups, searches)
     store.close()
 
 
