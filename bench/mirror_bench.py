@@ -184,7 +184,7 @@ def quality(path: str, sample: int, seed: int = 1, *, store: Callable[[Path], tu
         print(f"mirror: {report.loaded} records loaded, {report.malformed} malformed (untitled gold records)")
         options = MirrorOptions(offline=True, mirror=setting)
         service = CrossrefService(crossref_settings(options), Cache(Path(tmp) / "cache", enabled=False),
-                                  mirror=lambda: mirrors.for_options(options))
+                                  mirror=lambda: mirrors.open_setting(options.mirror))
         for mode in ("parsed", "raw"):
             total, suggested, correct, elapsed, searches = match_sample(service, chosen, mode)
             precision = correct / suggested if suggested else 0.0

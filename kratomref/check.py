@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # the services load with the first look-up (an offline run fr
     from kratomref.services.authorities import AuthoritySettings
     from kratomref.services.crossref import CrossrefSettings
     from kratomref.services.links import LinkSettings
+    from kratomref.services.pages_fetch import PageSettings
 
 # A progress callback: (stage, done, total). Stages: "read", "datacite", "crossref", "search", "authorities",
 # "links".
@@ -70,7 +72,12 @@ def read_documents(options: Options) -> list[Document]:
         if path[:8].lower().startswith(("http://", "https://")):  # a web page (issue 20)
             from kratomref.web import read_address
 
-            return read_address(path, options)
+            cache = cache_for(options) if options.use_cache else None
+            try:
+                return read_address(path, page_settings(options), cache)
+            finally:
+                if cache is not None:
+                    cache.close()
         reason = None if options.follow_symlinks else readers.leaves_tree(path, options.tree)
         if reason is not None:
             return readers.refused(path, reason, "name the file it points to, or give --follow-symlinks")
@@ -104,7 +111,29 @@ def _open_mirror(options: Options) -> Any:
     """The run's local mirror, opened when a look-up first needs it (None: none)."""
     from kratomref.services import mirror
 
-    return mirror.for_options(options)
+    return mirror.open_setting(options.mirror)
+
+
+def cache_for(options: Options, *, clock: Callable[[], float] = time.time) -> Cache:
+    """The cache of a run: its directory, whether it is on, and which service (base URLs) answers each
+    namespace, so that an entry another service answered is a miss."""
+    crossref = options.crossref_url.rstrip("/").lower()
+    services = {
+        "crossref-doi": f"{crossref} {options.doi_url.rstrip('/').lower()}",
+        "crossref-search": crossref,
+        "wayback": options.archive_url.rstrip("/").lower(),
+    }
+    return Cache(options.cache_dir, enabled=options.use_cache, clock=clock, services=services)
+
+
+def page_settings(options: Options) -> PageSettings:
+    """What fetching a page to check (`kratomref check https://…`) takes of the run's options."""
+    from kratomref.services.pages_fetch import PageSettings
+
+    return PageSettings(
+        timeout=options.timeout, user_agent=options.user_agent, allow_private=options.allow_private,
+        offline=options.offline, ttl_links=options.ttl_links,
+    )
 
 
 def link_settings(options: Options) -> LinkSettings:
@@ -118,6 +147,13 @@ def link_settings(options: Options) -> LinkSettings:
         offline=options.offline, use_cache=options.use_cache, ttl_links=options.ttl_links,
         archive=options.archive, archive_url=options.archive_url,
     )
+
+
+def authorities_on(options: Options) -> tuple[str, ...]:
+    """The names of the authorities a run may ask (--no-openalex and the like turn one off)."""
+    from kratomref.services.authorities import NAMES
+
+    return tuple(name for name in NAMES if getattr(options, f"use_{name}"))
 
 
 def authority_settings(options: Options, name: str) -> AuthoritySettings:
@@ -155,7 +191,7 @@ def resolve(
     dois = sorted(doi_set)
 
     authorities = authority_services.build(
-        {name: authority_settings(options, name) for name in authority_services.enabled(options)}, cache
+        {name: authority_settings(options, name) for name in authorities_on(options)}, cache
     )
     crossref = CrossrefService(crossref_settings(options), cache, mirror=lambda: _open_mirror(options))
     _resolve_dois(dois, crossref, authorities, resolved, progress)
@@ -533,7 +569,7 @@ def check(
 
     docs = list(documents) if documents is not None else read_documents(options)
     own_cache = cache is None
-    cache = cache if cache is not None else Cache.for_options(options)
+    cache = cache if cache is not None else cache_for(options)
     try:
         resolved = resolve(docs, options, cache, progress)
     finally:

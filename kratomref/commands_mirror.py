@@ -152,7 +152,6 @@ def mirror_update(mirror_path: str | None, from_date: str | None, crossref_url: 
                   timeout: float, optimize: bool) -> None:
     """Fetch what Crossref indexed since the mirror's newest record (filter from-index-date, cursor paging):
     new works, and the corrections and retractions of those already there."""
-    from kratomref.options import Options
     from kratomref.services.mirror.update import UpdateError, update
 
     if from_date is not None:
@@ -160,10 +159,9 @@ def mirror_update(mirror_path: str | None, from_date: str | None, crossref_url: 
             dt.date.fromisoformat(from_date)
         except ValueError as exc:
             raise click.BadParameter("expected YYYY-MM-DD", param_hint="--from-date") from exc
-    options = Options(crossref_url=crossref_url, mailto=mailto, timeout=timeout)
     with _open(mirror_path) as store, _refused():
         try:
-            report = update(store, options, from_date,
+            report = update(store, crossref_url, from_date, mailto=mailto, timeout=timeout,
                             progress=lambda n: click.echo(f"\r{n} records fetched", nl=False, err=True))
         except UpdateError as exc:
             raise click.ClickException(f"{exc} (what was fetched before stays in the mirror)") from exc

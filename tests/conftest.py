@@ -48,7 +48,7 @@ def _no_real_authorities(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
     """Only tests/services/authorities serves OpenAlex, DataCite, arXiv, PubMed, DBLP and Open Library: every other
     test runs with them off, as it ran before issue 15, instead of asking the real services."""
     if "authorities" not in request.path.parts:
-        monkeypatch.setattr("kratomref.services.authorities.enabled", lambda options: ())
+        monkeypatch.setattr("kratomref.check.authorities_on", lambda options: ())
 
 
 @pytest.fixture

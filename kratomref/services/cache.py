@@ -25,14 +25,11 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import platformdirs
 
 from kratomref.options import MAX_TTL_FOUND
-
-if TYPE_CHECKING:
-    from kratomref.options import Options
 
 # 2: entries record the service that answered (version 1 entries are dropped: they do not say).
 SCHEMA_VERSION = 2
@@ -155,11 +152,6 @@ class Cache:
         self._conn: sqlite3.Connection | None = None
         self._trusted = False  # ownership checked (once, before the first look-up of a run)
         self.problem: str | None = None  # why the cache was turned off during this run
-
-    @classmethod
-    def for_options(cls, options: Options, *, clock: Callable[[], float] = time.time) -> Cache:
-        """The cache of a run: its directory, whether it is on, and which service answers each namespace."""
-        return cls(options.cache_dir, enabled=options.use_cache, clock=clock, services=service_urls(options))
 
     def _check_trust(self) -> None:
         """Raise CacheError when the directory or the file was not written by the current user alone."""
@@ -341,17 +333,6 @@ class Cache:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-
-def service_urls(options: Options) -> dict[str, str]:
-    """Which service answers each namespace, as its base URLs (the names are those of services.crossref and
-    services.links; a namespace not listed records no service)."""
-    crossref = options.crossref_url.rstrip("/").lower()
-    return {
-        "crossref-doi": f"{crossref} {options.doi_url.rstrip('/').lower()}",
-        "crossref-search": crossref,
-        "wayback": options.archive_url.rstrip("/").lower(),
-    }
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

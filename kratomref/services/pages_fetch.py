@@ -12,9 +12,11 @@ from __future__ import annotations
 import base64
 import time
 import urllib.parse
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from kratomref.options import Options
+if TYPE_CHECKING:
+    from kratomref.services.cache import Cache
 
 PAGES_NAMESPACE = "pages"
 MAX_PAGE_BYTES = 8 * 1024 * 1024  # decoded bytes: an article page is rarely past 2 MB, markup included
@@ -22,6 +24,17 @@ MAX_REDIRECTS = 10
 TOTAL_SECONDS_PER_TIMEOUT = 3  # the whole fetch (redirects, body) within three times --timeout
 _CHUNK = 64 * 1024
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """What a page fetch takes of a run's options (check.page_settings maps them)."""
+
+    timeout: float = 10.0  # seconds per request; the whole fetch gets TOTAL_SECONDS_PER_TIMEOUT times it
+    user_agent: str | None = None  # None: the link checker's
+    allow_private: bool = False
+    offline: bool = False  # only a copy in the cache is read
+    ttl_links: float = 86400.0  # how long a fetched page stays in the cache
 
 
 class PageError(Exception):
@@ -33,47 +46,41 @@ def is_address(path: str) -> bool:
     return path[:8].lower().startswith(("http://", "https://"))
 
 
-def fetch(url: str, options: Options) -> tuple[str, bytes, str]:
+def fetch(url: str, settings: PageSettings, cache: Cache | None = None) -> tuple[str, bytes, str]:
     """(final address after redirects, the page's bytes, its Content-Type), from the cache when a fresh copy is
-    there, else from the web. Raises PageError."""
-    from kratomref.services.cache import Cache
+    there (None: no cache), else from the web. Raises PageError."""
     from kratomref.services.netpolicy import PRIVATE_REFUSED, AddressRefused, check_literal
 
     host = urllib.parse.urlsplit(url).hostname or ""
     try:  # before the cache too: a copy fetched with --allow-private is not read without it
-        check_literal(host, allow_private=options.allow_private)
+        check_literal(host, allow_private=settings.allow_private)
     except AddressRefused as exc:
         raise PageError(f"{exc.address}: {PRIVATE_REFUSED}") from None
-    cache = Cache.for_options(options) if options.use_cache else None
-    try:
-        cached = cache.get(PAGES_NAMESPACE, url) if cache is not None else None
-        if isinstance(cached, dict) and isinstance(cached.get("body"), str):
-            try:
-                body = base64.b64decode(cached["body"], validate=True)
-            except ValueError:
-                body = None
-            if body is not None:
-                return str(cached.get("final") or url), body, str(cached.get("type") or "")
-        if options.offline:
-            raise PageError("offline, and the page is not in the cache")
-        final, body, content_type = _fetch(url, options)
-        if cache is not None:
-            value = {"final": final, "body": base64.b64encode(body).decode("ascii"), "type": content_type}
-            cache.put(PAGES_NAMESPACE, url, value, options.ttl_links)
-        return final, body, content_type
-    finally:
-        if cache is not None:
-            cache.close()
+    cached = cache.get(PAGES_NAMESPACE, url) if cache is not None else None
+    if isinstance(cached, dict) and isinstance(cached.get("body"), str):
+        try:
+            body = base64.b64decode(cached["body"], validate=True)
+        except ValueError:
+            body = None
+        if body is not None:
+            return str(cached.get("final") or url), body, str(cached.get("type") or "")
+    if settings.offline:
+        raise PageError("offline, and the page is not in the cache")
+    final, body, content_type = _fetch(url, settings)
+    if cache is not None:
+        value = {"final": final, "body": base64.b64encode(body).decode("ascii"), "type": content_type}
+        cache.put(PAGES_NAMESPACE, url, value, settings.ttl_links)
+    return final, body, content_type
 
 
-def _fetch(url: str, options: Options) -> tuple[str, bytes, str]:
+def _fetch(url: str, settings: PageSettings) -> tuple[str, bytes, str]:
     from kratomref.services.links import DEFAULT_USER_AGENT
     from kratomref.services.links.transport import Transport, describe_failure
     from kratomref.services.netpolicy import PRIVATE_REFUSED, AddressRefused, check_literal
 
-    timeout = max(0.05, options.timeout)
+    timeout = max(0.05, settings.timeout)
     deadline = time.monotonic() + timeout * TOTAL_SECONDS_PER_TIMEOUT
-    transport = Transport(user_agent=options.user_agent or DEFAULT_USER_AGENT, timeout=timeout, per_host=1)
+    transport = Transport(user_agent=settings.user_agent or DEFAULT_USER_AGENT, timeout=timeout, per_host=1)
     try:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
@@ -81,10 +88,10 @@ def _fetch(url: str, options: Options) -> tuple[str, bytes, str]:
             if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
                 raise PageError(f"{current} is not an http(s) address with a host")
             try:
-                check_literal(parts.hostname, allow_private=options.allow_private)
+                check_literal(parts.hostname, allow_private=settings.allow_private)
             except AddressRefused as exc:
                 raise PageError(f"{exc.address}: {PRIVATE_REFUSED}") from None
-            guarded = not options.allow_private and transport.proxy_for(current) is None
+            guarded = not settings.allow_private and transport.proxy_for(current) is None
             session = transport.session(guarded)
             try:
                 response = session.get(current, stream=True, allow_redirects=False, timeout=(timeout, timeout))

@@ -16,11 +16,13 @@ import pytest
 from click.testing import CliRunner
 
 from kratomref import readers
+from kratomref.check import cache_for, page_settings
 from kratomref.cli import main
+from kratomref.model import Document
 from kratomref.options import Options
 from kratomref.readers import html
 from kratomref.services import pages_fetch
-from kratomref.web import read_address
+from kratomref.web import read_address as read_page_at
 
 PAGE = (Path(__file__).parents[1] / "fixtures" / "web" / "wordpress-post.html").read_bytes()
 Route = Callable[[BaseHTTPRequestHandler], None]
@@ -111,6 +113,15 @@ def options(tmp_path: Path, **changes: Any) -> Options:
     settings: dict[str, Any] = {"allow_private": True, "timeout": 1.0, "cache_dir": str(tmp_path / "cache")}
     settings.update(changes)
     return Options(**settings)
+
+
+def read_address(url: str, options: Options) -> Document:
+    """The page at url read as a run with `options` reads it: their page settings, and their cache."""
+    cache = cache_for(options)
+    try:
+        return read_page_at(url, page_settings(options), cache)
+    finally:
+        cache.close()
 
 
 def test_a_page_is_fetched_and_read_as_a_saved_page(site: Site, tmp_path: Path) -> None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kratomref.model import Reference
-from kratomref.options import Options
 from kratomref.services.authorities.arxiv import Arxiv
-from kratomref.services.authorities.base import Authority, AuthoritySettings, option
+from kratomref.services.authorities.base import Authority, AuthoritySettings
 from kratomref.services.authorities.datacite import DataCite
 from kratomref.services.authorities.dblp import Dblp
 from kratomref.services.authorities.openalex import OpenAlex
@@ -25,12 +24,8 @@ from kratomref.services.cache import Cache
 SEARCH_ORDER: tuple[type[Authority], ...] = (OpenLibrary, Dblp, OpenAlex, PubMed)
 IDENTIFIER_ORDER: tuple[type[Authority], ...] = (Arxiv, PubMed, OpenLibrary)
 ALL: tuple[type[Authority], ...] = (OpenAlex, DataCite, Arxiv, PubMed, Dblp, OpenLibrary)
+NAMES = tuple(cls.name for cls in ALL)
 LABELS = {cls.name: cls.label for cls in ALL} | {"crossref": "Crossref"}
-
-
-def enabled(options: Options) -> tuple[str, ...]:
-    """Names of the authorities this run may ask (use_<name> = false turns one off)."""
-    return tuple(cls.name for cls in ALL if option(options, f"use_{cls.name}"))
 
 
 def build(settings: Mapping[str, AuthoritySettings], cache: Cache) -> dict[str, Authority]:
@@ -53,4 +48,4 @@ def plan(ref: Reference, authorities: dict[str, Authority]) -> list[str]:
     return order
 
 
-__all__ = ["ALL", "LABELS", "Authority", "AuthoritySettings", "build", "enabled", "plan"]
+__all__ = ["ALL", "LABELS", "NAMES", "Authority", "AuthoritySettings", "build", "plan"]

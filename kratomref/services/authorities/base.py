@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Lookup, Reference
-from kratomref.options import Options
 from kratomref.services.cache import Cache
 from kratomref.services.clock import Clock, current
 from kratomref.services.crossref import service_key
@@ -24,11 +23,6 @@ if TYPE_CHECKING:
 FAILED_REQUESTS_BEFORE_GIVING_UP = 2
 NAMESPACE = "authority"  # cache namespace; keys start with the authority's name and its base URL's tag
 _PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "le", "la", "dos", "ten"})
-
-
-def option(options: Options, name: str) -> Any:
-    """A setting of this package (Options: `<name>_url`, `use_<name>`, `authority_pacing`)."""
-    return getattr(options, name)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The store (store.py) is one SQLite file, or a PostgreSQL database shared by a team (postgres.py, for a
 postgresql:// setting); loader.py fills either from the public data files, update.py from the REST API.
-`for_options` is what a check calls: the mirror the options name, the user's default one when it exists, or
+`open_setting` is what a check calls: the mirror its --mirror setting names, the user's default one when it exists, or
 None; a mirror that cannot be used never stops a check (it warns once and is left out).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -51,11 +51,11 @@ def chosen_path(setting: str | None) -> Path | str | None:
     return Path(setting).expanduser()
 
 
-def for_options(options: Any) -> MirrorStore | PostgresMirror | None:
-    """The mirror a run reads (options.mirror: a path, a postgresql:// URL, "none", or None for the default),
-    opened once per process and file or server; None when there is none or it cannot be used (a MirrorWarning
-    says why; a server's password is never in it)."""
-    chosen = chosen_path(options.mirror)
+def open_setting(setting: str | None) -> MirrorStore | PostgresMirror | None:
+    """The mirror a run reads (a --mirror setting: a path, a postgresql:// URL, "none", or None for the
+    default), opened once per process and file or server; None when there is none or it cannot be used (a
+    MirrorWarning says why; a server's password is never in it)."""
+    chosen = chosen_path(setting)
     if chosen is None:
         return None
     return _open(chosen if isinstance(chosen, str) else str(chosen.resolve()))

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from kratomref.options import Options
 from kratomref.services import http
 from kratomref.services.clock import Clock, current
 from kratomref.services.mirror.loader import LoadReport, as_work
@@ -29,27 +28,28 @@ def since(store: MirrorStore) -> str | None:
 
 
 def update(
-    store: MirrorStore, options: Options, from_date: str | None = None,
-    progress: Callable[[int], None] | None = None, rows: int = ROWS, clock: Clock | None = None,
+    store: MirrorStore, crossref_url: str, from_date: str | None = None, *, mailto: str | None = None,
+    user_agent: str | None = None, timeout: float = 60.0, progress: Callable[[int], None] | None = None,
+    rows: int = ROWS, clock: Clock | None = None,
 ) -> LoadReport:
-    """Works indexed by Crossref since `from_date` (default: `since(store)`) into the store, retractions and
-    corrections included (an updated work comes back with its `updated-by` notices and replaces the old).
-    Retries wait by `clock` (default: services.clock.current())."""
+    """Works indexed by the Crossref at `crossref_url` since `from_date` (default: `since(store)`) into the
+    store, retractions and corrections included (an updated work comes back with its `updated-by` notices and
+    replaces the old). `timeout` bounds each page; retries wait by `clock` (default: services.clock.current())."""
     start = from_date or since(store)
     if start is None:
         raise UpdateError("the mirror holds no Crossref record to start from: give --from-date")
     report = LoadReport()
     cursor = "*"
     seen = 0
-    base = options.crossref_url.rstrip("/")
+    base = crossref_url.rstrip("/")
     params: dict[str, Any] = {"filter": f"from-index-date:{start}", "rows": rows}
-    if options.mailto:
-        params["mailto"] = options.mailto
+    if mailto:
+        params["mailto"] = mailto
     policy = http.RetryPolicy(max_retries=RETRIES, backoff=BACKOFF)
-    agent = http.user_agent(options.mailto, options.user_agent)
-    with http.make_client(user_agent=agent, timeout=options.timeout) as client:
+    agent = http.user_agent(mailto, user_agent)
+    with http.make_client(user_agent=agent, timeout=timeout) as client:
         while True:
-            message = _page(client, f"{base}/works", {**params, "cursor": cursor}, options.timeout, policy,
+            message = _page(client, f"{base}/works", {**params, "cursor": cursor}, timeout, policy,
                             clock or current())
             items = message.get("items")
             if not isinstance(items, list):

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from trust_kit import User, run, warnings_of, write
 
+from kratomref.check import cache_for
 from kratomref.options import DAY, Options
-from kratomref.services.cache import MAX_ENTRY_TTL, Cache, service_urls
+from kratomref.services.cache import MAX_ENTRY_TTL, Cache
 from kratomref.services.crossref import DOI_NAMESPACE, service_key
 
 DOI = "10.5555/invented.2024.001"  # no agency registered it: a fabricated reference
@@ -37,7 +38,7 @@ def plant(directory: Path, options: Options, *, ttl: float = 30 * DAY) -> None:
     name (once without a service too: what a run records until check.py builds its cache for the options)."""
     key = f"{service_key(options.crossref_url, options.doi_url)}:{DOI}"
     value = {"status": "found", "record": RECORD, "agency": "Crossref"}
-    for services in ({}, service_urls(options)):
+    for services in ({}, cache_for(options).services):
         store = Cache(directory, services=services)
         store.put(DOI_NAMESPACE, key, value, ttl)
         store.close()
@@ -200,10 +201,10 @@ def test_a_new_cache_directory_is_private_to_the_user(tmp_path: Path) -> None:
 
 def test_an_entry_is_used_only_for_the_service_that_answered(tmp_path: Path) -> None:
     mirror = Options(crossref_url="http://127.0.0.1:9/mirror")
-    store = Cache.for_options(mirror, clock=lambda: 1000.0)
+    store = cache_for(mirror, clock=lambda: 1000.0)
     store.put(DOI_NAMESPACE, "10.1/x", {"status": "found"}, 60)
     assert store.get(DOI_NAMESPACE, "10.1/x") == {"status": "found"}
-    public = Cache.for_options(Options(), clock=lambda: 1000.0)
+    public = cache_for(Options(), clock=lambda: 1000.0)
     assert public.get(DOI_NAMESPACE, "10.1/x") is None, "an answer of another service was reused"
     for cache in (store, public):
         cache.close()

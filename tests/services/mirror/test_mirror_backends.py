@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from mirror_data import RECORDS, MirrorOptions, crossref_part, openalex_part, openalex_work, works
+from mirror_data import RECORDS, crossref_part, openalex_part, openalex_work, works
 from test_mirror_commands import IndexedCrossref
 
 from kratomref.cli import main
@@ -275,8 +275,8 @@ def test_a_server_that_cannot_be_reached_warns_once_without_the_password(
     for url in (wrong, closed):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            assert mirror.for_options(MirrorOptions(mirror=url)) is None
-            assert mirror.for_options(MirrorOptions(mirror=url)) is None  # opened (and refused) once
+            assert mirror.open_setting(url) is None
+            assert mirror.open_setting(url) is None  # opened (and refused) once
         messages = [str(w.message) for w in caught if issubclass(w.category, mirror.MirrorWarning)]
         assert len(messages) == 1, messages
         assert "the mirror is not used" in messages[0]

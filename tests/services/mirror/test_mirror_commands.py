@@ -120,12 +120,11 @@ def test_update_brings_retractions_and_new_works_page_by_page(tmp_path: Path, se
 
 
 def test_update_pages_with_the_cursor(tmp_path: Path, server: IndexedCrossref) -> None:
-    from kratomref.options import Options
     from kratomref.services.mirror.update import update
 
     server.items = works()
     with MirrorStore(tmp_path / "m.sqlite3", create=True) as store:
-        report = update(store, Options(crossref_url=f"http://127.0.0.1:{server.server_address[1]}"), "2000-01-01",
+        report = update(store, f"http://127.0.0.1:{server.server_address[1]}", "2000-01-01",
                         rows=2)
         assert report.loaded == len(RECORDS)
         assert [q["cursor"][0] for q in server.asked] == ["*", "2", "4", "6"]
@@ -136,14 +135,13 @@ def test_update_waits_out_an_overloaded_crossref_and_goes_on(
     tmp_path: Path, server: IndexedCrossref, fake_clock: Any
 ) -> None:
     """Two 503s, then the page: the update backs off (1 s, then 2 s, on the services' clock) and loads it."""
-    from kratomref.options import Options
     from kratomref.services.mirror.update import update
 
     server.items = works()
     server.failures = 2
     before = fake_clock.monotonic() - time.monotonic()
     with MirrorStore(tmp_path / "m.sqlite3", create=True) as store:
-        report = update(store, Options(crossref_url=f"http://127.0.0.1:{server.server_address[1]}"), "2000-01-01")
+        report = update(store, f"http://127.0.0.1:{server.server_address[1]}", "2000-01-01")
         assert report.loaded == len(RECORDS)
     assert len(server.asked) == 3
     assert fake_clock.monotonic() - time.monotonic() - before == pytest.approx(3.0, abs=0.01)

@@ -36,7 +36,7 @@ def service(crossref: FakeCrossref, tmp_path: Path, mirror: Path | None, **chang
     options = MirrorOptions(crossref_url=crossref.url, doi_url=crossref.url, mailto="t@example.org", timeout=2.0,
                             mirror=str(mirror) if mirror else "none", **changes)  # type: ignore[arg-type]
     return CrossrefService(crossref_settings(options), Cache(tmp_path / "cache"),
-                           mirror=lambda: mirror_service.for_options(options))
+                           mirror=lambda: mirror_service.open_setting(options.mirror))
 
 
 def test_the_mirror_answers_what_it_holds_and_only_the_rest_goes_live(
