@@ -5,13 +5,13 @@ fetched is a clear error with exit 2. Every server here is a real one on 127.0.0
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import local_server
 import pytest
 from click.testing import CliRunner
 
@@ -50,15 +50,13 @@ class Site:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = local_server.serve(self.server)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        local_server.stop(self.server)
 
 
 def send(body: bytes, content_type: str = "text/html; charset=utf-8", status: int = 200) -> Route:

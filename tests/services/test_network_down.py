@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import local_server
 import pytest
 from click.testing import CliRunner
 
@@ -45,13 +45,11 @@ class _Page(BaseHTTPRequestHandler):
 @pytest.fixture
 def page() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    local_server.serve(server)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/statements/kratom-2025"
     finally:
-        server.shutdown()
-        server.server_close()
+        local_server.stop(server)
 
 
 def _closed_port() -> int:

@@ -3,12 +3,12 @@ each test, and a loopback web server that counts what reaches it."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import local_server
 import pytest
 from trust_kit import Site, User
 
@@ -59,9 +59,8 @@ def site() -> Iterator[Site]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     seen.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    local_server.serve(server)
     try:
         yield seen
     finally:
-        server.shutdown()
-        server.server_close()
+        local_server.stop(server)

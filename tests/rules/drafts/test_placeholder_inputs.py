@@ -4,12 +4,12 @@ reads the file, from one search (a local Crossref server)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+import local_server
 import pytest
 
 from kratomref.check import check
@@ -42,14 +42,12 @@ class _Crossref(BaseHTTPRequestHandler):
 @pytest.fixture
 def crossref_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Crossref)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    local_server.serve(server)
     _Crossref.searches = []
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        server.shutdown()
-        server.server_close()
+        local_server.stop(server)
 
 
 def test_a_placeholder_in_an_input_file_names_the_candidates_in_each_paper_that_reads_it(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
+import local_server
 import pytest
 
 import kratomref.readers as readers
@@ -69,14 +69,12 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def crossref_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    local_server.serve(server)
     _Handler.seen = []
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        server.shutdown()
-        server.server_close()
+        local_server.stop(server)
 
 
 SENTENCE = ("A study published in the Journal of Ethnopharmacology (reference needed) found that mitragynine has "

@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
+import local_server
+
 from kratomref.options import Options
 from kratomref.services import clock
 
@@ -410,14 +412,13 @@ def serve_world(world: World) -> Iterator[Fakes]:
             server = _Server(("127.0.0.1", 0), _Handler)
             server.fake = fake
             fake.url = f"http://127.0.0.1:{server.server_address[1]}{prefix}"
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+            local_server.serve(server)
             servers.append(server)
             services[name] = fake
         yield Fakes(services)
     finally:
         for server in servers:
-            server.shutdown()
-            server.server_close()
+            local_server.stop(server)
 
 
 def options_for(fakes: Fakes, crossref_url: str = "http://127.0.0.1:9", **changes: Any) -> AuthorityOptions:

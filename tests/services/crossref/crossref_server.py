@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import local_server
 from recorded_works import FIXTURES, load_records
 
 from kratomref.services import clock
@@ -163,5 +164,5 @@ def serve(fake: FakeCrossref) -> Server:
     server = Server(("127.0.0.1", 0), _Handler)
     server.fake = fake
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    local_server.serve(server)
     return server

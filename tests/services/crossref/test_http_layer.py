@@ -9,11 +9,11 @@ import json
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import local_server
 import pytest
 from crossref_server import RECORDS, FakeCrossref, Server, _Handler, serve
 
@@ -96,12 +96,11 @@ def tls_crossref(tmp_path: Path) -> Iterator[tuple[FakeCrossref, Path]]:
     server.fake = fake
     server.socket = tls.wrap_socket(server.socket, server_side=True)
     fake.url = f"https://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    local_server.serve(server)
     try:
         yield fake, cert
     finally:
-        server.shutdown()
-        server.server_close()
+        local_server.stop(server)
 
 
 @pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"])
@@ -170,6 +169,5 @@ def test_a_lookup_loads_the_http_stack_but_not_habanero(tmp_path: Path) -> None:
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                              cwd=tmp_path).stdout
     finally:
-        server.shutdown()
-        server.server_close()
+        local_server.stop(server)
     assert json.loads(out.strip().splitlines()[-1]) == ["found", True, False]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import local_server
+
 from kratomref.services import clock
 
 LOCALHOST = "127.0.0.1"
@@ -116,20 +118,18 @@ class HttpServer:
         self._server.owner = self
         self.port: int = self._server.server_address[1]
         self.url = f"http://{LOCALHOST}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def _record(self, request: Request) -> None:
         with self._lock:
             self.requests.append(request)
 
     def start(self) -> HttpServer:
-        self._thread.start()
+        local_server.serve(self._server)
         return self
 
     def close(self) -> None:
         self.closing.set()
-        self._server.shutdown()
-        self._server.server_close()
+        local_server.stop(self._server)
 
     def __enter__(self) -> HttpServer:
         return self.start()

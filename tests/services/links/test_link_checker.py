@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import local_server
 import pytest
 from link_farm import HTML, Farm, html
 from servers import HttpServer, RawServer, Reply, Request, closed_port, reset_immediately
@@ -336,15 +337,14 @@ def test_https_is_suggested_when_the_https_site_refuses_head(
     tls.load_cert_chain(cert, key)
     server = _PlainAndTls(("127.0.0.1", 0), _RefusesHead)
     server.tls, server.seen = tls, []
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    local_server.serve(server)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/statement"
         result = check([url], tmp_path, use_cache=False)[url]
     finally:
-        server.shutdown()
-        server.server_close()
+        local_server.stop(server)
     assert result.status is LinkStatus.OK, result
     assert ("https", "GET") in server.seen, server.seen
     assert result.https_works is True, "a site that refuses HEAD over https is asked with GET"
@@ -405,7 +405,7 @@ def test_links_to_one_host_share_a_few_kept_alive_connections(tmp_path: Path) ->
     connections as it may have requests in flight there."""
     servers = [_RecordingServer() for _ in range(2)]
     for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        local_server.serve(server)
     try:
         urls = [f"http://127.0.0.1:{s.server_address[1]}/{'old' if i % 3 == 0 else 'page'}/{i}"
                 for i in range(30) for s in servers]
@@ -415,8 +415,7 @@ def test_links_to_one_host_share_a_few_kept_alive_connections(tmp_path: Path) ->
             assert 1 <= len(server.connections) <= 2, len(server.connections)
     finally:
         for server in servers:
-            server.shutdown()
-            server.server_close()
+            local_server.stop(server)
 
 
 @pytest.mark.real_clock  # the order of arrivals at two real servers, one slow
@@ -426,7 +425,7 @@ def test_a_slow_host_does_not_hold_up_the_links_of_other_hosts(tmp_path: Path) -
     second page (which can only start once its first, 0.3 s long, is done)."""
     slow, fast = _RecordingServer(), _RecordingServer()
     for server in (slow, fast):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        local_server.serve(server)
     try:
         urls: list[str] = []
         for i in range(8):  # interleaved, as links in a document often are
@@ -438,8 +437,7 @@ def test_a_slow_host_does_not_hold_up_the_links_of_other_hosts(tmp_path: Path) -
         assert max(fast.arrivals) < sorted(slow.arrivals)[1], "a fast page waited behind the slow host"
     finally:
         for server in (slow, fast):
-            server.shutdown()
-            server.server_close()
+            local_server.stop(server)
 
 
 class _SlowCache(Cache):
@@ -459,7 +457,7 @@ def test_the_first_links_are_fetched_while_the_rest_are_looked_up_in_the_cache(t
     """The first link not in the cache is fetched at once, not after every link has been looked up: a slow
     cache (or a long list) does not hold up the requests."""
     server = _RecordingServer()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    local_server.serve(server)
     try:
         urls = [f"http://127.0.0.1:{server.server_address[1]}/page/{i}" for i in range(6)]
         opts = options(tmp_path, max_per_host=2, max_concurrency=4)
@@ -473,5 +471,4 @@ def test_the_first_links_are_fetched_while_the_rest_are_looked_up_in_the_cache(t
         assert len(server.arrivals) == len(urls) and len(cache.lookups) == len(urls)
         assert min(server.arrivals) < max(cache.lookups), "the first page was asked before the last look-up"
     finally:
-        server.shutdown()
-        server.server_close()
+        local_server.stop(server)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import local_server
 import pytest
 from click.testing import CliRunner
 from mirror_data import RECORDS, crossref_part, works
@@ -65,12 +65,11 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[IndexedCrossref]:
     fake = IndexedCrossref([])
-    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    local_server.serve(fake)
     try:
         yield fake
     finally:
-        fake.shutdown()
-        fake.server_close()
+        local_server.stop(fake)
 
 
 def test_load_then_info(tmp_path: Path) -> None:

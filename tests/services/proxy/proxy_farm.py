@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+import local_server
+
 LOCALHOST = "127.0.0.1"
 QUEUE = 1024  # the stdlib's listen backlog of 5 would refuse a fast client's connections
 
@@ -73,16 +75,14 @@ class Origin:
         self._server = _OriginServer((LOCALHOST, 0), _OriginHandler)
         self._server.app = self._app
         self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        local_server.serve(self._server)
 
     def _app(self, method: str, path: str) -> Reply:
         self.seen.append(f"{method} {path}")
         return self.routes.get(path, Reply(404, page("Not Found")))
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        local_server.stop(self._server)
 
 
 class _ProxyHandler(socketserver.StreamRequestHandler):
@@ -208,8 +208,7 @@ class ForwardProxy:
         self._server = _ProxyServer((LOCALHOST, 0), _ProxyHandler)
         self._server.proxy = self
         self.url = f"http://{LOCALHOST}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        local_server.serve(self._server)
 
     def record(self, what: str) -> None:
         with self._lock:
