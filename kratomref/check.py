@@ -115,14 +115,18 @@ def _open_mirror(options: Options) -> Any:
 
 
 def cache_for(options: Options, *, clock: Callable[[], float] = time.time) -> Cache:
-    """The cache of a run: its directory, whether it is on, and which service (base URLs) answers each
-    namespace, so that an entry another service answered is a miss."""
+    """The cache of a run: its directory (or its team's server, --cache-server), whether it is on, and which
+    service (base URLs) answers each namespace, so that an entry another service answered is a miss."""
     crossref = options.crossref_url.rstrip("/").lower()
     services = {
         "crossref-doi": f"{crossref} {options.doi_url.rstrip('/').lower()}",
         "crossref-search": crossref,
         "wayback": options.archive_url.rstrip("/").lower(),
     }
+    if options.cache_server:
+        from kratomref.services.cache_server import ServerCache
+
+        return ServerCache(options.cache_server, enabled=options.use_cache, clock=clock, services=services)
     return Cache(options.cache_dir, enabled=options.use_cache, clock=clock, services=services)
 
 

@@ -9,12 +9,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from kratomref import __version__
 from kratomref.settings import AUTHORITIES, SETTING, SETTINGS
+
+if TYPE_CHECKING:
+    from kratomref.services.cache import Cache
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,9 +77,9 @@ def network_options(func: F) -> F:
             type=click.Choice(list(AUTHORITIES)),
             help="Do not ask this authority (repeatable); Crossref and doi.org are always asked.",
         ),
-        *_options("cache_dir", "use_cache", "mirror", "timeout", "max_concurrency", "max_per_host", "user_agent",
-                  "exclude", "accept", "allow_private", "max_entries", "max_bibliography_mib", "max_draft_mib",
-                  "follow_symlinks", "archive"),
+        *_options("cache_dir", "cache_server", "use_cache", "mirror", "timeout", "max_concurrency", "max_per_host",
+                  "user_agent", "exclude", "accept", "allow_private", "max_entries", "max_bibliography_mib",
+                  "max_draft_mib", "follow_symlinks", "archive"),
         click.option(
             "--config",
             "config_file",
@@ -530,16 +533,32 @@ def cache() -> None:
     """Inspect or clear the cache of Crossref and link look-ups."""
 
 
+_CACHE_SERVER_HELP = "A team's cache on a PostgreSQL server, postgresql://… (env KRATOMREF_CACHE_SERVER)."
+
+
+def _cache_store(cache_dir: str | None, cache_server: str | None) -> Cache:
+    """The cache the `cache` commands work on: the team's server when one is named, else the directory's file."""
+    from kratomref.services.cache import Cache
+
+    if cache_server:
+        from kratomref.services.cache_server import ServerCache
+
+        return ServerCache(cache_server)
+    return Cache(cache_dir)
+
+
 @cache.command("info")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (env KRATOMREF_CACHE_DIR).")
-def cache_info(cache_dir: str | None) -> None:
+@click.option("--cache-server", envvar="KRATOMREF_CACHE_SERVER", metavar="URL", help=_CACHE_SERVER_HELP)
+def cache_info(cache_dir: str | None, cache_server: str | None) -> None:
     """Where the cache is and what it holds."""
-    from kratomref.services.cache import Cache, CacheError
+    from kratomref.services.cache import CacheError
 
     try:
-        info = Cache(cache_dir).info()
+        info = _cache_store(cache_dir, cache_server).info()
     except CacheError as exc:
-        raise click.ClickException(f"{exc}; `kratomref cache clear` starts a new one") from exc
+        hint = "" if cache_server else "; `kratomref cache clear` starts a new one"
+        raise click.ClickException(f"{exc}{hint}") from exc
     click.echo(f"path: {info['path']}")
     if not info["exists"]:
         click.echo("empty (no cache file yet)")
@@ -553,12 +572,14 @@ def cache_info(cache_dir: str | None) -> None:
 
 @cache.command("clear")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (env KRATOMREF_CACHE_DIR).")
-def cache_clear(cache_dir: str | None) -> None:
-    """Remove every cached look-up (a file that is not a kratomref cache is deleted, to start a new one)."""
-    from kratomref.services.cache import Cache, CacheError
+@click.option("--cache-server", envvar="KRATOMREF_CACHE_SERVER", metavar="URL", help=_CACHE_SERVER_HELP)
+def cache_clear(cache_dir: str | None, cache_server: str | None) -> None:
+    """Remove every cached look-up (a file that is not a kratomref cache is deleted, to start a new one; on a
+    team's server, every worker's entries)."""
+    from kratomref.services.cache import CacheError
 
-    store = Cache(cache_dir)
-    unreadable = store.path.exists()
+    store = _cache_store(cache_dir, cache_server)
+    unreadable = not cache_server and store.path.exists()
     try:
         removed = store.clear()
     except CacheError as exc:

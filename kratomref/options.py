@@ -86,6 +86,7 @@ class Options:
     # cache
     use_cache: bool = True
     cache_dir: str | None = None  # None: the user cache dir (platformdirs)
+    cache_server: str | None = None  # a postgresql:// URL: the look-up cache on a team's server, not in cache_dir
     # local metadata mirror asked before Crossref (issue 19): a file; None: the user's default one when it
     # exists; "none": no mirror
     mirror: str | None = None

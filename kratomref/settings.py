@@ -484,6 +484,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_dir", _optional_path, path=True, env="KRATOMREF_CACHE_DIR", repository=users_only(
         "the cache is the user's, not the repository's (use --{key}, {env} or your user config)"), flag=Flag(
         ("--cache-dir",), "Cache directory (env {env}).", type="path")),
+    Setting("cache_server", _optional_string, env="KRATOMREF_CACHE_SERVER", repository=users_only(
+        "the cache is the user's, not the repository's (use --{key}, {env} or your user config)"), flag=Flag(
+        ("--cache-server",), "Keep the look-up cache on a team's PostgreSQL server instead of in the cache "
+        "directory (postgresql://user@host/database, the mirror's for instance), so that what one worker looked up "
+        "the others do not ask again; env {env}.", metavar="URL")),
     Setting("mirror", _optional_path, path=True, env="KRATOMREF_MIRROR", repository=users_only(
         "the mirror is the user's choice, not the repository's (use --{key}, {env} or your user config)"), flag=Flag(
         ("--mirror",), "Local metadata mirror asked before Crossref: a file (default: mirror.sqlite3 in your data "

@@ -145,6 +145,7 @@ class Cache:
         self.clock = clock
         self.path = Path(directory) if directory else default_cache_dir()
         self.path = self.path / "cache.sqlite3"
+        self.where = str(self.path)  # how messages name the cache
         # namespace -> the base URL(s) of the service answering for it; recorded with each entry, and an
         # entry another service answered is a miss
         self.services = dict(services or {})
@@ -196,7 +197,7 @@ class Cache:
         """Go on without the cache, and say so once."""
         self.enabled = False
         if self.problem is None:
-            message = exc if isinstance(exc, CacheError) else f"cannot use the cache {self.path}: {_reason(exc)}"
+            message = exc if isinstance(exc, CacheError) else f"cannot use the cache {self.where}: {_reason(exc)}"
             self.problem = f"{message}; going on without the cache"
             warnings.warn(self.problem, CacheWarning, stacklevel=3)
 

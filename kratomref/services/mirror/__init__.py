@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
+from kratomref.services.pgurl import is_server as is_server  # --mirror postgresql://user@host/db: a shared server
+
 if TYPE_CHECKING:
     from kratomref.services.mirror.postgres import PostgresMirror
     from kratomref.services.mirror.store import MirrorStore
 
 MIRROR_NAME = "mirror.sqlite3"
 OFF = ("", "none", "off")  # --mirror none: no mirror, not even the default one
-SERVER_SCHEMES = ("postgresql://", "postgres://")  # --mirror postgresql://user@host/db: a shared server
 
 
 class MirrorWarning(UserWarning):
@@ -31,11 +32,6 @@ class MirrorWarning(UserWarning):
 def default_path() -> Path:
     """The user's mirror, e.g. ~/.local/share/kratomref/mirror.sqlite3 (platformdirs)."""
     return Path(platformdirs.user_data_dir("kratomref", appauthor=False)) / MIRROR_NAME
-
-
-def is_server(setting: str) -> bool:
-    """Whether a mirror setting names a PostgreSQL server (a postgresql:// or postgres:// URL), not a file."""
-    return setting.strip().lower().startswith(SERVER_SCHEMES)
 
 
 def chosen_path(setting: str | None) -> Path | str | None:

@@ -6,9 +6,7 @@ import contextlib
 import datetime as dt
 import itertools
 import json
-import re
 import threading
-import urllib.parse
 import warnings
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -23,6 +21,8 @@ from kratomref.services.mirror.store import (
     index_fields,
     query_terms,
 )
+from kratomref.services.pgurl import display
+from kratomref.services.pgurl import scrub as _scrub
 
 if TYPE_CHECKING:
     import psycopg
@@ -67,40 +67,6 @@ CREATE TABLE IF NOT EXISTS {NAMESPACE}.parts(
     at TEXT NOT NULL
 );
 """
-
-
-_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)([^/?#@]*)@", re.IGNORECASE)
-
-
-def display(url: str) -> str:
-    """A connection URL as messages and reports show it: without its password (nor any query parameter,
-    which may carry one)."""
-    text = url.strip().split("?", 1)[0].split("#", 1)[0]
-    match = _USERINFO.match(text)
-    if match is None:
-        return text
-    user = urllib.parse.unquote(match.group(2).split(":", 1)[0])
-    return f"{match.group(1)}{user + '@' if user else ''}{text[match.end():]}"
-
-
-def _secrets(url: str) -> list[str]:
-    text = url.strip()
-    found = [text]
-    match = _USERINFO.match(text)
-    if match is not None and ":" in match.group(2):
-        password = match.group(2).split(":", 1)[1]
-        found += [password, urllib.parse.unquote(password)]
-    for name, value in urllib.parse.parse_qsl(text.split("?", 1)[1] if "?" in text else ""):
-        if name.lower() in ("password", "passfile", "sslpassword") and value:
-            found.append(value)
-    return sorted({s for s in found if s}, key=len, reverse=True)
-
-
-def _scrub(text: str, url: str) -> str:
-    """A server's or driver's message with the connection string's secrets taken out."""
-    for secret in _secrets(url):
-        text = text.replace(secret, display(url) if secret == url.strip() else "***")
-    return " ".join(text.split())
 
 
 def _pack(record: Mapping[str, Any]) -> bytes:
