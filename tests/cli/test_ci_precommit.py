@@ -1,4 +1,5 @@
-"""The pre-commit hook, run the way a user tries it: `pre-commit try-repo <this repo> kratomref`.
+"""The pre-commit hook, run the way a user sets it up: a .pre-commit-config.yaml naming this repository (as in
+docs/ci.md, here by its path and commit), then `pre-commit run --all-files`.
 
 Offline: pre-commit builds the hook's own virtualenv and runs `pip install .` in it. Here pip is given no
 index (PIP_NO_INDEX, no configuration files); the build backend comes from the setuptools wheel that
@@ -6,11 +7,15 @@ virtualenv ships, and kratomref's runtime dependencies are lent from the environ
 (PYTHONPATH), so pip finds them installed instead of downloading them. What the test checks is ours: the
 hook definition, that pre-commit can build and install this repository, which files it passes, and the
 exit status. The fixture repository's kratomref.toml sets offline = true, so the hook itself makes no
-network request either. Skipped when git, pre-commit or virtualenv's setuptools wheel is missing.
+network request either. The cases share one PRE_COMMIT_HOME, so the hook's virtualenv is built once and
+used by each (`pre-commit try-repo`, which runs the same configuration, keeps its store in a temporary
+directory and would build it again for every case). Skipped when git, pre-commit or virtualenv's setuptools
+wheel is missing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -40,9 +45,15 @@ def _pre_commit() -> str:
     return found
 
 
-def _fixture_repo(root: Path, bib: str) -> Path:
+def _fixture_repo(root: Path, bib: str, hook_repo: Path) -> Path:
+    """A user's repository: a bibliography, a file the hook must not receive, kratomref's configuration and
+    pre-commit's, which names the hook at the commit of `hook_repo` (JSON is YAML)."""
     repo = root / "paper"
     repo.mkdir()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hook_repo, check=True, capture_output=True,
+                          text=True).stdout.strip()
+    config = {"repos": [{"repo": str(hook_repo), "rev": head, "hooks": [{"id": "kratomref"}]}]}
+    (repo / ".pre-commit-config.yaml").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     (repo / "refs.bib").write_text(bib, encoding="utf-8")
     (repo / "notes.py").write_text("print('not a reference file')\n", encoding="utf-8")
     (repo / "kratomref.toml").write_text("offline = true\nallow-unverified = true\n", encoding="utf-8")
@@ -52,9 +63,9 @@ def _fixture_repo(root: Path, bib: str) -> Path:
 
 @pytest.fixture(scope="module")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This working tree (tracked and untracked files, not ignored ones) committed in a fresh repository,
-    which is what a user's `try-repo` of a clone sees: pre-commit's own shadow of uncommitted changes
-    leaves out files git does not track yet."""
+    """This working tree (tracked and untracked files, not ignored ones) committed in a fresh repository: the
+    commit the fixture repositories' configuration names, so that pre-commit builds the code under test,
+    uncommitted changes and new files included."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=REPO, check=True, capture_output=True, text=True,
@@ -78,6 +89,7 @@ def _commit(repo: Path) -> None:
 
 @pytest.fixture(scope="module")
 def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pre-commit's store, shared by the cases: the first builds the hook's virtualenv, the next use it."""
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
@@ -101,11 +113,11 @@ def _offline_pip_environment() -> dict[str, str]:
     }
 
 
-def _try_repo(hook_repo: Path, repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def _run_hook(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**_offline_pip_environment(), "PRE_COMMIT_HOME": str(home),
            "KRATOMREF_CACHE_DIR": str(repo.parent / "cache"), "PRE_COMMIT_COLOR": "never"}
     return subprocess.run(
-        [_pre_commit(), "try-repo", str(hook_repo), "kratomref", "--all-files", "--verbose"],
+        [_pre_commit(), "run", "--all-files", "--verbose"],
         cwd=repo, env=env, capture_output=True, text=True, timeout=300,
     )
 
@@ -117,10 +129,10 @@ def _try_repo(hook_repo: Path, repo: Path, home: Path) -> subprocess.CompletedPr
         pytest.param(BROKEN, False, id="a broken entry fails the hook with its finding"),
     ],
 )
-def test_hook_runs_with_try_repo(
+def test_hook_runs_with_pre_commit(
     tmp_path: Path, hook_repo: Path, pre_commit_home: Path, bib: str, passes: bool
 ) -> None:
-    result = _try_repo(hook_repo, _fixture_repo(tmp_path, bib), pre_commit_home)
+    result = _run_hook(_fixture_repo(tmp_path, bib, hook_repo), pre_commit_home)
     output = result.stdout + result.stderr
     assert (result.returncode == 0) is passes, output
     assert "kratomref" in output

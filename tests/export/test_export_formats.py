@@ -11,11 +11,18 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from pandoc_runs import remember_pandoc_runs
 
 from kratomref.cli import main
 from kratomref.export import ExportOptions, export, list_styles, resolve
 from kratomref.options import Options
 from kratomref.readers import read
+
+
+@pytest.fixture(autouse=True)
+def _pandoc_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    remember_pandoc_runs(monkeypatch)  # pandoc_runs.py: a run already made is answered with its output
+
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "csl-data.json").read_text("utf-8"))
 

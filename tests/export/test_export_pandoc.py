@@ -9,8 +9,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pandoc_runs import remember_pandoc_runs
 
 from kratomref.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _pandoc_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    remember_pandoc_runs(monkeypatch)  # pandoc_runs.py: a run already made is answered with its output
+
 
 BIB = r"""@article{Smith2019,
   author  = {Smith, Anna and {Micro Focus}},

@@ -1,7 +1,9 @@
 """What the issue found wrong in formatted exports, each on an input of its own: MLA page ranges, doubled
 punctuation after a title ending in ? or ., repeated-author dashes, year suffixes, curly apostrophes; and the
 title capitals, MLA's organisation-as-publisher, Citing Medicine's subtitles, American punctuation inside inner
-quotes and CSL's decoration reset that kratomref adds to pandoc's citeproc."""
+quotes and CSL's decoration reset that kratomref adds to pandoc's citeproc. (The cases of one parametrized test
+share one bibliography, an entry by an author of its own each, so that one pandoc run renders them all; each
+case reads its own entry's line.)"""
 
 from __future__ import annotations
 
@@ -11,11 +13,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pandoc_runs import remember_pandoc_runs
 
 from kratomref.cli import main
 from kratomref.export.render import render
 from kratomref.export.styles import Style
 from kratomref.export.titles import is_sentence_case, keep_written_case
+
+
+@pytest.fixture(autouse=True)
+def _pandoc_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    remember_pandoc_runs(monkeypatch)  # pandoc_runs.py: a run already made is answered with its output
 
 
 def run(*args: str) -> str:
@@ -41,28 +49,51 @@ def article(key: str, author: str, title: str, year: int, pages: str = "1--9", e
             f"Tests}},\n  volume = {{4}},\n  pages = {{{pages}}},\n  year = {{{year}}}{extra}\n}}\n\n")
 
 
+# Authors for the cases that share a bibliography: no two alike, so that no entry changes how another is
+# printed (no repeated-author dash, no year suffix), and none of the names is a word of a title or journal.
+FAMILIES = ("Gaul", "Hale", "Ibsen", "Jaeger", "Kovacs")
+
+
+def cases_bib(tmp_path: Path, titles_and_pages: list[tuple[str, str]]) -> str:
+    """One bibliography of an article per case, the n-th by FAMILIES[n]."""
+    return bib(tmp_path, "".join(article(f"case{n}", f"{FAMILIES[n]}, Anna", title, 2019, pages)
+                                 for n, (title, pages) in enumerate(titles_and_pages)))
+
+
+def line_of(out: str, family: str) -> str:
+    """The one line of the output that is the entry by `family`."""
+    [line] = [line for line in out.splitlines() if family in line]
+    return line
+
+
 # --- page ranges -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("pages", "printed"), [("1--24", "pp. 1–24"), ("9--10", "pp. 9–10"),
-                                                 ("138--151", "pp. 138–51"), ("1198--1204", "pp. 1198–204"),
-                                                 ("45", "p. 45")],
+PAGE_RANGES = [("1--24", "pp. 1–24"), ("9--10", "pp. 9–10"), ("138--151", "pp. 138–51"),
+               ("1198--1204", "pp. 1198–204"), ("45", "p. 45")]
+
+
+@pytest.mark.parametrize(("pages", "printed"), PAGE_RANGES,
                          ids=["1-24 in full", "9-10 in full", "138-151 last two", "1198-1204 minimal two",
                               "one page"])
 def test_mla_page_ranges_follow_the_handbook(tmp_path: Path, pages: str, printed: str) -> None:
     # MLA 9: the second number in full up to 99, then its last two digits (at least) when the rest is the same
-    out = run("--style", "mla", bib(tmp_path, article("a", "Gaul, Anna", "Alpha", 2019, pages)))
-    assert f", {printed}." in out
+    out = run("--style", "mla", cases_bib(tmp_path, [("Alpha", p) for p, _ in PAGE_RANGES]))
+    family = FAMILIES[[p for p, _ in PAGE_RANGES].index(pages)]
+    assert f", {printed}." in line_of(out, family)
 
 
 # --- doubled punctuation -------------------------------------------------------------------------------------
 
 
+PUNCTUATED_TITLES = ["Does kratom relieve pain?", "Kratom use in the U.S.", "Kratom at last!"]
+
+
 @pytest.mark.parametrize("style", ["apa", "mla", "chicago", "ieee", "vancouver"])
-@pytest.mark.parametrize("title", ["Does kratom relieve pain?", "Kratom use in the U.S.", "Kratom at last!"],
-                         ids=["question mark", "abbreviation period", "exclamation mark"])
+@pytest.mark.parametrize("title", PUNCTUATED_TITLES, ids=["question mark", "abbreviation period", "exclamation mark"])
 def test_a_title_ending_in_punctuation_is_not_followed_by_more(tmp_path: Path, style: str, title: str) -> None:
-    out = run("--style", style, bib(tmp_path, article("a", "Gaul, Anna", title, 2019)))
+    together = run("--style", style, cases_bib(tmp_path, [(t, "1--9") for t in PUNCTUATED_TITLES]))
+    out = line_of(together, FAMILIES[PUNCTUATED_TITLES.index(title)])
     end = title[-1]
     assert "Journal of Tests" in out and title[-2:] in out  # "U.S." is not lower-cased either
     doubled = ["..", ".”.", ".”,"] if end == "." else [end + p for p in (".", ",", "”.", "”,", ",”", ".”")]
@@ -154,16 +185,18 @@ def test_a_title_case_title_is_sentence_cased_for_apa_and_kept_for_mla(tmp_path:
     assert "“Pharmacology of Kratom: An Emerging Botanical Agent.”" in run("--style", "mla", path)
 
 
-@pytest.mark.parametrize("written", [r"\emph{Mitragyna speciosa}", "{Mitragyna speciosa}"],
-                         ids=["italic binomial", "braced binomial"])
+BINOMIALS = [r"\emph{Mitragyna speciosa}", "{Mitragyna speciosa}"]
+
+
+@pytest.mark.parametrize("written", BINOMIALS, ids=["italic binomial", "braced binomial"])
 @pytest.mark.parametrize(("style", "printed"), [("apa", "Alkaloids of Mitragyna speciosa leaves."),
                                                 ("mla", "“Alkaloids of Mitragyna speciosa Leaves.”"),
                                                 ("chicago", "“Alkaloids of Mitragyna speciosa Leaves.”")])
 def test_a_binomial_keeps_its_lower_case_epithet_in_every_style(
     tmp_path: Path, written: str, style: str, printed: str
 ) -> None:
-    path = bib(tmp_path, article("a", "Gaul, Anna", f"Alkaloids of {written} Leaves", 2019))
-    assert printed in run("--style", style, path)
+    path = cases_bib(tmp_path, [(f"Alkaloids of {w} Leaves", "1--9") for w in BINOMIALS])
+    assert printed in line_of(run("--style", style, path), FAMILIES[BINOMIALS.index(written)])
 
 
 def test_a_title_braced_whole_is_still_title_cased(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import os
 import subprocess
@@ -22,7 +23,7 @@ from kratomref.cli import main
 from kratomref.services import mirror
 from kratomref.services.mirror import loader
 from kratomref.services.mirror.loader import load
-from kratomref.services.mirror.store import MirrorError, MirrorStore
+from kratomref.services.mirror.store import SQL_VARIABLES, MirrorError, MirrorStore
 from kratomref.services.mirror.update import since
 
 DOI = "10.1038/srep16696"
@@ -97,14 +98,19 @@ def test_a_load_finds_each_work_by_its_doi(tmp_path: Path, store: Any) -> None:
 
 
 def test_many_dois_at_once(tmp_path: Path, store: Any) -> None:
-    many = []
-    for n in range(1200):
-        work = copy.deepcopy(RECORDS[DOI])
-        work["DOI"] = f"10.5555/many.{n}"
-        many.append(work)
-    assert load(store, [crossref_part(tmp_path / "many.json.gz", many)]).loaded == 1200
-    asked = [f"10.5555/many.{n}" for n in range(0, 2400, 2)]  # half of them held
-    assert set(store.get_many(asked)) == {d for d in asked if int(d.rsplit(".", 1)[1]) < 1200}
+    """More DOIs than one SQL statement of the SQLite store takes (it asks for them in lists of SQL_VARIABLES),
+    from a part longer than the loader reads at a time: every one is loaded, and a look-up of as many, some held
+    and some not in every list, finds exactly the ones held."""
+    count = 2 * SQL_VARIABLES + SQL_VARIABLES // 2  # two whole lists and part of a third
+    # the smallest recorded work: what counts here is how many DOIs there are, not how long each record is
+    record = min(RECORDS.values(), key=lambda r: len(json.dumps(r)))
+    many = [{**copy.deepcopy(record), "DOI": f"10.5555/many.{n}"} for n in range(count)]
+    part = crossref_part(tmp_path / "many.json.gz", many)
+    with gzip.open(part, "rt", encoding="utf-8") as text:
+        assert len(text.read()) > 2 * loader.CHUNK  # the loader reads it in several pieces
+    assert load(store, [part]).loaded == count
+    asked = [f"10.5555/{'many' if n % 3 else 'absent'}.{n}" for n in range(count)]  # held and not, in every list
+    assert set(store.get_many(asked)) == {d for d in asked if "/many." in d}
 
 
 def test_loading_again_changes_nothing(tmp_path: Path, store: Any) -> None:
@@ -168,10 +174,33 @@ def test_crossref_replaces_an_openalex_work_in_the_search_index_too(tmp_path: Pa
     assert store.info()["works"] == 1
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def search_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A store of each backend holding the recorded works and their distractors, loaded and optimised once
+    for the searches of test_a_search_ranks_the_cited_work_first, which only read it."""
+    folder = tmp_path_factory.mktemp("search")
+    server: Any = None
+    if request.param == "sqlite":
+        store: Any = MirrorStore(str(folder / "mirror.sqlite3"), create=True)
+    else:
+        from kratomref.services.mirror.postgres import PostgresMirror
+
+        server = request.getfixturevalue("postgres_server")
+        url = server.database()
+        store = PostgresMirror(url, create=True)
+    try:
+        load(store, [crossref_part(folder / "0.json.gz", works() + distractors())])
+        store.optimize()
+        yield store
+    finally:
+        store.close()
+        if server is not None:
+            server.admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
 @pytest.mark.parametrize("doi", sorted(RECORDS))
-def test_a_search_ranks_the_cited_work_first(tmp_path: Path, store: Any, doi: str) -> None:
-    load(store, [crossref_part(tmp_path / "0.json.gz", works() + distractors())])
-    store.optimize()
+def test_a_search_ranks_the_cited_work_first(search_store: Any, doi: str) -> None:
+    store = search_store
     hits = store.search(citation(RECORDS[doi]))
     assert hits and hits[0]["DOI"].lower() == doi, [h["DOI"] for h in hits]
     n = sorted(RECORDS).index(doi)
