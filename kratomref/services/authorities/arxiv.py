@@ -4,7 +4,6 @@ and has it been published since (its journal reference or DOI). One request per 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 
 from kratomref.identifiers import arxiv_id
@@ -64,6 +63,8 @@ class Arxiv(Authority):
 def parse_feed(body: bytes) -> list[AuthorityRecord] | str | None:
     """The entries of an arXiv Atom feed; a string when the feed is arXiv's error entry (its message); None
     when the body is not an Atom feed."""
+    import xml.etree.ElementTree as ET  # here: an offline run, which parses no feed, does not load it
+
     if _DTD.search(body):
         return None
     try:
