@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,12 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from linear_time import assert_linear
 
 from kratomref import fix
 from kratomref.cli import main
 from kratomref.fix import FixPlan, ResolvedFix, Span
-from kratomref.model import FieldFix, Finding, Location, Rule, Severity
+from kratomref.model import FieldFix, Finding, Location, Reference, Rule, Severity
 from kratomref.readers import read
 
 # An entry whose only fix is offline and mechanical: the canonical form of its DOI (KR210).
@@ -164,33 +164,28 @@ def test_the_diff_replayed_on_the_file_gives_the_fixed_file(case: tuple[str, tup
 # --- linear in the number of fixes --------------------------------------------------------------
 
 
-def _plan_diff_apply(tmp_path: Path, n: int, under: float = 0.0) -> float:
-    """Seconds to plan n fixes of one file, print their diff and write them (best of three, or of the runs until
-    one is under `under`: the best of three would be too)."""
+def _fixable(tmp_path: Path, n: int) -> tuple[Path, bytes, tuple[Reference, ...], list[Finding]]:
+    """A file of n entries, its bytes, its references and a fix for each."""
     bib = tmp_path / f"n{n}.bib"
     bib.write_text("".join(URL_DOI_BIB.replace("{s,", f"{{s{i},").replace("XYZ", f"X{i}") for i in range(n)),
                    encoding="utf-8")
-    data = bib.read_bytes()
     refs = read(str(bib)).references
     findings = [Finding(CANONICAL, Location(str(bib), r.location.line, r.key), "fixable",
                         fix=FieldFix("doi", r.raw_fields["doi"], r.raw_fields["doi"].removeprefix("https://doi.org/")))
                 for r in refs]
-    best = float("inf")
-    for _ in range(3):
-        bib.write_bytes(data)
-        began = time.process_time()  # CPU time: another process on a busy machine does not count
-        plan = fix.plan(str(bib), data, refs, findings)
-        plan.diff()
-        fix.apply(plan, backup=False)
-        best = min(best, time.process_time() - began)
-        assert len(plan.fixes) == n
-        if best < under:
-            break
-    return best
+    return bib, bib.read_bytes(), refs, findings
 
 
-def test_twice_the_fixes_take_about_twice_the_time(tmp_path: Path) -> None:
-    small = _plan_diff_apply(tmp_path, 2500)
-    large = _plan_diff_apply(tmp_path, 5000, under=3.0 * small)
-    # linear work doubles; the quadratic planning and difflib diff this replaced came near 4x
-    assert large / small < 3.0, f"{small:.3f}s for 2,500 fixes, {large:.3f}s for 5,000"
+def _plan_diff_apply(fixable: tuple[Path, bytes, tuple[Reference, ...], list[Finding]]) -> None:
+    """Plan the fixes of one file, print their diff and write them."""
+    bib, data, refs, findings = fixable
+    bib.write_bytes(data)
+    plan = fix.plan(str(bib), data, refs, findings)
+    plan.diff()
+    fix.apply(plan, backup=False)
+    assert len(plan.fixes) == len(findings)
+
+
+def test_four_times_the_fixes_take_about_four_times_as_long(tmp_path: Path) -> None:
+    # linear work takes four times as long; the quadratic planning and difflib diff this replaced came near 16x
+    assert_linear(lambda n: _fixable(tmp_path, n), _plan_diff_apply, 500, what="planning, printing and writing fixes")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from linear_time import best_seconds, best_seconds_until
+from linear_time import assert_linear
 
 from kratomref import readers
 
@@ -25,11 +25,10 @@ def test_a_link_to_a_page_under_an_entry_is_tied_to_that_entry(tmp_path: Path) -
     assert tied["https://site1.example.org/docs/v1/page1/detail"] == doc.references[1].key
 
 
-def test_twice_the_article_takes_about_twice_the_time(tmp_path: Path) -> None:
-    small, large = tmp_path / "small.md", tmp_path / "large.md"
-    small.write_text(_article(3000), encoding="utf-8")
-    large.write_text(_article(6000), encoding="utf-8")
-    readers.read(str(small))  # warm: imports, compiled patterns
-    once = best_seconds(lambda: readers.read(str(small)))
-    ratio = best_seconds_until(lambda: readers.read(str(large)), under=3 * once) / once
-    assert ratio < 3, f"doubling the article multiplied the time by {ratio:.1f}"
+def test_four_times_the_article_takes_about_four_times_as_long(tmp_path: Path) -> None:
+    def write(n: int) -> str:
+        path = tmp_path / f"a{n}.md"
+        path.write_text(_article(n), encoding="utf-8")
+        return str(path)
+
+    assert_linear(write, readers.read, 800, what="reading the article")
