@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kratomref import readers
@@ -87,6 +87,12 @@ SHAPED: dict[str, st.SearchStrategy[str]] = {
 }
 
 
+def _share(divisor: int) -> settings:
+    """The profile's number of examples divided by divisor (a gate run's fewer, a deep run's still thousands), for
+    a property whose examples are slow to build or to read and whose crash classes the first of them reach."""
+    return settings(max_examples=max(10, settings().max_examples // divisor))
+
+
 def _format_reader(fmt: str) -> Callable[[str, str], Document]:
     return readers.FORMATS[fmt]
 
@@ -117,6 +123,9 @@ def _sane(doc: Document) -> None:
         assert problem.code.startswith("KR"), problem
 
 
+SHARE_DETECTION, SHARE_SHAPED, SHARE_CSLJSON = _share(4), _share(4), _share(4)
+
+
 # --- read(): any bytes, any format, detected or forced ------------------------------------------------
 
 
@@ -127,6 +136,7 @@ def test_read_any_bytes_never_raises(fmt: str | None, data: bytes) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+@SHARE_DETECTION
 @given(data=st.data())
 def test_read_format_shaped_text_through_detection(fmt: str, data: st.DataObject) -> None:
     text = data.draw(SHAPED[fmt])
@@ -145,11 +155,13 @@ def test_each_reader_survives_arbitrary_text(fmt: str, text: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "csljson"])
+@SHARE_SHAPED
 @given(data=st.data())
 def test_each_reader_survives_text_shaped_like_its_format(fmt: str, data: st.DataObject) -> None:
     _sane(_direct(fmt, data.draw(SHAPED[fmt])))
 
 
+@SHARE_CSLJSON
 @given(text=CSLJSON)
 @example(text='{"items": [{"author": [{"family": 1, "given": null}], "issued": {"date-parts": [[null]]}}]}')
 @example(text='[{"issued": {"date-parts": "2019"}, "author": "Smith"}]')
