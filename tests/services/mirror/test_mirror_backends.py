@@ -8,12 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import local_server
 import pytest
 from click.testing import CliRunner
 from mirror_data import RECORDS, crossref_part, openalex_part, openalex_work, works
@@ -246,13 +246,12 @@ def test_update_asks_from_the_newest_record_and_brings_retractions(
     new.update(DOI="10.1038/new.1", indexed={"date-time": "2026-07-02T00:00:00Z"},
                title=["Quorbling frimbles of the zyxwvian tardigrade"], author=[{"family": "Plimsoll", "given": "A."}])
     server = IndexedCrossref([*works(), retracted, new])
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    local_server.serve(server)
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         result = CliRunner().invoke(main, ["mirror", "update", "--mirror", location, "--crossref-url", url])
     finally:
-        server.shutdown()
-        server.server_close()
+        local_server.stop(server)
     assert result.exit_code == 0, result.output
     assert server.asked[0]["filter"] == ["from-index-date:2026-06-15"]
     assert "loaded 2, skipped 1" in result.output  # the record of 2026-06-15 is seen again
