@@ -5,24 +5,25 @@ Usage: python bench/placeholder_rank_bench.py [--corpus ../shared/realworld] [--
 Each real citing sentence of the real-world corpus (the papers and the citation extraction of
 bench/offtopic_bench.py, read in place, never copied) is a case: its citation mark becomes "[citation needed]",
 as a draft would hold it, and the work its authors cited is the right answer. The case's candidate list stands
-in for what a Crossref search on that sentence returns (SEARCH_ROWS works): the cited work, the
-DISTRACTORS_SAME entries of the same paper's bibliography that best match the sentence's query words (same
-topic, and lexically close; an entry cited in the same sentence is a right answer too, so never a
-distractor), and the DISTRACTORS_OTHER best-matching entries of the other papers. Best-matching, and the
-stand-in's order, is BM25 of the placeholder's Crossref query (rules.placeholder_search) against each
+in for what a Crossref search on that sentence returns (SEARCH_ROWS works): the cited work, DISTRACTORS_SAME
+entries of the same paper's bibliography (same topic; an entry cited in the same sentence is a right answer
+too, so never a distractor) and DISTRACTORS_OTHER entries of the other papers. Two constructions: "lexical
+distractors" are the entries that best match the sentence's query words (what a lexical search returns
+beside the right work: the hard case), "random distractors" are drawn at random (fixed seeds). The stand-in
+for Crossref's order is BM25 of the placeholder's Crossref query (rules.placeholder_search) against each
 work's title and journal, with document frequencies over every titled entry of the corpus: Crossref ranks
-`query.bibliographic` lexically too. Ties are broken by a fixed-seed shuffle, so the cited work never wins a
-tie by where it was put. The cases and their candidates are fixed by the corpus and the seeds: nothing here
-looks at the orders before they are scored.
+`query.bibliographic` lexically too. Ties are broken by a fixed-seed shuffle, so the cited work never wins
+a tie by where it was put. The cases and their candidates are fixed by the corpus and the seeds before any
+order is scored.
 
 Measured: the cited work first, and in the top three (the suggestion shows three), for the stand-in's order,
-for the order by meaning (kratomref.semantic: cosine similarity of the sentence, or its query words, or the
-sentence with its paragraph, to each candidate's title, journal, abstract and subjects), and for the two
-combined (similarity minus a weight times the stand-in's position: the product sees only Crossref's order,
-never its scores). Two settings: titles alone, and with the abstracts and keywords the .bib files hold
-standing in for Crossref's `abstract` and `subject`. The variants are compared on half A; the adopted one
-(placeholder_candidates.rank_candidates, its weight chosen on A) is reported on the half asked for: run B
-once, at the end. Needs the `semantic` extra (wordllama).
+for orders by meaning (kratomref.semantic: cosine similarity of each candidate's title, with or without its
+journal, to a mix of the sentence and its paragraph, PARAGRAPH_SHARES), each less a weight times the
+stand-in's position (POSITION_WEIGHTS: the product sees only Crossref's order, never its scores). Two
+settings: titles alone, and with the abstracts and keywords the .bib files hold standing in for Crossref's
+`abstract` and `subject`. The variants are compared on half A; the adopted one
+(placeholder_candidates.rank_candidates, its shares and weight chosen on A) is what --markdown reports. Run
+half B once, at the end: it is the honest figure. Needs the `semantic` extra (wordllama).
 """
 
 from __future__ import annotations
@@ -214,7 +215,8 @@ def setting_row(picked: list[Case], abstracts: bool) -> dict[str, Any]:
     vectors = semantic.embed(list(texts))
 
     def vec(text: str) -> np.ndarray:
-        return vectors[texts[text]]
+        one: np.ndarray = vectors[texts[text]]
+        return one
 
     def by_meaning(paragraph: float, weight: float, journal: bool) -> Callable[[Case], Sequence[int]]:
         def order(c: Case) -> Sequence[int]:
@@ -232,8 +234,11 @@ def setting_row(picked: list[Case], abstracts: bool) -> dict[str, Any]:
                 row[label] = evaluate(picked, by_meaning(paragraph, weight, journal))
     # the product's own function, as adopted (its texts, its query, its weights)
     start = time.perf_counter()
-    row[ADOPTED] = evaluate(picked, lambda c: [works[id(c)].index(w) for w in placeholder_candidates.rank_candidates(
-        works[id(c)], c.sentence, c.paragraph)])
+    def adopted(c: Case) -> list[int]:
+        where = {id(w): i for i, w in enumerate(works[id(c)])}
+        return [where[id(w)] for w in placeholder_candidates.rank_candidates(works[id(c)], c.sentence, c.paragraph)]
+
+    row[ADOPTED] = evaluate(picked, adopted)
     row["adopted_ms_per_case"] = round(1000 * (time.perf_counter() - start) / max(1, len(picked)), 2)
     return row
 
@@ -244,7 +249,9 @@ ADOPTED = "adopted: placeholder_candidates.rank_candidates"
 
 def to_markdown(results: dict[str, Any]) -> str:
     lines = [f"Half {results['half']}: {results['cases']} citing sentences from {results['papers']} papers, "
-             f"{results['candidates_per_case']} candidates each.", "",
+             f"{results['candidates_per_case']} candidates each; "
+             f"{results[next(k for k in results if k.startswith('lexical'))]['adopted_ms_per_case']:.1f} ms "
+             "per placeholder to order them, model loaded.", "",
              "| setting | order | cited work first | in the top three |", "| --- | --- | ---: | ---: |"]
     for setting in (f"{c}, {s}" for c in CONSTRUCTIONS for s in SETTINGS):
         row = results[setting]
