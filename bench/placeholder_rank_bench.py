@@ -52,6 +52,7 @@ from kratomref import semantic
 from kratomref.model import Reference
 from kratomref.rules import offtopic, placeholder_candidates
 from kratomref.rules.placeholder_search import placeholder_search
+from kratomref.rules.placeholders import placeholder_spans
 from kratomref.services.crossref import SEARCH_ROWS
 
 DISTRACTORS_SAME = 2
@@ -208,7 +209,7 @@ def setting_row(picked: list[Case], abstracts: bool) -> dict[str, Any]:
     row: dict[str, Any] = {STAND_IN: evaluate(picked, lambda c: range(len(c.candidates)))}
     texts: dict[str, int] = {}  # every text once, embedded in one batch
     for c in picked:
-        for text in (placeholder_candidates.sentence_text(c.sentence), c.paragraph,
+        for text in (placeholder_candidates.sentence_text(c.sentence, placeholder_spans), c.paragraph,
                      *(placeholder_candidates.candidate_text(w, journal=True) for w in works[id(c)]),
                      *(placeholder_candidates.candidate_text(w, journal=False) for w in works[id(c)])):
             texts.setdefault(text, len(texts))
@@ -220,7 +221,8 @@ def setting_row(picked: list[Case], abstracts: bool) -> dict[str, Any]:
 
     def by_meaning(paragraph: float, weight: float, journal: bool) -> Callable[[Case], Sequence[int]]:
         def order(c: Case) -> Sequence[int]:
-            q = (1 - paragraph) * vec(placeholder_candidates.sentence_text(c.sentence)) + paragraph * vec(c.paragraph)
+            sentence = placeholder_candidates.sentence_text(c.sentence, placeholder_spans)
+            q = (1 - paragraph) * vec(sentence) + paragraph * vec(c.paragraph)
             q = q / max(float(np.linalg.norm(q)), 1e-9)
             scores = [float(vec(placeholder_candidates.candidate_text(w, journal=journal)) @ q) - weight * i
                       for i, w in enumerate(works[id(c)])]
@@ -236,7 +238,8 @@ def setting_row(picked: list[Case], abstracts: bool) -> dict[str, Any]:
     start = time.perf_counter()
     def adopted(c: Case) -> list[int]:
         where = {id(w): i for i, w in enumerate(works[id(c)])}
-        return [where[id(w)] for w in placeholder_candidates.rank_candidates(works[id(c)], c.sentence, c.paragraph)]
+        ranked = placeholder_candidates.rank_candidates(works[id(c)], c.sentence, c.paragraph, placeholder_spans)
+        return [where[id(w)] for w in ranked]
 
     row[ADOPTED] = evaluate(picked, adopted)
     row["adopted_ms_per_case"] = round(1000 * (time.perf_counter() - start) / max(1, len(picked)), 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from kratomref.model import Document, DocumentEvidence, Lookup, SearchResolution, TextLine
 
@@ -20,6 +20,13 @@ MAX_SUGGESTIONS = 3  # the issue: "up to three candidate works"
 # paragraph whose placeholders stand for different works).
 PARAGRAPH_SHARE = 0.9
 POSITION_WEIGHT = 0.005
+
+
+class Spans(Protocol):
+    """Where a text holds placeholders: for a source by default, of every kind with kinds=None. It is
+    rules.placeholders.placeholder_spans, handed in by the rule that asks (that module imports this one)."""
+
+    def __call__(self, text: str, kinds: frozenset[str] | None = ...) -> list[tuple[int, int]]: ...
 
 
 def placeholder_id(file: str, line: int) -> str:
@@ -67,21 +74,20 @@ def candidate_text(work: Mapping[str, object], journal: bool = False) -> str:
     return plain(". ".join(parts))
 
 
-def sentence_text(sentence: str) -> str:
+def sentence_text(sentence: str, spans: Spans) -> str:
     """A placeholder's sentence as words for the model: the placeholders, citation marks and markup removed."""
     from kratomref.rules.offtopic import clean
-    from kratomref.rules.placeholder_search import placeholder_spans
 
     pieces: list[str] = []
     last = 0
-    for start, end in placeholder_spans(sentence, kinds=None):
+    for start, end in spans(sentence, kinds=None):
         pieces += (sentence[last:start], " ")
         last = end
     return clean("".join(pieces) + sentence[last:])
 
 
 def rank_candidates(
-    candidates: Sequence[Mapping[str, object]], sentence: str, paragraph: str = ""
+    candidates: Sequence[Mapping[str, object]], sentence: str, paragraph: str, spans: Spans
 ) -> list[Mapping[str, object]]:
     """The candidates, those closest in meaning to the placeholder's paragraph and sentence first (see
     PARAGRAPH_SHARE). Without the semantic extra, or with fewer than two candidates: Crossref's order, and
@@ -90,7 +96,7 @@ def rank_candidates(
 
     if len(candidates) < 2 or not semantic.available():
         return list(candidates)
-    texts = [sentence_text(sentence), sentence_text(paragraph)]
+    texts = [sentence_text(sentence, spans), sentence_text(paragraph, spans)]
     if not texts[0] and not texts[1]:
         return list(candidates)
     try:
@@ -105,14 +111,16 @@ def rank_candidates(
     return [candidates[i] for i in sorted(range(len(candidates)), key=lambda i: -scores[i])]
 
 
-def placeholder_suggestion(resolution: SearchResolution, context: tuple[str, str] | None = None) -> str | None:
+def placeholder_suggestion(resolution: SearchResolution, context: tuple[str, str] | None = None,
+                           spans: Spans | None = None) -> str | None:
     """The suggestion text for a placeholder: up to three candidate works to verify, best first.
 
-    context: the placeholder's sentence and paragraph, to order the candidates by meaning (rank_candidates);
-    without it, or without the semantic extra, Crossref's order."""
+    context: the placeholder's sentence and paragraph, to order the candidates by meaning (rank_candidates,
+    with the placeholder detector `spans`); without them, or without the semantic extra, Crossref's order."""
     if resolution.status is not Lookup.FOUND or not resolution.candidates:
         return None
-    ranked = resolution.candidates if context is None else rank_candidates(resolution.candidates, *context)
+    ranked = (resolution.candidates if context is None or spans is None
+              else rank_candidates(resolution.candidates, *context, spans))
     listed = "; ".join(f"{n}) {_candidate(work)}" for n, work in enumerate(ranked[:MAX_SUGGESTIONS], start=1))
     return ("candidate works to verify before citing (Crossref search on this sentence, best first): "
             + listed)
@@ -131,14 +139,12 @@ class _Paragraphs:
 _last: list[_Paragraphs] = []  # the last document asked about: its placeholders are asked about in a row
 
 
-def placeholder_context(doc: Document, file: str, line: int) -> tuple[str, str] | None:
+def placeholder_context(doc: Document, file: str, line: int, spans: Spans) -> tuple[str, str] | None:
     """The sentence that holds the (first searched) placeholder on a body line of doc, and its paragraph, as
     written; None when the line is not in a paragraph or holds none. The sentence is the one
     rules.placeholder_search searched on."""
     from kratomref.readers.intext import prose
     from kratomref.rules.claims import paragraphs, sentences
-    from kratomref.rules.placeholder_search import placeholder_spans
-
     known = _last[0] if _last else None
     if known is None or known.doc is not doc:
         paras = paragraphs(doc.body, one_per_line=doc.format == "docx")
@@ -152,7 +158,7 @@ def placeholder_context(doc: Document, file: str, line: int) -> tuple[str, str] 
     if split is None:
         split = known.sentences[index] = sentences(paragraph)
     text = prose(next(b.text for b in paragraph if (b.file, b.line) == (file, line)))
-    for start, end in placeholder_spans(text):
+    for start, end in spans(text):
         marker = text[start:end].strip()
         owner = next((s for s in reversed(split) if s.line <= line and marker in s.text), None)
         if owner is not None:
@@ -161,15 +167,18 @@ def placeholder_context(doc: Document, file: str, line: int) -> tuple[str, str] 
 
 
 def placeholder_candidates(
-    doc: Document, line: int, evidence: DocumentEvidence, file: str | None = None
+    doc: Document, line: int, evidence: DocumentEvidence, file: str | None = None, spans: Spans | None = None
 ) -> str | None:
     """The suggestion for a KR101/KR102 placeholder finding at (file, line) of doc, from the evidence the
     check gathered (a Crossref search keyed placeholder:{file}:{line}); None offline or without candidates.
 
-    file defaults to doc.path; give it for a placeholder in a LaTeX \\input file.
+    file defaults to doc.path; give it for a placeholder in a LaTeX \\input file. spans (the placeholder
+    detector) lets the candidates be ordered by meaning (see rank_candidates); without it, Crossref's order.
     """
     found = evidence.placeholders.get(placeholder_id(file or doc.path, line))
     if found is None:
         return None
-    many = found.status is Lookup.FOUND and len(found.candidates) > 1
-    return placeholder_suggestion(found, placeholder_context(doc, file or doc.path, line) if many else None)
+    context = None
+    if spans is not None and found.status is Lookup.FOUND and len(found.candidates) > 1:
+        context = placeholder_context(doc, file or doc.path, line, spans)
+    return placeholder_suggestion(found, context, spans)

@@ -9,7 +9,8 @@ from kratomref.model import Document
 from kratomref.readers.intext import prose
 from kratomref.rules.claims import Sentence, paragraphs, sentences
 from kratomref.rules.placeholder_candidates import placeholder_id
-from kratomref.rules.placeholders import find_placeholders
+from kratomref.rules.placeholders import SEARCHED_KINDS as SEARCHED_KINDS
+from kratomref.rules.placeholders import placeholder_spans as placeholder_spans
 
 # Words that say "a study exists" but not what it is about: dropped from the query.
 QUERY_NOISE_RE = re.compile(
@@ -23,20 +24,6 @@ QUERY_NOISE_RE = re.compile(
 JOURNAL_RE = re.compile(r"\b(?:Journal\s+of(?:\s+(?:the\s+)?[A-Z][\w&-]*)+|[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*\s+Journal"
                         r"|Nature|Science|The\s+Lancet|Lancet|PLOS\s+ONE|JAMA|BMJ|Cell|PNAS)\b")
 MIN_QUERY_WORDS = 3  # a sentence with fewer content words says too little to search for
-
-
-# The kinds of placeholder (kratomref.rules.placeholders) that stand where a source should be.
-SEARCHED_KINDS = frozenset({"citation", "link"})
-
-
-def placeholder_spans(text: str, kinds: frozenset[str] | None = SEARCHED_KINDS) -> list[tuple[int, int]]:
-    """Where text holds a placeholder for a source: "(reference needed)", "[?]", "[Link to FDA statement]"...
-
-    kinds=None: every kind of placeholder ("XX%", "TODO" too). The placeholder rules (KR101/KR102) own
-    the detector, which takes a marker that asks for a source ("TODO: cite", "[TODO add source]") for a
-    citation placeholder.
-    """
-    return [(hit.start, hit.end) for hit in find_placeholders(text) if kinds is None or hit.kind in kinds]
 
 
 @dataclass(frozen=True)

@@ -808,6 +808,20 @@ def _find_placeholders(text: str, defined: frozenset[str]) -> list[Placeholder]:
     return sorted(taken, key=lambda p: p.start)
 
 
+# The kinds of placeholder that stand where a source should be (rules.placeholder_search searches their sentences).
+SEARCHED_KINDS = frozenset({"citation", "link"})
+
+
+def placeholder_spans(text: str, kinds: frozenset[str] | None = SEARCHED_KINDS) -> list[tuple[int, int]]:
+    """Where text holds a placeholder for a source: "(reference needed)", "[?]", "[Link to FDA statement]"...
+
+    kinds=None: every kind of placeholder ("XX%", "TODO" too). The placeholder rules (KR101/KR102) own
+    the detector, which takes a marker that asks for a source ("TODO: cite", "[TODO add source]") for a
+    citation placeholder.
+    """
+    return [(hit.start, hit.end) for hit in find_placeholders(text) if kinds is None or hit.kind in kinds]
+
+
 def citation_placeholders(text: str) -> list[Placeholder]:
     """The placeholders in text that stand where a citation should be ("(reference needed)", "[?]",
     "(Author, Year)", "[insert citation]"): what the editor rules search Crossref for."""
@@ -1032,7 +1046,8 @@ def judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> I
             suggestion = SUGGESTIONS[hit.kind]
             if hit.rule in (PLACEHOLDER_TEXT, PLACEHOLDER_LINK):
                 # works that Crossref found for what the sentence describes, when the check searched
-                suggestion = placeholder_candidates(doc, line.line, evidence, file=line.file) or suggestion
+                suggestion = placeholder_candidates(doc, line.line, evidence, file=line.file,
+                                                    spans=placeholder_spans) or suggestion
             message = _message(hit, "in the text")
             if hit.kind == "announcement":
                 following = _following(doc, lines) if following is None else following

@@ -16,6 +16,7 @@ from kratomref import semantic
 from kratomref.model import DocumentEvidence, Lookup, SearchResolution
 from kratomref.readers.text import read_draft
 from kratomref.rules import placeholder_candidates
+from kratomref.rules.placeholders import placeholder_spans
 
 needs_model = pytest.mark.skipif(not semantic.available(), reason="the semantic extra (wordllama) is not installed")
 
@@ -49,7 +50,7 @@ def suggestion_for(candidates: Sequence[Mapping[str, Any]]) -> str:
     doc = read_draft("d.md", DRAFT, "markdown")
     search = SearchResolution("kratom withdrawal symptoms", Lookup.FOUND, tuple(candidates))
     evidence = DocumentEvidence(placeholders={f"placeholder:d.md:{PLACEHOLDER_LINE}": search})
-    found = placeholder_candidates.placeholder_candidates(doc, PLACEHOLDER_LINE, evidence)
+    found = placeholder_candidates.placeholder_candidates(doc, PLACEHOLDER_LINE, evidence, spans=placeholder_spans)
     assert found is not None
     return found
 
@@ -88,12 +89,13 @@ def test_the_finding_names_at_most_three_candidates(model: bool, monkeypatch: py
 
 def test_the_placeholder_context_is_its_sentence_and_paragraph() -> None:
     doc = read_draft("d.md", DRAFT, "markdown")
-    context = placeholder_candidates.placeholder_context(doc, "d.md", PLACEHOLDER_LINE)
+    context = placeholder_candidates.placeholder_context(doc, "d.md", PLACEHOLDER_LINE, placeholder_spans)
     assert context is not None
     sentence, paragraph = context
     assert sentence.startswith("People who stop taking kratom") and sentence.endswith("[citation needed].")
     assert paragraph.endswith("over within a week.")
-    assert placeholder_candidates.placeholder_context(doc, "d.md", 1) is None  # the heading holds none
+    # the heading holds none
+    assert placeholder_candidates.placeholder_context(doc, "d.md", 1, placeholder_spans) is None
 
 
 RANK_AND_LIST = (
@@ -103,11 +105,12 @@ RANK_AND_LIST = (
     "from kratomref.model import DocumentEvidence, Lookup, SearchResolution\n"
     "from kratomref.readers.text import read_draft\n"
     "from kratomref.rules.placeholder_candidates import placeholder_candidates\n"
+    "from kratomref.rules.placeholders import placeholder_spans\n"
     "works = json.loads(sys.argv[1])\n"
     "doc = read_draft('d.md', sys.argv[2], 'markdown')\n"
     "search = SearchResolution('q', Lookup.FOUND, tuple(works))\n"
     "evidence = DocumentEvidence(placeholders={'placeholder:d.md:%s' % sys.argv[3]: search})\n"
-    "print(placeholder_candidates(doc, int(sys.argv[3]), evidence))\n"
+    "print(placeholder_candidates(doc, int(sys.argv[3]), evidence, spans=placeholder_spans))\n"
     "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('numpy', 'wordllama')))))\n"
 )
 
