@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socketserver
 import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 POLL_SECONDS = 0.02  # socketserver's default, 0.5 s, is how long shutdown() waits: half a second per server
 
@@ -19,3 +22,15 @@ def stop(server: socketserver.BaseServer) -> None:
     """Stop serving and close the listening socket."""
     server.shutdown()
     server.server_close()
+
+
+@contextlib.contextmanager
+def running(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded HTTP server on a free port of 127.0.0.1 answering with `handler`, for the block; yields its
+    base URL (http://127.0.0.1:PORT)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    serve(server)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        stop(server)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import local_server
@@ -44,12 +44,8 @@ class _Page(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def page() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    local_server.serve(server)
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/statements/kratom-2025"
-    finally:
-        local_server.stop(server)
+    with local_server.running(_Page) as url:
+        yield f"{url}/statements/kratom-2025"
 
 
 def _closed_port() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,13 +41,9 @@ class _Crossref(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def crossref_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Crossref)
-    local_server.serve(server)
     _Crossref.searches = []
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        local_server.stop(server)
+    with local_server.running(_Crossref) as url:
+        yield url
 
 
 def test_a_placeholder_in_an_input_file_names_the_candidates_in_each_paper_that_reads_it(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
@@ -68,13 +68,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def crossref_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    local_server.serve(server)
     _Handler.seen = []
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        local_server.stop(server)
+    with local_server.running(_Handler) as url:
+        yield url
 
 
 SENTENCE = ("A study published in the Journal of Ethnopharmacology (reference needed) found that mitragynine has "
