@@ -568,6 +568,12 @@ def paragraphs(body: Sequence[TextLine], one_per_line: bool = False) -> list[lis
 QUOTED_SENTENCE_CHARS = 2_000  # a quotation held open longer than this is a stray quotation mark
 
 
+def sentence_holding(split: Sequence[Sentence], line: int, marker: str) -> Sentence | None:
+    """The sentence a mark on `line` sits in: the latest of the paragraph's sentences begun on or before that
+    line that holds `marker`."""
+    return next((s for s in reversed(split) if s.line <= line and marker in s.text), None)
+
+
 def sentences(paragraph: Sequence[TextLine]) -> list[Sentence]:
     """The paragraph split into sentences, each with the line it starts on.
 

@@ -144,7 +144,7 @@ def placeholder_context(doc: Document, file: str, line: int, spans: Spans) -> tu
     written; None when the line is not in a paragraph or holds none. The sentence is the one
     rules.placeholder_search searched on."""
     from kratomref.readers.intext import prose
-    from kratomref.rules.claims import paragraphs, sentences
+    from kratomref.rules.claims import paragraphs, sentence_holding, sentences
     known = _last[0] if _last else None
     if known is None or known.doc is not doc:
         paras = paragraphs(doc.body, one_per_line=doc.format == "docx")
@@ -160,7 +160,7 @@ def placeholder_context(doc: Document, file: str, line: int, spans: Spans) -> tu
     text = prose(next(b.text for b in paragraph if (b.file, b.line) == (file, line)))
     for start, end in spans(text):
         marker = text[start:end].strip()
-        owner = next((s for s in reversed(split) if s.line <= line and marker in s.text), None)
+        owner = sentence_holding(split, line, marker)
         if owner is not None:
             return owner.text, " ".join(s.text for s in split)
     return None

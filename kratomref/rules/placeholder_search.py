@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kratomref.model import Document
 from kratomref.readers.intext import prose
-from kratomref.rules.claims import Sentence, paragraphs, sentences
+from kratomref.rules.claims import Sentence, paragraphs, sentence_holding, sentences
 from kratomref.rules.placeholder_candidates import placeholder_id
 from kratomref.rules.placeholders import SEARCHED_KINDS as SEARCHED_KINDS
 from kratomref.rules.placeholders import placeholder_spans as placeholder_spans
@@ -65,9 +65,7 @@ def _placeholder_searches(doc: Document) -> dict[str, PlaceholderSearch]:
             for start, end in placeholder_spans(text):
                 marker = text[start:end].strip()
                 if marker not in owners:
-                    # the latest sentence begun by this line that holds the marker is the one it sits in
-                    owners[marker] = next(
-                        (s for s in reversed(in_paragraph) if s.line <= line.line and marker in s.text), None)
+                    owners[marker] = sentence_holding(in_paragraph, line.line, marker)
                 owner = owners[marker]
                 if owner is not None and id(owner) not in searched:
                     searched[id(owner)] = placeholder_search(owner.text)
