@@ -69,7 +69,7 @@ class ServerCache(Cache):
                                  application_name="kratomref-cache",
                                  options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}")
         except psycopg.Error as exc:
-            raise CacheError(f"cannot use the cache {self.where}: {scrub(str(exc), self.url)}") from None
+            raise self._error(exc) from None
         try:
             with db.transaction():
                 db.execute("SELECT pg_advisory_xact_lock(hashtext('kratomref.lookups'))")
@@ -77,14 +77,18 @@ class ServerCache(Cache):
                     db.execute(statement)
         except psycopg.Error as exc:
             db.close()
-            raise CacheError(f"cannot use the cache {self.where}: {scrub(str(exc), self.url)}") from None
+            raise self._error(exc) from None
         self._db = db
         return db
 
+    def _error(self, exc: BaseException, doing: str = "use") -> CacheError:
+        """A driver's or server's error as a CacheError naming the server without its password."""
+        if isinstance(exc, CacheError):
+            return exc
+        return CacheError(f"cannot {doing} the cache {self.where}: {scrub(str(exc), self.url)}")
+
     def _fail(self, exc: BaseException) -> None:
-        if not isinstance(exc, CacheError):
-            exc = CacheError(f"cannot use the cache {self.where}: {scrub(str(exc), self.url)}")
-        self._turn_off(exc)
+        self._turn_off(self._error(exc))
 
     def get(self, namespace: str, key: str, *, service: str | None = None) -> Any | None:
         return self.get_many(namespace, [key], service=service).get(key)
@@ -145,9 +149,7 @@ class ServerCache(Cache):
                 ).fetchall()
                 size = db.execute("SELECT pg_total_relation_size('kratomref.lookups')").fetchone()
         except self._errors as exc:
-            if isinstance(exc, CacheError):
-                raise
-            raise CacheError(f"cannot read the cache {self.where}: {scrub(str(exc), self.url)}") from None
+            raise self._error(exc, "read") from None
         return {"path": self.where, "exists": True, "bytes": int(size[0]) if size else 0,
                 "namespaces": {ns: {"entries": n, "expired": int(e or 0)} for ns, n, e in rows}}
 
@@ -163,9 +165,7 @@ class ServerCache(Cache):
                     cursor = db.execute("DELETE FROM kratomref.lookups WHERE namespace = %s", (namespace,))
                 return cursor.rowcount
         except self._errors as exc:
-            if isinstance(exc, CacheError):
-                raise
-            raise CacheError(f"cannot clear the cache {self.where}: {scrub(str(exc), self.url)}") from None
+            raise self._error(exc, "clear") from None
 
     def close(self) -> None:
         with self._lock:
