@@ -5,12 +5,15 @@ key is all four, with each named file's content in place of its (temporary, per-
 code runs exactly as it does without this (kratomref.export.pandoc.run_pandoc finds the binary and reads the
 exit status and output); only a second identical process is not started: the same .bib read by pandoc's
 biblatex reader for every style and format, a style's names probe before each format. A run that writes a
-file (`-o`, Word) is made every time.
+file (`-o`, Word) is made every time. The outputs are kept in a directory of the test run that pytest-xdist's
+workers share, so that a run one worker made is not made again by another.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,9 @@ def _named(arg: str) -> str:
 class _Remembered:
     """The subprocess module as kratomref.export.pandoc uses it, with `run` answering a repeated run."""
 
+    def __init__(self, shared: Path) -> None:
+        self.shared = shared
+
     def __getattr__(self, name: str) -> Any:
         return getattr(subprocess, name)
 
@@ -49,12 +55,30 @@ class _Remembered:
         key = (words[0], f"{binary.st_size}:{binary.st_mtime_ns}", *(_named(w) for w in words[1:]),
                hashlib.sha256(stdin).hexdigest())
         if key not in _DONE:
-            _DONE[key] = subprocess.run(args, **options)
+            _DONE[key] = self._shared_run(key, args, options)
         done = _DONE[key]
         return subprocess.CompletedProcess(args, done.returncode, done.stdout, done.stderr)
 
 
-def remember_pandoc_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """For the rest of the test, a pandoc run already made (same binary, arguments, files and input) is
-    answered with its output instead of being started again."""
-    monkeypatch.setattr(kratomref.export.pandoc, "subprocess", _Remembered())
+    def _shared_run(self, key: tuple[str, ...], args: list[str], options: dict[str, Any]) -> Any:
+        """The run another worker made, read from the shared directory, or this one, written there."""
+        kept = self.shared / hashlib.sha256("\0".join(key).encode("utf-8", "surrogatepass")).hexdigest()
+        try:
+            returncode, stdout, stderr = pickle.loads(kept.read_bytes())
+            return subprocess.CompletedProcess(args, returncode, stdout, stderr)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            pass
+        done = subprocess.run(args, **options)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}")
+        partial.write_bytes(pickle.dumps((done.returncode, done.stdout, done.stderr)))
+        partial.replace(kept)  # whole or not at all, for a worker reading it at the same moment
+        return done
+
+
+def remember_pandoc_runs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """For the rest of the test, a pandoc run already made in this test run (same binary, arguments, files and
+    input) is answered with its output instead of being started again."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pandoc-runs"
+    shared.mkdir(exist_ok=True)
+    monkeypatch.setattr(kratomref.export.pandoc, "subprocess", _Remembered(shared))

@@ -22,8 +22,8 @@ from kratomref.export.titles import is_sentence_case, keep_written_case
 
 
 @pytest.fixture(autouse=True)
-def _pandoc_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    remember_pandoc_runs(monkeypatch)  # pandoc_runs.py: a run already made is answered with its output
+def _pandoc_runs_once(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    remember_pandoc_runs(monkeypatch, tmp_path_factory)  # pandoc_runs.py: a run made is answered with its output
 
 
 def run(*args: str) -> str:
