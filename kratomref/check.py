@@ -202,7 +202,7 @@ def resolve(
     if queries:
         with _stage(progress, "search", len(queries)):
             resolved.searches = crossref.search(queries)
-    _ask_authorities(documents, authorities, resolved, progress)
+    _ask_authorities(documents, authorities, resolved, progress, offline=options.offline)
 
     if _placeholder_rules_run(options):  # the searches only feed the placeholder rules' suggestions
         resolved.placeholder_searches = _resolve_placeholder_searches(documents, crossref)
@@ -286,13 +286,12 @@ def _authority_plan(ref: Reference, resolved: Resolved, authorities: Mapping[str
 
 
 def _ask_authorities(
-    documents: Sequence[Document], authorities: Mapping[str, Any], resolved: Resolved, progress: Progress | None
+    documents: Sequence[Document], authorities: Mapping[str, Any], resolved: Resolved, progress: Progress | None,
+    *, offline: bool = False,
 ) -> None:
     """Ask each reference's authorities in turn, in waves: every authority of a wave gets its references in one
     call (batched where its API allows) and the authorities of a wave run side by side; a reference leaves the
     waves at the first authority that confirms it."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from kratomref.rules import authorities as authority_rules
 
     plans: dict[str, list[str]] = {}
@@ -312,13 +311,25 @@ def _ask_authorities(
                     wave.setdefault(order.pop(0), {})[rid] = resolved.asked[rid]
             if not wave:
                 break
-            with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="authority") as pool:
-                futures = {name: pool.submit(authorities[name].lookup, refs) for name, refs in wave.items()}
-            for name, future in futures.items():
-                for rid, answer in future.result().items():
+            for name, answers in _ask_wave(wave, authorities, offline).items():
+                for rid, answer in answers.items():
                     resolved.authorities.setdefault(rid, {})[name] = answer
                     if authority_rules.confirmation(resolved.asked[rid], answer) is not None:
                         plans[rid] = []
+
+
+def _ask_wave(
+    wave: Mapping[str, Mapping[str, Reference]], authorities: Mapping[str, Any], offline: bool
+) -> dict[str, dict[str, AuthorityAnswer]]:
+    """Authority name -> its answers for the references of one wave: the authorities side by side, or, offline
+    (only the cache answers, nothing to wait for), one after another in this thread."""
+    if offline:
+        return {name: authorities[name].lookup(refs) for name, refs in wave.items()}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="authority") as pool:
+        futures = {name: pool.submit(authorities[name].lookup, refs) for name, refs in wave.items()}
+    return {name: future.result() for name, future in futures.items()}
 
 
 @contextmanager
@@ -376,6 +387,12 @@ def _start_links(
     raised). When the rest of the run fails before it waits, the link check ends on its own."""
     if not urls:
         return dict
+    if options.offline:  # answered from the cache, no request to wait for: no thread, checked when asked for
+        def answer() -> dict[str, LinkResult]:
+            with _stage(progress, "links", len(urls)):
+                return _check_links(urls, options, cache)
+
+        return answer
     import threading
 
     outcome: dict[str, Any] = {}

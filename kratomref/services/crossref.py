@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -432,6 +431,8 @@ class CrossrefService:
         workers = min(len(items), self.limiter.cap.limit)
         if workers == 1:
             return [fn(item) for item in items]
+        from concurrent.futures import ThreadPoolExecutor  # loaded by the first run that asks several at once
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crossref") as pool:
             return list(pool.map(fn, items))
 
@@ -448,6 +449,8 @@ class CrossrefService:
             for item in items:
                 yield item, fn(item)
             return
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crossref")
         try:
             futures = {pool.submit(fn, item): item for item in items}

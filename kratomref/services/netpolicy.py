@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import socket
 
 PRIVATE_REFUSED = "private address refused (use --allow-private)"
 
@@ -51,6 +54,8 @@ def literal_address(host: str) -> str | None:
     except ValueError:
         pass
     if _LEGACY_IPV4.fullmatch(bare):
+        import socket  # loaded by the requests, not by the checks before them (an offline run makes none)
+
         try:
             return socket.inet_ntoa(socket.inet_aton(bare.rstrip(".")))
         except OSError:
@@ -77,6 +82,8 @@ class GuardedConnectionMixin:
     port: int
 
     def _new_conn(self) -> socket.socket:
+        import socket
+
         try:
             infos = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:

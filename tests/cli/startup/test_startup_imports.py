@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import kratomref
 from kratomref import rules
 from kratomref.model import NO_DOCUMENT_EVIDENCE, Document, Location, Reference, TextLine
 from kratomref.options import Options
@@ -29,9 +32,17 @@ RUN_AND_LIST = (
 )
 
 
+def environment() -> dict[str, str]:
+    """The environment of a child run: this one's, with the kratomref under test first on the path (not another
+    checkout's installed copy)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(Path(kratomref.__file__).resolve().parent.parent)
+    return env
+
+
 def check_offline(path: Path, tmp_path: Path) -> tuple[dict[str, object], set[str]]:
     """The JSON report of an offline check of path and the modules the run loaded."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = environment()
     run = subprocess.run(
         [sys.executable, "-c", RUN_AND_LIST, "check", str(path), "--offline", "--isolated", "--no-cache",
          "--format", "json"],
@@ -72,3 +83,45 @@ def test_the_document_families_judge_documents_only_and_skip_those_they_cannot_a
         assert list(module.judge_document(bibliography, NO_DOCUMENT_EVIDENCE, ctx)) == [], name
     draft = Document("draft.md", "markdown", references=(ref,), body=(TextLine("draft.md", 1, "Studies show it."),))
     assert all(applies(draft) for applies in rules.DOCUMENT_FAMILIES.values())
+
+
+# The command line in a fresh interpreter, counting the threads it starts; on stderr's last line, as JSON, those
+# threads' names and which of the thread pool and the socket modules it loaded.
+RUN_AND_COUNT_THREADS = (
+    "import json, sys, threading\n"
+    "started = []\n"
+    "start = threading.Thread.start\n"
+    "def counted(thread):\n"
+    "    started.append(thread.name)\n"
+    "    start(thread)\n"
+    "threading.Thread.start = counted\n"
+    "from kratomref.cli import main\n"
+    "try:\n"
+    "    main(sys.argv[1:])\n"
+    "finally:\n"
+    "    loaded = sorted(m for m in ('concurrent.futures', 'socket') if m in sys.modules)\n"
+    "    print(json.dumps({'threads': started, 'loaded': loaded}), file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize("cache", ["--no-cache", "--cache-dir=cache"], ids=["without a cache", "with an empty cache"])
+def test_an_offline_check_starts_no_thread_and_loads_no_thread_pool_or_socket(tmp_path: Path, cache: str) -> None:
+    """Offline, every look-up is answered from the cache (or says "offline"): nothing to wait for in parallel."""
+    env = environment()
+    run = subprocess.run(
+        [sys.executable, "-c", RUN_AND_COUNT_THREADS, "check", str(INPUTS / "looked-up.bib"), "--offline",
+         "--isolated", cache, "--format", "json"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+    )
+    assert run.returncode == 3, run.stderr  # nothing failed, nothing could be checked
+    reasons = {r["key"]: r["reasons"] for r in json.loads(run.stdout)["references"]}
+    assert reasons == {
+        "hassan2013": ["DOI 10.1016/j.neubiorev.2012.11.012 could not be checked: offline",
+                       "OpenAlex could not be checked for DOI 10.1016/j.neubiorev.2012.11.012: offline"],
+        "prozialeck2012": ["Crossref search could not be made: offline",
+                           "OpenAlex could not be checked for a title search: offline",
+                           "PubMed could not be checked for a title search: offline"],
+        "fda2023": ["https://www.fda.gov/news-events/public-health-focus/fda-and-kratom could not be checked: "
+                    "offline, and not in the cache"],
+    }, reasons
+    assert json.loads(run.stderr.strip().splitlines()[-1]) == {"threads": [], "loaded": []}
