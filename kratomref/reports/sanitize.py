@@ -37,23 +37,25 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from kratomref import lazy
+
 REDACTED = "REDACTED"
 
 # C0 controls but tab and newline, DEL, C1; then bidi controls and the Unicode line separators.
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _INVISIBLE = "\u180e\u200b\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
 _UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + _INVISIBLE + "\u2028\u2029"
-_UNSAFE_RE = re.compile(f"[{_UNSAFE}]")
-_UNSAFE_OR_NEWLINE_RE = re.compile(f"[{_UNSAFE}\n]")
+_UNSAFE_RE = lazy.regex(f"[{_UNSAFE}]")
+_UNSAFE_OR_NEWLINE_RE = lazy.regex(f"[{_UNSAFE}\n]")
 
 # A URL as it appears in running text: a scheme, "://", then anything up to a space, quote or bracket.
-_URL_RE = re.compile(r"(?i)\b[a-z][a-z0-9+.\-]{0,30}://[^\s\"'<>`{}|\\^]+")
-_PARAM_RE = re.compile(r"(?<=[?&;#])([^=&;#?/]{1,100})=([^&;#]*)")
+_URL_RE = lazy.regex(r"(?i)\b[a-z][a-z0-9+.\-]{0,30}://[^\s\"'<>`{}|\\^]+")
+_PARAM_RE = lazy.regex(r"(?<=[?&;#])([^=&;#?/]{1,100})=([^&;#]*)")
 # An address inside the path of another (a Wayback Machine copy: /web/2020/https://user:pass@host/): its userinfo.
-_EMBEDDED_USERINFO_RE = re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]{0,30}://)[^/?#@]*@")
+_EMBEDDED_USERINFO_RE = lazy.regex(r"(?i)(\b[a-z][a-z0-9+.\-]{0,30}://)[^/?#@]*@")
 # The same percent-encoded (?url=https%3A%2F%2Fuser%3Apass%40host): the userinfo, and token-like parameters.
-_ENCODED_USERINFO_RE = re.compile(r"(?i)(%3a%2f%2f)(?:(?!%2f|%3f|%23)[^/?#&\s])*%40")
-_ENCODED_PARAM_RE = re.compile(
+_ENCODED_USERINFO_RE = lazy.regex(r"(?i)(%3a%2f%2f)(?:(?!%2f|%3f|%23)[^/?#&\s])*%40")
+_ENCODED_PARAM_RE = lazy.regex(
     r"(?i)(%3f|%26|%23|%3b)((?:%(?!3d)[0-9a-f]{2}|[a-z0-9_.~+\-]){1,100})%3d((?:%(?!26|23|3b)[0-9a-f]{2}|[^&;#%\s])*)"
 )
 # Parameter names whose value is a credential; compared lower-cased without separators, or by last word.
@@ -107,7 +109,7 @@ def _redact_param(match: re.Match[str]) -> str:
 # Credentials by shape, wherever they stand (a URL's path, a note, a header someone pasted). Each alternative
 # starts with a fixed literal (so that re skips quickly to the letters that can start one) and its repeats
 # are bounded; a match must not continue a word on either side (before: checked in _redact_token).
-_TOKEN_RE = re.compile(
+_TOKEN_RE = lazy.regex(
     r"(?:"
     r"(?:gh[pousr]_[A-Za-z0-9]{30,255})"  # GitHub classic and app tokens
     r"|(?:github_pat_[A-Za-z0-9_]{40,255})"  # GitHub fine-grained
@@ -123,14 +125,14 @@ _TOKEN_RE = re.compile(
     r")(?![A-Za-z0-9_])"
 )
 # Secrets that a URL's path carries by design: Slack and Discord webhooks, a Telegram bot's token.
-_PATH_SECRET_RE = re.compile(
+_PATH_SECRET_RE = lazy.regex(
     r"(?i)(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_\-]{1,255}"
     r"|((?:discord(?:app)?\.com)/api/webhooks/[0-9]{1,30}/)[A-Za-z0-9_\-]{1,255}"
     r"|(api\.telegram\.org/(?:file/)?bot)[0-9]{1,20}:[A-Za-z0-9_\-]{1,255}"
 )
 # An HTTP authorisation header's value ("Authorization: Basic dXNlcjpw", "Authorization: token abc"), and a
 # bearer token on its own ("Bearer eyJ..."; a word after "bearer" in prose has no digit, or is short).
-_AUTH_RE = re.compile(
+_AUTH_RE = lazy.regex(
     r"(?i)\b(authorization[ \t]{0,10}:[ \t]{0,10}(?:(?:bearer|basic|token|digest)[ \t]{1,10})?|bearer[ \t]{1,10})"
     r"([A-Za-z0-9._~+/\-]{8,4096}={0,2})"
 )
@@ -221,7 +223,7 @@ def clean_all(value: Any, clean_text: Callable[[str], str]) -> Any:
 
 # TryParseV2 trims the line with .NET's String.TrimStart(), which takes every Unicode white space (U+00A0,
 # U+2003, U+3000, ...), not only spaces and tabs.
-_LINE_COMMAND_RE = re.compile(r"(?m)^([^\S\n]*):(?=:)")
+_LINE_COMMAND_RE = lazy.regex(r"(?m)^([^\S\n]*):(?=:)")
 _LEGACY_COMMAND = "##["
 
 
@@ -239,7 +241,7 @@ def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-_JSON_RAW_RE = re.compile(f"[\x7f-\x9f{_BIDI}{_INVISIBLE}\u2028\u2029]")
+_JSON_RAW_RE = lazy.regex(f"[\x7f-\x9f{_BIDI}{_INVISIBLE}\u2028\u2029]")
 
 
 def json_text(rendered: str) -> str:
@@ -262,7 +264,7 @@ def xml_text(rendered: str) -> str:
 # shows nothing.
 # GitHub's word characters are ASCII ones (html-pipeline's MentionFilter: `(?:^|\W)@name`, Ruby's \W), so
 # "é@name" and "中@name" mention too: the look-behind is ASCII, not Python's Unicode \w.
-_MENTION_RE = re.compile(r"(?<![A-Za-z0-9_`])([@#]|GH-)(?=[A-Za-z0-9])")
+_MENTION_RE = lazy.regex(r"(?<![A-Za-z0-9_`])([@#]|GH-)(?=[A-Za-z0-9])")
 WORD_JOINER = "\u2060"
 
 
