@@ -24,6 +24,7 @@ from typing import Any
 
 import platformdirs
 
+from kratomref import lazy
 from kratomref import options as _options
 from kratomref.model import Severity
 from kratomref.options import Options
@@ -403,7 +404,7 @@ def _toml_escape(match: re.Match[str]) -> str:
 
 
 # C0 and C1 controls, bidi controls, line separators and invisible format characters (as reports.sanitize)
-_UNSAFE = re.compile(
+_UNSAFE = lazy.regex(  # --show-config's
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
     "\u180e\u200b\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )

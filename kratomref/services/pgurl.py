@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+from kratomref import lazy
+
 SCHEMES = ("postgresql://", "postgres://")
 
-_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)([^/?#@]*)@", re.IGNORECASE)
+_USERINFO = lazy.regex(r"^([a-z][a-z0-9+.-]*://)([^/?#@]*)@", re.IGNORECASE)  # only with a server's URL
 
 
 def display(url: str) -> str:
