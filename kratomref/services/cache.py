@@ -337,12 +337,16 @@ class Cache:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Create the table, or replace one of an older schema (its entries do not say which service answered)."""
-    conn.execute("BEGIN IMMEDIATE")
+    """Create the table, or replace one of an older schema (its entries do not say which service answered). A
+    cache already of this schema is left as it is: nothing written, so no disk sync at the start of every run."""
+    conn.execute("BEGIN IMMEDIATE")  # the write lock: a file this user may not write fails here, as it always has
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"the cache was written by a newer kratomref (schema {version})")
+        if version == SCHEMA_VERSION and _has_entries_table(conn):
+            conn.execute("ROLLBACK")  # nothing to change
+            return
         if version < SCHEMA_VERSION:
             conn.execute("DROP TABLE IF EXISTS entries")
         conn.execute(
@@ -356,3 +360,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _has_entries_table(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'").fetchone() is not None

@@ -94,3 +94,19 @@ def test_info_of_a_corrupt_cache_raises_and_clear_removes_it(tmp_path: Path) -> 
     fresh = Cache(tmp_path)
     fresh.put("links", "k", 1, ttl=60)
     assert fresh.get("links", "k") == 1
+
+
+
+def test_reading_a_cache_of_this_schema_writes_nothing_to_it(tmp_path: Path) -> None:
+    """A run that only reads (an offline check answered from the cache) leaves the file as it was: the schema is
+    not written again at every start, so there is no disk sync before the first answer."""
+    writer = Cache(tmp_path)
+    writer.put("links", "k", 1, ttl=60)
+    writer.close()
+    file, journal = tmp_path / "cache.sqlite3", tmp_path / "cache.sqlite3-wal"
+    before = (file.read_bytes(), file.stat().st_mtime_ns)
+    reader = Cache(tmp_path)
+    assert reader.get("links", "k") == 1
+    assert not journal.exists() or journal.stat().st_size == 0  # nothing written while the run goes on
+    reader.close()
+    assert (file.read_bytes(), file.stat().st_mtime_ns) == before
