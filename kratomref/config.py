@@ -73,6 +73,8 @@ class ConfigWarning(UserWarning):
 
 @dataclass(frozen=True)
 class ConfigFile:
+    """A configuration file read: its kratomref settings, how messages name it, and how far it is trusted."""
+
     path: Path
     values: Mapping[str, Any]  # the kratomref table, keys as written (kebab-case)
     label: str  # "kratomref.toml" or "pyproject.toml:[tool.kratomref]", for --show-config

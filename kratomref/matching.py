@@ -352,6 +352,8 @@ def _compare_raw(raw: str, record: Mapping[str, Any]) -> Comparison:
 
 @dataclass(frozen=True)
 class Match:
+    """A candidate record that matches a reference, with the comparison that says how well."""
+
     record: Mapping[str, Any]
     comparison: Comparison
 

@@ -41,6 +41,8 @@ class Verdict(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """Where something is in an input: file, line and key (and a PDF's page or a web page's section)."""
+
     file: str
     line: int | None = None
     key: str | None = None  # BibTeX key, or "ref-N" for the Nth item of an article's reference list
@@ -67,6 +69,8 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Author:
+    """One author of a reference as written: a person's names, or an organisation."""
+
     family: str  # surname, or the whole name of an organisation
     given: str = ""  # given names or initials as written
     literal: bool = False  # an organisation ("Food and Drug Administration"), not a person
@@ -269,6 +273,8 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """A rule of the catalogue: its code, name, default severity and what `rules` and `explain` print."""
+
     code: str  # "KR203"
     name: str  # "doi-mismatch"
     severity: Severity
@@ -321,6 +327,8 @@ class FieldFix:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """What one rule found at one place, with the suggestion and the mechanical fix when there is one."""
+
     rule: Rule
     location: Location
     message: str
@@ -348,6 +356,8 @@ class ReferenceResult:
 
 @dataclass(frozen=True, slots=True)
 class Report:
+    """The outcome of a check: the documents read, a verdict per reference and the findings kept."""
+
     tool_version: str
     documents: tuple[Document, ...]
     results: tuple[ReferenceResult, ...]
@@ -399,6 +409,8 @@ class Lookup(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class DoiResolution:
+    """What looking a DOI up found: its record and registration agency, or why it could not be checked."""
+
     doi: str  # normalised, lower-case
     status: Lookup
     record: Mapping[str, Any] | None = None  # Crossref "message" of /works/{doi}, when Crossref has it
@@ -445,12 +457,16 @@ class LinkStatus(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Hop:
+    """One response on the way to a link's final page: its URL and HTTP status."""
+
     url: str
     status: int
 
 
 @dataclass(frozen=True, slots=True)
 class LinkResult:
+    """What checking one link found: its status, the redirects and the final page, or why it was not checked."""
+
     url: str  # as checked (normalised)
     status: LinkStatus
     http_status: int | None = None  # of the final response

@@ -33,6 +33,8 @@ DEFAULT_MAX_DRAFT_MIB = 8  # a draft's text (Markdown, text, LaTeX, pandoc, HTML
 
 @dataclass(frozen=True)
 class Options:
+    """Every setting of a run, after the command line, the environment and the configuration files."""
+
     paths: tuple[str, ...] = ("references.bib",)
     input_format: str | None = None  # None: detect from extension and content
     # An input named inside the checked tree that is a symbolic link to a file outside it (a pull request can

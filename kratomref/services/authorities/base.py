@@ -106,6 +106,8 @@ class Reply:
 
 @dataclass
 class _Pacer:
+    """Starts an authority's requests at least `interval` seconds apart, as the service asks."""
+
     interval: float
     clock: Clock
     _next: float = 0.0
