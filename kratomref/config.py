@@ -226,7 +226,7 @@ def _file_values(config: ConfigFile) -> dict[str, Any]:
     return values
 
 
-_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_URL_SCHEME = lazy.regex(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _relative_to(base: Path, value: str | tuple[str, ...]) -> str | tuple[str, ...]:

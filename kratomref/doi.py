@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+from kratomref import lazy
+
 # Crossref's recommended pattern for modern DOIs matches 74.4M of 74.9M DOIs; we accept any
 # registrant prefix 10.NNNN(.NNNN)* and a suffix of printable characters without spaces.
 # https://www.crossref.org/blog/dois-and-matching-regular-expressions/
-DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
+DOI_RE = lazy.regex(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
 # Where a DOI found in text may begin: not inside a run of digits and dots ("10.123410.1234...", "1.10.2.10.3")
 # that a match starting earlier in the run already covered. Without it a search tries every "10." of such a
 # run and each try scans to the run's end: quadratic time on a long one.
 DOI_START = r"(?<!\d)(?<!\d\.)"
-_FIND_RE = re.compile(r"\b" + DOI_START + r"(10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+)", re.IGNORECASE)
+_FIND_RE = lazy.regex(r"\b" + DOI_START + r"(10\.\d{4,9}(?:\.\d+)*/[^\s\"<>{}]+)", re.IGNORECASE)
 # Hosts that resolve any DOI written after them: the DOI Foundation's (doi.org, its old dx. and www. names),
 # the Handle System's proxy (DOIs are handles), and publisher resolvers that older BibTeX exports wrote
 # (ACM Digital Library, IEEE Computer Society, Wiley). Any other URL with "10." in it is a page, not a DOI.
@@ -25,8 +27,8 @@ DOI_RESOLVER_HOSTS = (
 DOI_RESOLVER = (r"(?:https?://)?(?:" + "|".join(re.escape(host) for host in DOI_RESOLVER_HOSTS)
                 + r")(?::(?:80|443))?/")
 # The resolver address or label written before a DOI ("https://dx.doi.org/", "doi:", "urn:doi:").
-DOI_PREFIX_RE = re.compile(r"^(?:" + DOI_RESOLVER + r"|doi:\s*|doi\s+|urn:doi:)", re.IGNORECASE)
-_DOI_URL_RE = re.compile(r"^https?://(?:" + "|".join(re.escape(h) for h in DOI_RESOLVER_HOSTS)
+DOI_PREFIX_RE = lazy.regex(r"^(?:" + DOI_RESOLVER + r"|doi:\s*|doi\s+|urn:doi:)", re.IGNORECASE)
+_DOI_URL_RE = lazy.regex(r"^https?://(?:" + "|".join(re.escape(h) for h in DOI_RESOLVER_HOSTS)
                          + r")(?::(?:80|443))?/10\.", re.IGNORECASE)
 # Characters that prose and BibTeX leave at the end of a DOI but that are almost never part of one.
 _TRAILING = ".,;:)]}>'\"”’"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from kratomref import lazy
 from kratomref.doi import normalise_doi
 from kratomref.model import Reference
 
@@ -17,13 +18,13 @@ ARXIV_DOI_PREFIX = "10.48550/arxiv."
 # from 2007, archive(.subject-class)/YYMMNNN before; an optional version.
 _NEW_ID = r"\d{4}\.\d{4,5}"
 _OLD_ID = r"[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7}"
-ARXIV_ID = re.compile(rf"^(?:{_NEW_ID}|{_OLD_ID})$")
-_ARXIV_IN_TEXT = re.compile(rf"\barxiv\s*[:.]?\s*(?:abs/)?({_NEW_ID}|{_OLD_ID})(?:v\d+)?\b", re.IGNORECASE)
-_ARXIV_URL = re.compile(rf"arxiv\.org/(?:abs|pdf|html)/({_NEW_ID}|{_OLD_ID})(?:v\d+)?", re.IGNORECASE)
-_VERSION = re.compile(r"v\d+$")
-_PMID_URL = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})\b", re.IGNORECASE)
-_PMID_TEXT = re.compile(r"\bPMID\s*:?\s*(\d{1,9})\b")
-_PMCID = re.compile(r"\bPMC\s*(\d{1,9})\b", re.IGNORECASE)
+ARXIV_ID = lazy.regex(rf"^(?:{_NEW_ID}|{_OLD_ID})$")
+_ARXIV_IN_TEXT = lazy.regex(rf"\barxiv\s*[:.]?\s*(?:abs/)?({_NEW_ID}|{_OLD_ID})(?:v\d+)?\b", re.IGNORECASE)
+_ARXIV_URL = lazy.regex(rf"arxiv\.org/(?:abs|pdf|html)/({_NEW_ID}|{_OLD_ID})(?:v\d+)?", re.IGNORECASE)
+_VERSION = lazy.regex(r"v\d+$")
+_PMID_URL = lazy.regex(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})\b", re.IGNORECASE)
+_PMID_TEXT = lazy.regex(r"\bPMID\s*:?\s*(\d{1,9})\b")
+_PMCID = lazy.regex(r"\bPMC\s*(\d{1,9})\b", re.IGNORECASE)
 
 
 def arxiv_id(ref: Reference) -> str | None:

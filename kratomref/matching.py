@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kratomref import lazy
 from kratomref.model import Reference
 
 
@@ -40,11 +41,11 @@ YEAR_TOLERANCE = 1  # online-first vs print, and citations of the accepted-manus
 SURNAME_MATCH = 90  # rapidfuzz ratio for a surname with a typo or a transliteration variant
 
 STOP_WORDS = frozenset({"and", "of", "the", "for", "in", "on", "a", "an", "de", "la", "und", "fur"})
-_LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\*?\s*")
-_LATEX_ACCENT = re.compile(r"\\[`'^\"~=.uvHtcdbkr]\s*\{?([a-zA-Z])\}?")
-_NON_WORD = re.compile(r"[^\w\s]+")
-_RETRACTION_PREFIX = re.compile(r"^\s*(retracted|withdrawn)\s*(?:(article)\s*)?[:.\-]\s*", re.IGNORECASE)
-_PAGE_SPLIT = re.compile(r"\s*(?:-{1,3}|[–—‐‑−]|\bto\b)\s*")
+_LATEX_COMMAND = lazy.regex(r"\\[a-zA-Z]+\*?\s*")
+_LATEX_ACCENT = lazy.regex(r"\\[`'^\"~=.uvHtcdbkr]\s*\{?([a-zA-Z])\}?")
+_NON_WORD = lazy.regex(r"[^\w\s]+")
+_RETRACTION_PREFIX = lazy.regex(r"^\s*(retracted|withdrawn)\s*(?:(article)\s*)?[:.\-]\s*", re.IGNORECASE)
+_PAGE_SPLIT = lazy.regex(r"\s*(?:-{1,3}|[–—‐‑−]|\bto\b)\s*")
 
 
 def normalise_text(text: str | None) -> str:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from kratomref import lazy
 from kratomref.model import NO_DOCUMENT_EVIDENCE, Document, DocumentEvidence, Evidence, Finding, Location
 from kratomref.options import Options
 from kratomref.readers import suppressions
@@ -17,9 +18,9 @@ from kratomref.rules.suppressions import UNUSED_SUPPRESSION
 
 # Line numbers in a message ("line 12", "refs.bib:12:3") change whenever the file is edited above the
 # finding; a baseline must still recognise it, so they are left out of the fingerprint.
-_LINE_MENTION_RE = re.compile(r"\blines?\s+\d+(?:\s*[-–]\s*\d+)?", re.IGNORECASE)
-_COLON_NUMBERS_RE = re.compile(r"(?<=\S):\d+(?::\d+)?\b")
-_SPACE_RE = re.compile(r"\s+")
+_LINE_MENTION_RE = lazy.regex(r"\blines?\s+\d+(?:\s*[-–]\s*\d+)?", re.IGNORECASE)
+_COLON_NUMBERS_RE = lazy.regex(r"(?<=\S):\d+(?::\d+)?\b")
+_SPACE_RE = lazy.regex(r"\s+")
 
 
 def fingerprint(finding: Finding) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+from kratomref import lazy
+
 # A URL runs until whitespace or a character that cannot appear unescaped in one (RFC 3986 excludes
 # <>"{}|\^` and spaces); prose punctuation after it is trimmed afterwards.
-_URL_RE = re.compile(r"""(?:https?|ftp)://[^\s<>"{}|\\^`]+""", re.IGNORECASE)
+_URL_RE = lazy.regex(r"""(?:https?|ftp)://[^\s<>"{}|\\^`]+""", re.IGNORECASE)
 # Punctuation that prose, Markdown emphasis and quotes leave after a URL.
 _TRAILING = ".,;:!?'*_”’»…"
 _CLOSERS = {")": "(", "]": "[", ">": "<"}
@@ -57,10 +59,10 @@ def extract_urls(text: str) -> list[str]:
     return urls
 
 
-_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+_ESCAPE = lazy.regex(r"%[0-9a-fA-F]{2}")
 # host:port, where the host is a bracketed IPv6 literal or has no colon: "a:80:80" is not split at all
 # (splitting at the last colon would leave "a:80" to be split again on the next pass).
-_HOST_PORT = re.compile(r"(\[[^\]]*\]|[^:\[\]]*):(\d*)")
+_HOST_PORT = lazy.regex(r"(\[[^\]]*\]|[^:\[\]]*):(\d*)")
 
 
 def _host(host: str) -> str:

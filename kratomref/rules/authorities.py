@@ -4,11 +4,11 @@ authority that covers it answered without a match (KR205), and what a confirming
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kratomref import lazy
 from kratomref.doi import normalise_doi
 from kratomref.identifiers import arxiv_id, isbns, pmcid, pmid
 from kratomref.matching import TITLE_MATCH, TITLE_MISMATCH, best_match, compare, describe
@@ -17,7 +17,7 @@ from kratomref.model import AuthorityAnswer, AuthorityRecord, Evidence, Lookup, 
 LABELS = {"crossref": "Crossref", "openalex": "OpenAlex", "datacite": "DataCite", "arxiv": "arXiv",
           "pubmed": "PubMed", "dblp": "DBLP", "openlibrary": "Open Library"}
 CHAPTER_TYPES = frozenset({"inbook", "incollection", "chapter"})
-_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+_YEAR = lazy.regex(r"\b(1[5-9]\d\d|20\d\d)\b")
 
 
 def label(name: str) -> str:

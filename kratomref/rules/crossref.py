@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from kratomref import lazy
 from kratomref.doi import doi_url
 from kratomref.matching import best_match, compare, describe, issued_year, normalise_text
 from kratomref.model import Evidence, FieldFix, Finding, Lookup, Reference, Rule, Severity
@@ -206,14 +207,14 @@ UPDATE_TYPES = frozenset(
     {"correction", "erratum", "corrigendum", "expression_of_concern", "expression-of-concern", "addendum",
      "clarification", "partial_retraction", "partial-retraction"}
 )
-_RETRACTED_TITLE = re.compile(r"^\s*(retracted|withdrawn)\b", re.IGNORECASE)
+_RETRACTED_TITLE = lazy.regex(r"^\s*(retracted|withdrawn)\b", re.IGNORECASE)
 # Below this many characters (DOI and URLs removed) a free-text item says too little to call its DOI's
 # record a different work.
 MIN_CITATION_TEXT = 30
 MAX_QUERY_LENGTH = 500  # characters of query.bibliographic; long raw items are mostly noise past this
-_LIST_ITEM_KEY = re.compile(r"ref-\d+")
-_NUMBERING = re.compile(r"^\s*(\[\d+\]|\d+[.)]|[-*•])\s*")
-_URL_OR_DOI = re.compile(r"(https?://\S+|doi:\s*\S+|\b10\.\d{4,9}/\S+)", re.IGNORECASE)
+_LIST_ITEM_KEY = lazy.regex(r"ref-\d+")
+_NUMBERING = lazy.regex(r"^\s*(\[\d+\]|\d+[.)]|[-*•])\s*")
+_URL_OR_DOI = lazy.regex(r"(https?://\S+|doi:\s*\S+|\b10\.\d{4,9}/\S+)", re.IGNORECASE)
 
 
 def _date(notice: Mapping[str, Any]) -> str | None:

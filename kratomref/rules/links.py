@@ -8,6 +8,7 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from kratomref import lazy
 from kratomref.doi import normalise_doi
 from kratomref.matching import normalise_text
 from kratomref.model import (
@@ -211,7 +212,7 @@ HOME_PAGE_FILES = frozenset(
      "default.aspx", "default.asp", "default.htm", "default.html"}
 )
 _BIBTEX_URL_FIELDS = ("url", "howpublished", "note", "addendum", "urldate", "eprint")
-_WORDS = re.compile(r"[a-z0-9]+")
+_WORDS = lazy.regex(r"[a-z0-9]+")
 
 
 def _split(url: str) -> urllib.parse.SplitResult | None:
@@ -258,10 +259,10 @@ def _words(text: str | None) -> str:
 # Entry types whose home page is the right link: a program, its manual, a dataset's site.
 PROJECT_TYPES = frozenset({"software", "manual", "dataset", "codemeta"})
 # A note that says the link is where a program lives: "Software available from wandb.com".
-_SOFTWARE_NOTE_RE = re.compile(r"\b(?:software|source\s+code|program|package|library|toolbox|toolkit)\b", re.IGNORECASE)
+_SOFTWARE_NOTE_RE = lazy.regex(r"\b(?:software|source\s+code|program|package|library|toolbox|toolkit)\b", re.IGNORECASE)
 # Where the name a title opens with ends: "SciPy: Open source...", "GAP -- Groups...", "SageMath, the Sage...",
 # "CAMEO - Continuous...", "Eigen v3", "PARI/GP (version 2.3)".
-_TITLE_LEAD_END = re.compile(r":|--|[—–(,/]|\s-\s|\bv?\d+(?:\.\d+)*\b")
+_TITLE_LEAD_END = lazy.regex(r":|--|[—–(,/]|\s-\s|\bv?\d+(?:\.\d+)*\b")
 _LEAD_FILLERS = frozenset({"the", "a", "an"})
 # What a site's name may add to the project's: deeplearningbook.org for "Deep Learning", cameo3d.org.
 _SITE_NAME_SUFFIXES = frozenset({"book", "project", "lab", "app", "hq", "js", "py", "3d", "online", "system"})

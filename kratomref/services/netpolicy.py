@@ -12,6 +12,8 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING
 
+from kratomref import lazy
+
 if TYPE_CHECKING:
     import socket
 
@@ -19,7 +21,7 @@ PRIVATE_REFUSED = "private address refused (use --allow-private)"
 
 # The forms inet_aton accepts besides dotted quads: 127.1, 2130706433, 0x7f.0.0.1, 0177.0.0.1. Browsers and
 # resolvers read them as addresses too, so they are addresses for the policy.
-_LEGACY_IPV4 = re.compile(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}\.?", re.IGNORECASE)
+_LEGACY_IPV4 = lazy.regex(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}\.?", re.IGNORECASE)
 
 
 class AddressRefused(Exception):

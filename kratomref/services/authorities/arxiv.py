@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from kratomref import lazy
 from kratomref.identifiers import arxiv_id
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Reference
 from kratomref.services.authorities.base import Authority, family_name, text_of, year_in
@@ -15,7 +16,7 @@ ARXIV = "{http://arxiv.org/schemas/atom}"
 # id_list takes many ids at once; arXiv's manual pages results by max_results, up to 2,000 per call. A URL
 # of 100 ids stays far under every proxy's limit.
 MAX_IDS_PER_REQUEST = 100
-_ABS_ID = re.compile(r"arxiv\.org/abs/(.+?)(?:v\d+)?$")
+_ABS_ID = lazy.regex(r"arxiv\.org/abs/(.+?)(?:v\d+)?$")
 # Entity declarations are how XML bombs and external entities get in; an Atom feed never has them.
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 

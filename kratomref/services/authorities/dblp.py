@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from kratomref import lazy
 from kratomref.doi import normalise_doi
 from kratomref.identifiers import arxiv_id
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Reference
@@ -15,7 +16,7 @@ from kratomref.services.authorities.base import Authority, family_name, obj, sea
 SEARCH_ROWS = 5
 CONFERENCE_TYPES = frozenset({"inproceedings", "conference", "proceedings"})
 # A journal or series name that says the work is computer science: DBLP indexes these, Crossref often not.
-_CS_VENUE = re.compile(
+_CS_VENUE = lazy.regex(
     r"\b(proc(eedings)?|conference|symposium|workshop|lecture notes|lncs|lipics|ieee|acm|sigplan|sigmod|"
     r"neurips|nips|icml|iclr|aaai|ijcai|corr|vldb|usenix|computer|computing|comput)\b",
     re.IGNORECASE,

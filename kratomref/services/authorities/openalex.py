@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from kratomref import lazy
 from kratomref.doi import normalise_doi
 from kratomref.identifiers import arxiv_id, pmid
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Reference
@@ -15,7 +16,7 @@ from kratomref.services.authorities.base import Authority, family_name, obj, sea
 # OpenAlex ORs at most 100 values in one filter, and pages at most 200 results (docs.openalex.org).
 MAX_PER_FILTER = 50  # DOIs are long: 50 keeps the URL well under 4,000 characters
 SEARCH_ROWS = 5
-_ARXIV_PAGE = re.compile(r"arxiv\.org/abs/([^v\s?#]+(?:v\d+)?)")
+_ARXIV_PAGE = lazy.regex(r"arxiv\.org/abs/([^v\s?#]+(?:v\d+)?)")
 
 
 class OpenAlex(Authority):

@@ -3,17 +3,17 @@ esearch by title for journal articles no other authority holds. Three requests p
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kratomref import lazy
 from kratomref.identifiers import arxiv_id, pmcid, pmid
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Reference
 from kratomref.services.authorities.base import Authority, family_name, text_of, year_in
 
 MAX_IDS_PER_REQUEST = 200  # NCBI: "up to 200 UIDs" in one esummary GET; more need a POST
 SEARCH_ROWS = 5
-_WORD = re.compile(r"[^\W_]+")
+_WORD = lazy.regex(r"[^\W_]+")
 
 
 class PubMed(Authority):

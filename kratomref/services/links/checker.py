@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kratomref import __version__
+from kratomref import __version__, lazy
 from kratomref.model import Hop, LinkResult, LinkStatus
 from kratomref.services import PROJECT_URL
 from kratomref.services.cache import Cache
@@ -48,7 +48,7 @@ FILE_SUFFIXES = (
     ".mp3", ".mp4", ".avi", ".mov", ".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".csv", ".xml", ".json",
 )
 DEFAULT_USER_AGENT = f"kratomref/{__version__} (reference checker; +{PROJECT_URL})"
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_SCHEME = lazy.regex(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 @dataclass
