@@ -290,8 +290,8 @@ def _ask_authorities(
     *, offline: bool = False,
 ) -> None:
     """Ask each reference's authorities in turn, in waves: every authority of a wave gets its references in one
-    call (batched where its API allows) and the authorities of a wave run side by side; a reference leaves the
-    waves at the first authority that confirms it."""
+    call (batched where its API allows) and the authorities of a wave run side by side (offline, one after
+    another); a reference leaves the waves at the first authority that confirms it."""
     from kratomref.rules import authorities as authority_rules
 
     plans: dict[str, list[str]] = {}
@@ -384,7 +384,8 @@ def _start_links(
 ) -> Callable[[], dict[str, LinkResult]]:
     """Start checking `urls` in a thread of its own, so that the links are fetched while Crossref and the
     other authorities are asked; the function returned waits for the results (and raises what the check
-    raised). When the rest of the run fails before it waits, the link check ends on its own."""
+    raised). When the rest of the run fails before it waits, the link check ends on its own. Offline (the cache
+    answers, nothing is fetched) no thread is started: the function returned checks the links when called."""
     if not urls:
         return dict
     if options.offline:  # answered from the cache, no request to wait for: no thread, checked when asked for
