@@ -314,7 +314,22 @@ class KratomrefGroup(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # click exits 2 for usage errors, 1 for ClickException: make every user error exit 2.
         click.ClickException.exit_code = EXIT_USAGE
+        _no_collection_at_exit()
         return super().main(*args, **kwargs)
+
+
+def _no_collection_at_exit() -> None:
+    """At interpreter exit, freeze what is left instead of collecting it: the collections the interpreter
+    makes while it tears down took 50-100 ms after a run of 2,000 links (everything imported and every
+    result still held), when the report is already out. Registered once per process; nothing is collected
+    later than that, and files and connections are closed by the code that opened them, not by the
+    collector."""
+    import atexit
+    import gc
+
+    if not getattr(_no_collection_at_exit, "registered", False):
+        atexit.register(gc.freeze)
+        _no_collection_at_exit.registered = True  # type: ignore[attr-defined]
 
 
 @click.group(cls=KratomrefGroup, context_settings={"help_option_names": ["-h", "--help"]})
