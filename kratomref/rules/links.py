@@ -24,7 +24,6 @@ from kratomref.model import (
     Rule,
     Severity,
 )
-from kratomref.readers.bibtex import schemeless_url
 from kratomref.rules.placeholders import is_free_text_item
 
 if TYPE_CHECKING:
@@ -359,7 +358,12 @@ def url_field(ref: Reference, url: str) -> str | None:
 def written_without_scheme(ref: Reference | None, url: str) -> bool:
     """True for the http:// URL a reader made of a url field written without its scheme ("www.x.org/a.pdf"):
     KR212 reports the form, and says whether https works."""
-    return ref is not None and url.startswith("http://") and schemeless_url(ref.raw_fields.get("url", "")) == url
+    written = ref.raw_fields.get("url", "") if ref is not None and url.startswith("http://") else ""
+    if not written:
+        return False
+    from kratomref.readers.bibtex import schemeless_url  # a draft's links need neither BibTeX's reader nor bibtexparser
+
+    return schemeless_url(written) == url
 
 
 def _where(ref: Reference, url: str) -> Location:
