@@ -34,6 +34,7 @@ from kratomref.options import Options
 from kratomref.services.cache import Cache
 
 if TYPE_CHECKING:  # the services load with the first look-up (an offline run from the cache needs few of them)
+    from kratomref.rules import Context
     from kratomref.services.authorities import AuthoritySettings
     from kratomref.services.crossref import CrossrefSettings
     from kratomref.services.links import LinkSettings
@@ -172,11 +173,14 @@ def authority_settings(options: Options, name: str) -> AuthoritySettings:
 
 
 def resolve(
-    documents: Sequence[Document], options: Options, cache: Cache, progress: Progress | None = None
+    documents: Sequence[Document], options: Options, cache: Cache, progress: Progress | None = None,
+    warm_up: Callable[[], object] | None = None,
 ) -> Resolved:
     """All network I/O of a run: DOIs (DataCite's own prefixes from DataCite, the rest from Crossref, which
     sends the DataCite DOIs it lacks on), Crossref searches, the other authorities for the references Crossref
-    did not confirm, and the placeholder searches; the live links meanwhile, in a thread of their own."""
+    did not confirm, and the placeholder searches; the live links meanwhile, in a thread of their own.
+    `warm_up` is called in this thread while the links are still being fetched, if they are (see
+    _start_links)."""
     links = _start_links(_link_urls(documents), options, cache, progress)  # fetched while the rest is asked
     from kratomref.rules import crossref as crossref_rules
     from kratomref.services import authorities as authority_services
@@ -206,7 +210,7 @@ def resolve(
 
     if _placeholder_rules_run(options):  # the searches only feed the placeholder rules' suggestions
         resolved.placeholder_searches = _resolve_placeholder_searches(documents, crossref)
-    resolved.links = network_down_is_not_broken(links(), resolved)
+    resolved.links = network_down_is_not_broken(links(warm_up), resolved)
     return resolved
 
 
@@ -381,15 +385,20 @@ def _link_urls(documents: Sequence[Document]) -> dict[str, str | None]:
 
 def _start_links(
     urls: Mapping[str, str | None], options: Options, cache: Cache, progress: Progress | None
-) -> Callable[[], dict[str, LinkResult]]:
+) -> Callable[[Callable[[], object] | None], dict[str, LinkResult]]:
     """Start checking `urls` in a thread of its own, so that the links are fetched while Crossref and the
     other authorities are asked; the function returned waits for the results (and raises what the check
     raised). When the rest of the run fails before it waits, the link check ends on its own. Offline (the cache
-    answers, nothing is fetched) no thread is started: the function returned checks the links when called."""
+    answers, nothing is fetched) no thread is started: the function returned checks the links when called.
+
+    The function returned takes a `warm_up`: called once the link check has run WARM_UP_AFTER seconds and is
+    still going, it does what the run will need after the links (loading the rules and the report writers)
+    while the link workers wait on the network, rather than after the last answer. Not at once: the link
+    thread's own start (its HTTP stack, the first requests) would share the interpreter with it."""
     if not urls:
-        return dict
+        return lambda warm_up: {}
     if options.offline:  # answered from the cache, no request to wait for: no thread, checked when asked for
-        def answer() -> dict[str, LinkResult]:
+        def answer(warm_up: Callable[[], object] | None) -> dict[str, LinkResult]:
             with _stage(progress, "links", len(urls)):
                 return _check_links(urls, options, cache)
 
@@ -408,7 +417,11 @@ def _start_links(
     thread = threading.Thread(target=run, name="kratomref-links", daemon=True)
     thread.start()
 
-    def wait() -> dict[str, LinkResult]:
+    def wait(warm_up: Callable[[], object] | None) -> dict[str, LinkResult]:
+        if warm_up is not None:
+            thread.join(WARM_UP_AFTER)
+            if thread.is_alive():
+                warm_up()
         thread.join()
         if "error" in outcome:
             raise outcome["error"]
@@ -416,6 +429,11 @@ def _start_links(
         return links
 
     return wait
+
+
+# Seconds after the link check starts before the waiting thread loads what it needs later: the link thread
+# imports its HTTP stack and sends the pool's first requests in about 0.1-0.3 s (2,000 links, a loaded machine).
+WARM_UP_AFTER = 0.5
 
 
 def _check_links(urls: Mapping[str, str | None], options: Options, cache: Cache) -> dict[str, LinkResult]:
@@ -583,17 +601,25 @@ def check(
     progress: Progress | None = None,
     cache: Cache | None = None,
     documents: Iterable[Document] | None = None,
+    warm_up: Callable[[], object] | None = None,
 ) -> Report:
     """Check every input of `options` and return the report. Raises readers.InputError for a
-    path that cannot be opened; everything else wrong with the input is a finding."""
+    path that cannot be opened; everything else wrong with the input is a finding. `warm_up` (the CLI loads
+    its report writers) is called while the links are fetched, if they take long enough (see _start_links)."""
     from kratomref import selection
     from kratomref.rules import Context, judge_document, judge_reference
 
     docs = list(documents) if documents is not None else read_documents(options)
+
+    def load_judges() -> None:
+        _load_judges(Context.for_options(options), docs)
+        if warm_up is not None:
+            warm_up()
+
     own_cache = cache is None
     cache = cache if cache is not None else cache_for(options)
     try:
-        resolved = resolve(docs, options, cache, progress)
+        resolved = resolve(docs, options, cache, progress, load_judges)
     finally:
         if own_cache:
             cache.close()
@@ -631,6 +657,17 @@ def check(
         allow_unverified=options.allow_unverified,
         unverified_checks=count_unverified_checks(resolved),
     )
+
+
+def _load_judges(ctx: Context, docs: Sequence[Document]) -> None:
+    """Import the rule families that will judge `docs` (and only those: judge_document and judge_reference
+    import them at their first use otherwise)."""
+    from kratomref.rules import DOCUMENT_FAMILIES, family
+
+    for name in ctx.family_names:
+        applies = DOCUMENT_FAMILIES.get(name)
+        if applies is None or any(applies(doc) for doc in docs):
+            family(name)
 
 
 def _relocated(

@@ -4,7 +4,9 @@ of them finishes first."""
 from __future__ import annotations
 
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,9 @@ from link_farm import Farm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "crossref"))
 from crossref_server import FakeCrossref
+from local_server import running
 
+from kratomref import check as check_module
 from kratomref.check import check
 from kratomref.model import Report
 from kratomref.options import Options
@@ -91,3 +95,39 @@ def test_a_failing_link_check_fails_the_run(
     with pytest.raises(RuntimeError, match="the link check failed"):
         check(options_for(write_bib(tmp_path, farm), crossref))
 
+
+
+def test_the_rules_and_report_writers_load_while_the_links_are_fetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the run needs after the last answer is loaded while the link workers wait on the network."""
+    answer = threading.Event()  # the page answers once check() has called its warm_up
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            answer.wait(10)
+            body = b"<!doctype html><title>Kratom survey 2021</title><h1>Kratom survey 2021</h1>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    calls: list[bool] = []
+
+    def warm_up() -> None:
+        calls.append(answer.is_set())
+        answer.set()
+
+    monkeypatch.setattr(check_module, "WARM_UP_AFTER", 0.0)
+    with running(Slow) as base:
+        draft = tmp_path / "draft.md"
+        draft.write_text(f"# Notes\n\nSee [the survey]({base}/survey-2021).\n", encoding="utf-8")
+        options = Options(paths=(str(draft),), allow_private=True, archive=False, use_cache=False, timeout=20.0,
+                          select=("KR3",))
+        report = check(options, warm_up=warm_up)
+    assert calls == [False], "called once, while the link was still unanswered"
+    assert [f.rule.code for f in report.findings if f.rule.code in ("KR301", "KR302")] == [], "the link works"
