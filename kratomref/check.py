@@ -405,17 +405,25 @@ def _start_links(
         return answer
     import threading
 
+    from kratomref.services.links import LinkChecker
+
+    checker = LinkChecker(link_settings(options), cache)
     outcome: dict[str, Any] = {}
 
     def run() -> None:
         try:
             with _stage(progress, "links", len(urls)):
-                outcome["links"] = _check_links(urls, options, cache)
+                years = {u: y for u, y in urls.items() if y}
+                outcome["links"] = dict(checker.check(list(urls), years=years))
         except BaseException as exc:  # handed to the waiting thread
             outcome["error"] = exc
 
     thread = threading.Thread(target=run, name="kratomref-links", daemon=True)
     thread.start()
+    if len(urls) >= options.max_concurrency:
+        # The links fill the worker pool: likely the run's longest part. Its start (the HTTP stack, the first
+        # requests) goes first rather than sharing the interpreter with the Crossref and authority set-up.
+        checker.started.wait(POOL_START_WAIT)
 
     def wait(warm_up: Callable[[], object] | None) -> dict[str, LinkResult]:
         if warm_up is not None:
@@ -436,12 +444,8 @@ def _start_links(
 WARM_UP_AFTER = 0.5
 
 
-def _check_links(urls: Mapping[str, str | None], options: Options, cache: Cache) -> dict[str, LinkResult]:
-    from kratomref.services.links import LinkChecker
-
-    checker = LinkChecker(link_settings(options), cache)
-    years = {u: y for u, y in urls.items() if y}
-    return dict(checker.check(list(urls), years=years))
+# Seconds the calling thread waits at most for the link pool's first requests before its own work.
+POOL_START_WAIT = 0.5
 
 
 def _placeholder_rules_run(options: Options) -> bool:

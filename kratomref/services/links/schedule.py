@@ -78,6 +78,7 @@ class HostQueue:
         self._pending: OrderedDict[str, deque[str]] = OrderedDict()
         self._stopped = False
         self._closed = closed
+        self.idle = 0  # workers waiting in `take` for a URL they may start
         for target in targets:
             self._pending.setdefault(host_key(target), deque()).append(target)
 
@@ -121,7 +122,11 @@ class HostQueue:
                         return target
                     if wait is not None and (soonest is None or wait < soonest):
                         soonest = wait
-                self.gate.clock.wait(cond, soonest)
+                self.idle += 1
+                try:
+                    self.gate.clock.wait(cond, soonest)
+                finally:
+                    self.idle -= 1
             return None
 
     def done(self, target: str) -> None:
