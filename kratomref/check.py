@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the services load with the first look-up (an offline run fr
     from kratomref.rules import Context
     from kratomref.services.authorities import AuthoritySettings
     from kratomref.services.crossref import CrossrefSettings
-    from kratomref.services.links import LinkSettings
+    from kratomref.services.links import LinkChecker, LinkSettings
     from kratomref.services.pages_fetch import PageSettings
 
 # A progress callback: (stage, done, total). Stages: "read", "datacite", "crossref", "search", "authorities",
@@ -400,21 +400,18 @@ def _start_links(
     if options.offline:  # answered from the cache, no request to wait for: no thread, checked when asked for
         def answer(warm_up: Callable[[], object] | None) -> dict[str, LinkResult]:
             with _stage(progress, "links", len(urls)):
-                return _check_links(urls, options, cache)
+                return _check_links(_link_checker(options, cache), urls)
 
         return answer
     import threading
 
-    from kratomref.services.links import LinkChecker
-
-    checker = LinkChecker(link_settings(options), cache)
+    checker = _link_checker(options, cache)
     outcome: dict[str, Any] = {}
 
     def run() -> None:
         try:
             with _stage(progress, "links", len(urls)):
-                years = {u: y for u, y in urls.items() if y}
-                outcome["links"] = dict(checker.check(list(urls), years=years))
+                outcome["links"] = _check_links(checker, urls)
         except BaseException as exc:  # handed to the waiting thread
             outcome["error"] = exc
 
@@ -446,6 +443,17 @@ WARM_UP_AFTER = 0.5
 
 # Seconds the calling thread waits at most for the link pool's first requests before its own work.
 POOL_START_WAIT = 0.5
+
+
+def _link_checker(options: Options, cache: Cache) -> LinkChecker:
+    from kratomref.services.links import LinkChecker
+
+    return LinkChecker(link_settings(options), cache)
+
+
+def _check_links(checker: LinkChecker, urls: Mapping[str, str | None]) -> dict[str, LinkResult]:
+    years = {u: y for u, y in urls.items() if y}
+    return dict(checker.check(list(urls), years=years))
 
 
 def _placeholder_rules_run(options: Options) -> bool:
