@@ -619,7 +619,7 @@ def check(
     path that cannot be opened; everything else wrong with the input is a finding. `warm_up` (the CLI loads
     its report writers) is called while the links are fetched, if they take long enough (see _start_links)."""
     from kratomref import selection
-    from kratomref.rules import Context, judge_document, judge_reference
+    from kratomref.rules import Context, judge_all
 
     docs = list(documents) if documents is not None else read_documents(options)
 
@@ -640,10 +640,7 @@ def check(
     evidence_by_doc = {doc.path: evidence_for(doc, resolved) for doc in docs}
     raw: list[Finding] = []
     for doc in docs:
-        doc_evidence = evidence_by_doc[doc.path]
-        raw.extend(judge_document(doc, doc_evidence, ctx))
-        for ref in doc.references:
-            raw.extend(judge_reference(ref, doc_evidence.of(ref.key), ctx))
+        raw.extend(judge_all(doc, evidence_by_doc[doc.path], ctx))
 
     findings = selection.select(raw, docs, options, evidence_by_doc)
     if options.baseline:

@@ -151,6 +151,25 @@ def judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> I
             yield from judge(doc, evidence, ctx)
 
 
+def judge_all(doc: Document, evidence: DocumentEvidence, ctx: Context) -> list[Finding]:
+    """Every finding of a document: its own (judge_document), then each reference's in turn. The references of a
+    long bibliography are judged half in a forked child on the second core (kratomref.forked), with the same
+    findings in the same order; the document's own rules, which compare the references, run in the parent."""
+    from kratomref.forked import split_map
+
+    judges = ctx.reference_judges  # the families imported before the child is forked, not in each process
+    shared = [rule for module in {sys.modules[judge.__module__] for judge in judges}
+              for rule in getattr(module, "RULES", ())]
+
+    def judged(item: Document | Reference) -> list[Finding]:
+        if isinstance(item, Document):
+            return list(judge_document(item, evidence, ctx))
+        return list(judge_reference(item, evidence.of(item.key), ctx))
+
+    items: list[Document | Reference] = [doc, *doc.references]
+    return [finding for found in split_map(judged, items, shared=shared) for finding in found]
+
+
 def confirmations(ref: Reference, evidence: Evidence, ctx: Context) -> Mapping[str, Any] | None:
     """What confirms the reference exists and is the cited work, from the first family that can say.
 
