@@ -189,6 +189,8 @@ def end_to_end(sizes: list[int], formats: list[str], repeat: int) -> int:
                 out = Path(work) / f"report-{n}.{fmt}"
                 commands[f"kratomref check --format {fmt}"] = [
                     sys.executable, "-m", "kratomref", "check", "--offline", "--isolated", "--no-cache",
+                    # above the default size guards (50,000 entries, 16 MiB): the entries and the @string, the file
+                    "--max-entries", str(n + 1), "--max-bibliography-mib", str(os.path.getsize(path) // 2**20 + 1),
                     "--format", fmt, "-o", str(out), str(path),
                 ]
             for _ in range(repeat):  # alternating: a slow minute of the machine falls on every tool alike
