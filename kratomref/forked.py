@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import os
@@ -9,7 +10,7 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
@@ -18,8 +19,10 @@ _R = TypeVar("_R")
 # Below this many items a child is not worth its start: forking, pickling the results and reading them back cost
 # about 30 ms, and a small list takes less than that. Tests set it low to exercise the split on small inputs.
 FORK_THRESHOLD = 5000
-# The share of the items the parent keeps: it also unpickles the child's results and has work of its own besides.
-PARENT_SHARE = 0.5
+# The share of the items the parent keeps: it also unpickles the child's results and has work of its own besides
+# (a bibliography's own rules, about a fifth of the judging). Judging 10,000 generated entries: 0.5 left the parent
+# 0.79 s of CPU to the child's 0.68 s, 0.4 gave 0.63 s to 0.71 s.
+PARENT_SHARE = 0.42
 
 
 def can_fork() -> bool:
@@ -115,3 +118,35 @@ class _Child:
         os.kill(self._pid, signal.SIGKILL)
         os.waitpid(self._pid, 0)
 
+
+def streamed(produce: Callable[[], Iterable[_T]]) -> Generator[_T, None, None]:
+    """The items `produce()` gives, produced in a forked child ahead of the caller (which works on one item while
+    the child makes the next) and pickled across. It ends early when the child fails: the caller knows what it
+    expected and makes the rest itself. Call only when can_fork()."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        status = 1
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as out:
+                for item in produce():
+                    pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    out.flush()  # the parent starts on it now
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    pipe = os.fdopen(read_end, "rb")
+    try:
+        while True:
+            try:
+                item = pickle.load(pipe)
+            except Exception:  # the end, or a child that failed: the caller notices what is missing
+                return
+            yield item
+    finally:
+        pipe.close()  # a child still writing gets a broken pipe and exits
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)

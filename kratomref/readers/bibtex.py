@@ -11,8 +11,8 @@ import sys
 import unicodedata
 from array import array
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import NamedTuple
+from contextlib import closing, contextmanager
+from typing import Any, NamedTuple
 
 import bibtexparser.entrypoint
 from bibtexparser import model as bib
@@ -868,10 +868,11 @@ def _parse_whole(text: str) -> Iterator[_Chunk]:
     yield _Chunk(library.blocks, library, 0, set(), spans)
 
 
-def _chunks(text: str, size: int) -> Iterator[_Chunk]:
+def _chunks(text: str, size: int, first: int = 0, seen: set[str] | None = None) -> Iterator[_Chunk]:
     """text's blocks as one parse of it gives them, a chunk of `size` entries at a time (see above); the whole
     text at once when it is small, or when chunks could not give what one parse gives (a @string defined twice
-    or mid-line)."""
+    or mid-line). first, seen: start at that chunk, the entry keys of the chunks before it given (_parsed_chunks).
+    """
     starts = list(_BLOCK_LINE_RE.finditer(text))
     if len(starts) <= size and len(text) <= CHUNK_CHARS:
         yield from _parse_whole(text)
@@ -901,11 +902,14 @@ def _chunks(text: str, size: int) -> Iterator[_Chunk]:
         for string in strings.strings:
             number = bisect.bisect_right(first_lines, string.start_line or 0) - 1
             seeds.append((chunk_of[string_starts[number]], string))
-    seen: set[str] = set()  # entry keys of earlier chunks
+    seen = set() if seen is None else seen  # entry keys of earlier chunks
     offset = 0
     for index in range(len(cuts) - 1):
         start, end = cuts[index], cuts[index + 1]
         body = text[start:end]
+        if index < first:  # read already: only its lines are counted
+            offset += body.count("\n") - body.count("\\\n")
+            continue
         last = index == len(cuts) - 2
         # the next chunk's block start, so that an entry open at the end aborts as it does before it in one parse
         sentinel = "" if last else starts[firsts[index + 1]].group(0)
@@ -924,6 +928,55 @@ def _chunks(text: str, size: int) -> Iterator[_Chunk]:
         # the references move on and are not looked at again.
         del blocks, library, processed, spans
         gc.collect(0)
+
+
+# --- Parsing ahead in a forked child ----------------------------------------------------------------
+# A large file's chunks are parsed by bibtexparser in a forked child while this process builds the references of
+# the chunk before: the second core takes the parse. A chunk crosses as its entries' plain parts (type, key, line,
+# raw text, fields), about a third of the parse's cost to send and rebuild; the first chunk holding anything else
+# (a block that failed, a duplicate key) and all after it are parsed here, as _chunks parses them.
+
+_PlainEntry = tuple[str, str, int | None, str | None, list[tuple[str, Any, int | None]]]
+
+
+def _plain_chunks(text: str, size: int) -> Iterator[tuple[int, int, list[_PlainEntry]] | None]:
+    """What the child sends: each chunk's line offset, start and plain entries; None when the next chunk is not
+    plain entries (the parent parses it and the rest itself)."""
+    for chunk in _chunks(text, size):
+        if any(isinstance(block, bib.ParsingFailedBlock) for block in chunk.blocks):
+            yield None
+            return
+        yield chunk.offset, chunk.start, [
+            (block.entry_type, block.key, block.start_line, block.raw,
+             [(field.key, field.value, field.start_line) for field in block.fields])
+            for block in chunk.blocks if isinstance(block, bib.Entry)
+        ]
+
+
+def _parsed_chunks(text: str, size: int) -> Iterator[_Chunk]:
+    """_chunks(text, size), the same chunks, parsed ahead in a forked child (see above) when the file is large,
+    edit spans are not recorded, and a child can be forked safely here."""
+    from kratomref import forked
+    from kratomref.readers import EDIT_SPANS
+
+    if EDIT_SPANS["record"] is not False or text.count("@") < forked.FORK_THRESHOLD or not forked.can_fork():
+        yield from _chunks(text, size)
+        return
+    done = 0
+    seen: set[str] = set()
+    with closing(forked.streamed(lambda: _plain_chunks(text, size))) as received:
+        for sent in received:
+            if sent is None:
+                break
+            offset, start, entries = sent
+            blocks: list[bib.Block] = [
+                bib.Entry(kind, key, [bib.Field(name, value, line) for name, value, line in fields], first_line, raw)
+                for kind, key, first_line, raw, fields in entries
+            ]
+            seen.update(entry[1] for entry in entries)
+            yield _Chunk(blocks, Library(), offset, set(), {}, start)  # no failed block needs its library
+            done += 1
+    yield from _chunks(text, size, done, seen)
 
 
 def _kept_blocks(
@@ -1028,7 +1081,7 @@ def read(path: str, text: str, *, macros: Mapping[str, str] | None = None) -> Do
             take(block, chunk)
 
     with _collector_paused():
-        for chunk in _chunks(marked, CHUNK_ENTRIES):
+        for chunk in _parsed_chunks(marked, CHUNK_ENTRIES):
             take_all(chunk)
             del chunk  # nothing of the chunk's parse stays referenced now: _chunks collects it
     return Document(
