@@ -622,6 +622,9 @@ def check(
     from kratomref.rules import Context, judge_all
 
     docs = list(documents) if documents is not None else read_documents(options)
+    from kratomref.forked import keep_read
+
+    keep_read(sum(len(doc.references) for doc in docs))
 
     def load_judges() -> None:
         _load_judges(Context.for_options(options), docs)
