@@ -875,11 +875,11 @@ def _chunks(text: str, size: int, first: int = 0, seen: set[str] | None = None) 
     """
     starts = list(_BLOCK_LINE_RE.finditer(text))
     if len(starts) <= size and len(text) <= CHUNK_CHARS:
-        yield from _parse_whole(text)
+        yield from _parse_whole(text) if not first else ()  # (first: the one chunk has been read)
         return
     string_starts = [i for i, m in enumerate(starts) if m.group(0).lstrip()[:7].lower() == "@string"]
     if len(string_starts) != len(_STRING_MARK_RE.findall(text)):
-        yield from _parse_whole(text)
+        yield from _parse_whole(text) if not first else ()
         return
     firsts = [0]  # the block each chunk starts with: after `size` blocks, or CHUNK_CHARS of text
     for i in range(1, len(starts)):

@@ -22,9 +22,9 @@ PLAIN = "@string{jdad = {Drug and Alcohol Dependence}}\n\n" + "".join(
     for i in range(40))
 
 
-def _read(text: str, monkeypatch: pytest.MonkeyPatch, *, child: bool) -> tuple[Document, list[object]]:
-    """The document read in chunks of 3 entries, with or without the child; and what the child sent."""
-    monkeypatch.setattr(bibtex, "CHUNK_ENTRIES", 3)
+def _read(text: str, monkeypatch: pytest.MonkeyPatch, *, child: bool, size: int = 3) -> tuple[Document, list[object]]:
+    """The document read in chunks of `size` entries, with or without the child; and what the child sent."""
+    monkeypatch.setattr(bibtex, "CHUNK_ENTRIES", size)
     monkeypatch.setattr(forked, "FORK_THRESHOLD", 1 if child else 10**9)
     sent: list[object] = []
     real = forked.streamed
@@ -66,4 +66,13 @@ def test_chunks_a_failed_child_did_not_send_are_parsed_here(monkeypatch: pytest.
     monkeypatch.setattr(bibtex, "_plain_chunks", failing)
     ahead, sent = _read(PLAIN, monkeypatch, child=True)
     assert len(sent) == 2
+    assert (ahead.references, ahead.problems) == (alone.references, alone.problems)
+
+
+@pytest.mark.parametrize("text", [PLAIN, PLAIN.replace("@string{jdad", "@misc{x} @string{jdad")],
+                         ids=["fewer entries than a chunk", "a name defined mid-line"])
+def test_a_file_parsed_whole_by_the_child_is_read_once(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    alone, _ = _read(text, monkeypatch, child=False, size=1000)
+    ahead, sent = _read(text, monkeypatch, child=True, size=1000)
+    assert len(sent) == 1
     assert (ahead.references, ahead.problems) == (alone.references, alone.problems)
