@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
-from test_chunked_bibtex import LIBRARY
+from test_chunked_bibtex import LIBRARY, SHARED_BIB
 
 from kratomref import forked, readers
 from kratomref.model import Document
@@ -76,3 +76,14 @@ def test_a_file_parsed_whole_by_the_child_is_read_once(text: str, monkeypatch: p
     ahead, sent = _read(text, monkeypatch, child=True, size=1000)
     assert len(sent) == 1
     assert (ahead.references, ahead.problems) == (alone.references, alone.problems)
+
+
+@pytest.mark.skipif(not SHARED_BIB.is_dir(), reason="the shared real-world corpus (../shared) is not here")
+def test_real_bibliographies_read_the_same_with_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    for path in sorted(SHARED_BIB.rglob("*.bib"), key=lambda f: -f.stat().st_size)[:4]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for size in (3, 1000):  # in chunks, and whole
+            alone, _ = _read(text, monkeypatch, child=False, size=size)
+            ahead, sent = _read(text, monkeypatch, child=True, size=size)
+            assert sent, path.name
+            assert (ahead.references, ahead.problems) == (alone.references, alone.problems), (path.name, size)
