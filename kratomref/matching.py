@@ -56,8 +56,9 @@ def normalise_text(text: str | None) -> str:
     s = re.sub(r"<[^>]+>", " ", s)  # JATS/MathML tags in Crossref titles: <i>, <sub>, <mml:math>...
     s = _LATEX_COMMAND.sub(" ", s).replace("{", "").replace("}", "").replace("$", "")
     s = s.replace("&amp;", " and ").replace("&", " and ").replace("ß", "ss")
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c))
+    if not s.isascii():  # an ASCII text has no accents to take off (and is its own NFKD form)
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(c for c in s if not unicodedata.combining(c))
     s = _NON_WORD.sub(" ", s.lower()).replace("_", " ")
     return " ".join(s.split())
 
