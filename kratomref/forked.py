@@ -1,4 +1,4 @@
-"""A long list's per-item work shared with a forked child process: the second core takes the list's tail."""
+"""Work shared with a forked child process on the second core: a long list's tail, or a stream made ahead."""
 
 from __future__ import annotations
 
@@ -26,9 +26,10 @@ PARENT_SHARE = 0.42
 
 
 def can_fork() -> bool:
-    """Whether a child can be forked safely here: a platform with fork, and no other thread running (a fork
-    copies only the calling thread, and a lock another thread holds would stay locked in the child)."""
-    return hasattr(os, "fork") and sys.platform != "win32" and threading.active_count() == 1
+    """Whether a child can be forked safely here: Linux, and no other thread running (a fork copies only the
+    calling thread, and a lock another thread holds would stay locked in the child). macOS has fork, but its
+    system libraries are not safe in a forked child (Python's multiprocessing spawns there); Windows has none."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
 
 def keep_read(count: int) -> None:
