@@ -76,7 +76,10 @@ def split_map(
     if len(items) < (FORK_THRESHOLD if threshold is None else threshold) or not can_fork():
         return [func(item) for item in items]
     cut = max(1, int(len(items) * PARENT_SHARE))
-    child = _Child(lambda: [func(item) for item in items[cut:]], shared)
+    try:
+        child = _Child(lambda: [func(item) for item in items[cut:]], shared)
+    except OSError:  # no process or pipe to be had (a limit reached): one process does it all
+        return [func(item) for item in items]
     try:
         head = [func(item) for item in items[:cut]]
     except BaseException:
@@ -95,7 +98,12 @@ class _Child:
     def __init__(self, work: Callable[[], Any], shared: Sequence[object]) -> None:
         self._shared = shared
         read_end, write_end = os.pipe()
-        self._pid = os.fork()
+        try:
+            self._pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            raise
         if self._pid == 0:  # the child: compute, send, and leave without running the parent's exit handlers
             status = 1
             try:
@@ -132,9 +140,17 @@ class _Child:
 def streamed(produce: Callable[[], Iterable[_T]]) -> Generator[_T, None, None]:
     """The items `produce()` gives, produced in a forked child ahead of the caller (which works on one item while
     the child makes the next) and pickled across. It ends early when the child fails: the caller knows what it
-    expected and makes the rest itself. Call only when can_fork()."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
+    expected and makes the rest itself (all of it when no child could be forked). Call only when can_fork()."""
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return
+    try:
+        pid = os.fork()
+    except OSError:  # no process to be had (a limit reached)
+        os.close(read_end)
+        os.close(write_end)
+        return
     if pid == 0:  # the child
         status = 1
         try:

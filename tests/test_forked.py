@@ -86,3 +86,12 @@ def test_rules_cross_to_the_parent_as_the_same_objects() -> None:
     found = forked.split_map(lambda n: (rule, n), list(range(20)), shared=[rule], threshold=10)
     assert [n for _, n in found] == list(range(20))
     assert all(r is rule for r, _ in found)
+
+
+def test_without_a_process_to_fork_one_process_does_it_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(forked.os, "fork", no_fork)
+    assert forked.split_map(lambda n: n + 1, list(range(30)), threshold=10) == list(range(1, 31))
+    assert list(forked.streamed(lambda: iter([1, 2, 3]))) == []  # nothing made ahead: the caller makes it all

@@ -94,3 +94,15 @@ def test_real_bibliographies_read_the_same_with_the_child(monkeypatch: pytest.Mo
             ahead, sent = _read(text, monkeypatch, child=True, size=size)
             assert sent, path.name
             assert (ahead.references, ahead.problems) == (alone.references, alone.problems), (path.name, size)
+
+
+def test_a_file_is_read_whole_here_when_no_child_can_be_forked(monkeypatch: pytest.MonkeyPatch) -> None:
+    alone, _ = _read(PLAIN, monkeypatch, child=False)
+
+    def no_fork() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(forked.os, "fork", no_fork)
+    ahead, sent = _read(PLAIN, monkeypatch, child=True)
+    assert sent == []
+    assert (ahead.references, ahead.problems) == (alone.references, alone.problems)
