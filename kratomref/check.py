@@ -619,11 +619,10 @@ def check(
     path that cannot be opened; everything else wrong with the input is a finding. `warm_up` (the CLI loads
     its report writers) is called while the links are fetched, if they take long enough (see _start_links)."""
     from kratomref import selection
+    from kratomref.forked import keep_read
     from kratomref.rules import Context, judge_all
 
     docs = list(documents) if documents is not None else read_documents(options)
-    from kratomref.forked import keep_read
-
     keep_read(sum(len(doc.references) for doc in docs))
 
     def load_judges() -> None:

@@ -153,12 +153,12 @@ def judge_document(doc: Document, evidence: DocumentEvidence, ctx: Context) -> I
 
 def judge_all(doc: Document, evidence: DocumentEvidence, ctx: Context) -> list[Finding]:
     """Every finding of a document: its own (judge_document), then each reference's in turn. The references of a
-    long bibliography are judged half in a forked child on the second core (kratomref.forked), with the same
+    long bibliography are shared with a forked child on the second core (kratomref.forked), with the same
     findings in the same order; the document's own rules, which compare the references, run in the parent."""
     from kratomref.forked import split_map
 
     judges = ctx.reference_judges  # the families imported before the child is forked, not in each process
-    shared = [rule for module in {sys.modules[judge.__module__] for judge in judges}
+    shared = [rule for module in dict.fromkeys(sys.modules[judge.__module__] for judge in judges)
               for rule in getattr(module, "RULES", ())]
 
     def judged(item: Document | Reference) -> list[Finding]:
