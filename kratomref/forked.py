@@ -6,8 +6,6 @@ import contextlib
 import gc
 import io
 import os
-import pickle
-import signal
 import sys
 import threading
 from collections.abc import Callable, Generator, Iterable, Sequence
@@ -16,8 +14,9 @@ from typing import Any, TypeVar
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
-# Below this many items a child is not worth its start: forking, pickling the results and reading them back cost
-# about 30 ms, and a small list takes less than that. Tests set it low to exercise the split on small inputs.
+# Below this many items a child is not worth its start: a split costs 4-12 ms before any work (fork and wait, in a
+# process holding 10,000 references), and the findings' pickling about a tenth of judging them; a few thousand
+# references take well under a second. Tests set it low to exercise the split on small inputs.
 FORK_THRESHOLD = 5000
 # The share of the items the parent keeps: it also unpickles the child's results and has work of its own besides
 # (a bibliography's own rules, about a fifth of the judging). Judging 10,000 generated entries: 0.5 left the parent
@@ -41,24 +40,29 @@ def keep_read(count: int) -> None:
         gc.freeze()
 
 
-class _Shared(pickle.Pickler):
-    """Pickles the objects both processes already hold (the rules) as their place in `shared`."""
+def _dumped(value: Any, shared: Sequence[object]) -> bytes:
+    """value pickled, the objects both processes already hold (the rules) as their place in `shared`."""
+    import pickle  # here, not at start-up: only a large input forks
 
-    def __init__(self, file: io.BytesIO, shared: Sequence[object]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._places = {id(obj): place for place, obj in enumerate(shared)}
+    places = {id(obj): place for place, obj in enumerate(shared)}
 
-    def persistent_id(self, obj: object) -> int | None:
-        return self._places.get(id(obj))
+    class Shared(pickle.Pickler):
+        def persistent_id(self, obj: object) -> int | None:
+            return places.get(id(obj))
+
+    buffer = io.BytesIO()
+    Shared(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
 
 
-class _Unshared(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, shared: Sequence[object]) -> None:
-        super().__init__(file)
-        self._shared = shared
+def _loaded(data: bytes, shared: Sequence[object]) -> Any:
+    import pickle
 
-    def persistent_load(self, pid: Any) -> object:
-        return self._shared[pid]
+    class Unshared(pickle.Unpickler):
+        def persistent_load(self, pid: Any) -> object:
+            return shared[pid]
+
+    return Unshared(io.BytesIO(data)).load()
 
 
 def split_map(
@@ -109,10 +113,9 @@ class _Child:
             try:
                 os.close(read_end)
                 gc.freeze()  # inherited objects are never collected here: a pass over them would copy their pages
-                buffer = io.BytesIO()
-                _Shared(buffer, shared).dump(work())
+                data = _dumped(work(), shared)
                 with os.fdopen(write_end, "wb") as out:
-                    out.write(buffer.getbuffer())
+                    out.write(data)
                 status = 0
             finally:
                 os._exit(status)
@@ -126,12 +129,14 @@ class _Child:
         if status != 0 or not data:
             return None
         try:
-            return _Unshared(io.BytesIO(data), self._shared).load()
+            return _loaded(data, self._shared)
         except Exception:  # a result that did not arrive whole: the parent computes it again
             return None
 
     def stop(self) -> None:
         """End the child (the parent failed or was interrupted) and collect it."""
+        import signal
+
         self._pipe.close()
         os.kill(self._pid, signal.SIGKILL)
         os.waitpid(self._pid, 0)
@@ -141,6 +146,9 @@ def streamed(produce: Callable[[], Iterable[_T]]) -> Generator[_T, None, None]:
     """The items `produce()` gives, produced in a forked child ahead of the caller (which works on one item while
     the child makes the next) and pickled across. It ends early when the child fails: the caller knows what it
     expected and makes the rest itself (all of it when no child could be forked). Call only when can_fork()."""
+    import pickle
+    import signal
+
     try:
         read_end, write_end = os.pipe()
     except OSError:
