@@ -15,7 +15,7 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 # Below this many items a child is not worth its start: a split costs 4-12 ms before any work (fork and wait, in a
-# process holding 10,000 references), and the findings' pickling about a tenth of judging them; a few thousand
+# process holding 10,000 references), and pickling the findings both ways about 3% of judging them; a few thousand
 # references take well under a second. Tests set it low to exercise the split on small inputs.
 FORK_THRESHOLD = 5000
 # The share of the items the parent keeps: it also unpickles the child's results and has work of its own besides
