@@ -116,14 +116,19 @@ def test_a_name_defined_twice_or_mid_line_is_read_in_one_parse(monkeypatch: pyte
         assert _read(text, 2, monkeypatch).problems == _read(text, 10**9, monkeypatch).problems
 
 
-@pytest.mark.skipif(not SHARED_BIB.is_dir(), reason="the shared real-world corpus (../shared) is not here")
-def test_real_bibliographies_read_the_same_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the twelve largest bibliographies, one version of each: two repositories hold tugboat.bib (2007 and 2015
-    # versions of the same file), and the older one adds nothing the newer one does not cut through
+def largest_real_bibliographies(count: int) -> list[Path]:
+    """The `count` largest bibliographies of the shared corpus, one version of each name: two repositories hold
+    tugboat.bib (2007 and 2015 versions of the same file), and the older one adds nothing the newer one does not
+    cut through."""
     one_of_each: dict[str, Path] = {}
     for path in sorted(SHARED_BIB.rglob("*.bib"), key=lambda f: -f.stat().st_size):
         one_of_each.setdefault(path.name, path)
-    for path in list(one_of_each.values())[:12]:
+    return list(one_of_each.values())[:count]
+
+
+@pytest.mark.skipif(not SHARED_BIB.is_dir(), reason="the shared real-world corpus (../shared) is not here")
+def test_real_bibliographies_read_the_same_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    for path in largest_real_bibliographies(12):
         text = path.read_text(encoding="utf-8", errors="replace")
         whole = _read(text, 10**9, monkeypatch)
         chunked = _read(text, 3, monkeypatch)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from test_chunked_bibtex import LIBRARY, SHARED_BIB
+from test_chunked_bibtex import LIBRARY, SHARED_BIB, largest_real_bibliographies
 
 from kratomref import forked, readers
 from kratomref.model import Document
@@ -88,12 +87,9 @@ def test_a_file_parsed_whole_by_the_child_is_read_once(text: str, monkeypatch: p
 
 @pytest.mark.skipif(not SHARED_BIB.is_dir(), reason="the shared real-world corpus (../shared) is not here")
 def test_real_bibliographies_read_the_same_with_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
-    # the four largest, one version of each (as in test_chunked_bibtex, which shows one process reads them the same
-    # in chunks and whole: the child's reads are compared with one process's whole read)
-    one_of_each: dict[str, Path] = {}
-    for path in sorted(SHARED_BIB.rglob("*.bib"), key=lambda f: -f.stat().st_size):
-        one_of_each.setdefault(path.name, path)
-    for path in list(one_of_each.values())[:4]:
+    # test_chunked_bibtex shows one process reads these the same in chunks and whole: the child's reads, in
+    # chunks and whole, are compared with one process's whole read
+    for path in largest_real_bibliographies(4):
         text = path.read_text(encoding="utf-8", errors="replace")
         alone, _ = _read(text, monkeypatch, child=False, size=1000)
         for size in (3, 1000):  # in chunks, and whole
