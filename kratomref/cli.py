@@ -338,15 +338,6 @@ def main() -> None:
     """Check the references of a piece of writing before it is published."""
 
 
-def _load_writers(targets: list[tuple[str, str | None]]) -> None:
-    """Import the report modules the run will write with (check() calls this while the links are fetched)."""
-    import importlib
-
-    for fmt, _ in targets:
-        importlib.import_module(f"kratomref.reports.{fmt}")
-    importlib.import_module("kratomref.reports.stream")
-
-
 def _formats_and_outputs(fmt: str | None, outputs: tuple[str, ...]) -> list[tuple[str, str | None]]:
     """(format, file or None for stdout): --format F to stdout or to the one plain --output FILE, plus a
     file for each --output FORMAT=FILE. Without --format: github under GitHub Actions, else text."""
@@ -408,7 +399,7 @@ def check(**params: Any) -> None:
 
     from kratomref.check import check as run_check
     from kratomref.check import exit_code
-    from kratomref.reports import writers
+    from kratomref.reports import preload, writers
 
     options, provenance = build_options(params)
     if params["show_config"]:
@@ -422,7 +413,8 @@ def check(**params: Any) -> None:
         # a baseline records every current finding, including those an older baseline already holds
         options = dataclasses.replace(options, baseline=None)
     with _running(options) as progress:
-        report = run_check(options, progress=progress, warm_up=functools.partial(_load_writers, targets))
+        formats = [fmt for fmt, _ in targets]
+        report = run_check(options, progress=progress, warm_up=functools.partial(preload, formats))
 
     registry = writers()
     for fmt, path in targets:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
 from kratomref.model import Report, Verdict
@@ -72,6 +72,15 @@ def _lazy_writer(name: str) -> Writer:
         module.write(report, out)
 
     return write
+
+
+def preload(names: Iterable[str]) -> None:
+    """Import the modules of these formats' writers now (a run loads them while its links are fetched)."""
+    import importlib
+
+    for name in names:
+        importlib.import_module(f"kratomref.reports.{name}")
+    importlib.import_module("kratomref.reports.stream")
 
 
 def writers() -> dict[str, Writer]:
