@@ -31,11 +31,6 @@ from kratomref.options import Options
 from kratomref.settings import SETTING, SETTINGS, _duration, _short, same_service
 from kratomref.settings import backtracking_risk as backtracking_risk  # where it was, for its callers
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 CONFIG_NAME = "kratomref.toml"
 PYPROJECT_NAME = "pyproject.toml"
 TABLE = "[tool.kratomref]"
@@ -100,14 +95,22 @@ FIELD_OF = {key_of(name): name for name in PARSERS}
 # --- discovery --------------------------------------------------------------------------------------
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_bytes(path: Path) -> bytes:
     try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
+        return path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror or exc}") from None
-    except ValueError as exc:  # TOMLDecodeError, or an integer too long to convert (Python's digit limit)
+
+
+def _parse_toml(path: Path, raw: bytes) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib  # here: most runs read no TOML at all (see _from_file)
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    try:
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))  # what tomllib.load does with a file
+        return data
+    except ValueError as exc:  # TOMLDecodeError, bytes that are not UTF-8, an integer too long to convert
         raise ConfigError(f"{path}: not valid TOML: {_short(str(exc), 300)}") from None
 
 
@@ -119,7 +122,10 @@ def _display(path: Path, start_dir: Path) -> str:
 
 
 def _from_file(path: Path, start_dir: Path) -> ConfigFile | None:
-    data = _read_toml(path)
+    raw = _read_bytes(path)
+    if path.name == PYPROJECT_NAME and b"kratomref" not in raw:
+        return None  # no [tool.kratomref] table can be written without its name: the project's file, not ours
+    data = _parse_toml(path, raw)
     if path.name == PYPROJECT_NAME:
         table = data.get("tool", {}).get("kratomref")
         if table is None:
@@ -176,7 +182,7 @@ def load_user_config(path: Path | None = None) -> ConfigFile | None:
     path = path if path is not None else user_config_file()
     if not path.is_file():
         return None
-    return ConfigFile(path, _read_toml(path), f"user config {path}", trusted=True)
+    return ConfigFile(path, _parse_toml(path, _read_bytes(path)), f"user config {path}", trusted=True)
 
 
 def checked_tree(config: ConfigFile | None, start_dir: Path) -> tuple[Path, ...]:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from kratomref.config import FIELD_OF, ConfigError, build_options, describe, load_config, tomllib
+from kratomref.config import FIELD_OF, ConfigError, build_options, describe, load_config
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
 from kratomref.model import Severity
 from kratomref.options import Options
 
@@ -155,6 +161,19 @@ def test_broken_toml_is_an_error_naming_the_file(tmp_path: Path) -> None:
     write(tmp_path / "kratomref.toml", "timeout = \n")
     with pytest.raises(ConfigError, match=r"kratomref\.toml: not valid TOML"):
         load_config(tmp_path)
+    write(tmp_path / "sub" / "pyproject.toml", "[tool.kratomref]\ntimeout = \n")
+    with pytest.raises(ConfigError, match=r"pyproject\.toml: not valid TOML"):
+        load_config(tmp_path / "sub")
+
+
+def test_a_broken_pyproject_that_never_names_kratomref_is_not_ours_to_refuse(tmp_path: Path) -> None:
+    """A project's pyproject.toml without a [tool.kratomref] table is not read (nor TOML loaded to read it):
+    a mistake in another tool's section does not stop the check, and the configuration above it is found."""
+    write(tmp_path / "kratomref.toml", "timeout = 7\n")
+    write(tmp_path / "sub" / "pyproject.toml", '[tool.ruff\nline-length = "x"\n')
+    found = load_config(tmp_path / "sub")
+    assert found is not None and found.path == (tmp_path / "kratomref.toml").resolve()
+    assert found.values == {"timeout": 7}
 
 
 def test_command_line_strings_are_parsed_like_file_values() -> None:

@@ -125,3 +125,23 @@ def test_an_offline_check_starts_no_thread_and_loads_no_thread_pool_or_socket(tm
                     "offline, and not in the cache"],
     }, reasons
     assert json.loads(run.stderr.strip().splitlines()[-1]) == {"threads": [], "loaded": []}
+
+
+def test_a_projects_pyproject_without_kratomref_settings_is_not_parsed(tmp_path: Path) -> None:
+    """Most projects' pyproject.toml configures other tools: it is passed over without loading a TOML parser."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.ruff]\nline-length = 100\n')
+    bib = tmp_path / "references.bib"
+    bib.write_text((INPUTS / "placeholders.bib").read_text(encoding="utf-8"), encoding="utf-8")
+    env = environment() | {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    probe = "import sys\nfrom kratomref.cli import main\ntry:\n    main(sys.argv[1:])\nfinally:\n" \
+            "    print('tomllib' in sys.modules, file=sys.stderr)\n"
+    run = subprocess.run([sys.executable, "-c", probe, "check", "--offline", "--no-cache", "--format", "json"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert run.returncode in (0, 1, 3), run.stderr
+    assert "KR101" in {f["code"] for f in json.loads(run.stdout)["findings"]}, "the check ran"
+    assert run.stderr.strip().splitlines()[-1] == "False"
+    (tmp_path / "pyproject.toml").write_text('[tool.kratomref]\nignore = ["KR101"]\n')  # a table: read, obeyed
+    run = subprocess.run([sys.executable, "-c", probe, "check", "--offline", "--no-cache", "--format", "json"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert "KR101" not in {f["code"] for f in json.loads(run.stdout)["findings"]}
+    assert run.stderr.strip().splitlines()[-1] == "True", run.stderr
