@@ -42,10 +42,13 @@ def test_slow_batches_overlap_up_to_the_pools_concurrency(
     results = service.resolve_dois(dois)
     assert all(r.record is not None for r in results.values())
     starts = sorted(s.at for s in crossref.seen if s.kind == "batch")
-    assert len(starts) == len(plan)
+    assert len(starts) == len(plan) >= 4
     assert crossref.max_in_flight >= 2  # overlapping, never more than the pool's 3
     assert crossref.max_in_flight <= 3
-    assert min(b - a for a, b in itertools.pairwise(starts)) >= 1 / 3 * 0.97  # paced at 3/s
+    # paced at 3/s as the server counts it: never 4 starts within a second, and no burst (services/ratelimit.Pacer
+    # keeps windows, not every consecutive gap: after a thread that woke late, the next start may come sooner)
+    assert min(b - a for a, b in zip(starts, starts[3:], strict=False)) >= 1.0 * 0.97
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= 1 / 3 * 0.5
     assert starts[-1] - starts[0] < (len(plan) - 1) * crossref.latency  # faster than one at a time
 
 
