@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the services load with the first look-up (an offline run fr
     from kratomref.rules import Context
     from kratomref.services.authorities import AuthoritySettings
     from kratomref.services.crossref import CrossrefSettings
-    from kratomref.services.links import LinkChecker, LinkSettings
+    from kratomref.services.links import LinkSettings
     from kratomref.services.pages_fetch import PageSettings
 
 # A progress callback: (stage, done, total). Stages: "read", "datacite", "crossref", "search", "authorities",
@@ -400,27 +400,22 @@ def _start_links(
     if options.offline:  # answered from the cache, no request to wait for: no thread, checked when asked for
         def answer(warm_up: Callable[[], object] | None) -> dict[str, LinkResult]:
             with _stage(progress, "links", len(urls)):
-                return _check_links(_link_checker(options, cache), urls)
+                return _check_links(urls, options, cache)
 
         return answer
     import threading
 
-    checker = _link_checker(options, cache)
     outcome: dict[str, Any] = {}
 
     def run() -> None:
         try:
             with _stage(progress, "links", len(urls)):
-                outcome["links"] = _check_links(checker, urls)
+                outcome["links"] = _check_links(urls, options, cache)
         except BaseException as exc:  # handed to the waiting thread
             outcome["error"] = exc
 
     thread = threading.Thread(target=run, name="kratomref-links", daemon=True)
     thread.start()
-    if len(urls) >= options.max_concurrency:
-        # The links fill the worker pool: likely the run's longest part. Its start (the HTTP stack, the first
-        # requests) goes first rather than sharing the interpreter with the Crossref and authority set-up.
-        checker.started.wait(POOL_START_WAIT)
 
     def wait(warm_up: Callable[[], object] | None) -> dict[str, LinkResult]:
         if warm_up is not None:
@@ -441,17 +436,10 @@ def _start_links(
 WARM_UP_AFTER = 0.5
 
 
-# Seconds the calling thread waits at most for the link pool's first requests before its own work.
-POOL_START_WAIT = 0.5
-
-
-def _link_checker(options: Options, cache: Cache) -> LinkChecker:
+def _check_links(urls: Mapping[str, str | None], options: Options, cache: Cache) -> dict[str, LinkResult]:
     from kratomref.services.links import LinkChecker
 
-    return LinkChecker(link_settings(options), cache)
-
-
-def _check_links(checker: LinkChecker, urls: Mapping[str, str | None]) -> dict[str, LinkResult]:
+    checker = LinkChecker(link_settings(options), cache)
     years = {u: y for u, y in urls.items() if y}
     return dict(checker.check(list(urls), years=years))
 

@@ -150,9 +150,6 @@ class LinkChecker:
         self._proxy_failures: set[str] = set()
         self._proxy_answered = False
         self._transport: Transport | None = None
-        # Set once the pool's first requests are out (or there was nothing to fetch): another thread may then
-        # go on with work of its own without holding up their start (check.resolve waits for it).
-        self.started = threading.Event()
 
     @staticmethod
     def _compile(pattern: str) -> re.Pattern[str]:
@@ -216,8 +213,6 @@ class LinkChecker:
                 if fetching is None:
                     fetching = _Fetching(self, year_of)
                 fetching.add(target)
-            if fetching is None or len(fetching.drains) < fetching.workers:
-                self.started.set()  # every URL is looked at: the pool, if any, has all it will get
             if archive_todo and fetching is None:
                 fetching = _Fetching(self, year_of)
             if fetching is not None:
@@ -227,7 +222,6 @@ class LinkChecker:
                         results[url] = result
                 results.update(archived)
         except BaseException:
-            self.started.set()
             if fetching is not None:
                 fetching.abort()
             raise
@@ -542,9 +536,6 @@ def _without_fragment(url: str) -> str:
     return url.split("#", 1)[0]
 
 
-FIRST_REQUESTS_WAIT = 0.1  # seconds: the longest the rest of the URLs wait for the pool's first requests
-
-
 class _Fetching:
     """One run's fetching: a worker pool drains a HostQueue that URLs are added to while it runs, so the
     first URLs are fetched while the rest are still being looked at (checked, looked up in the cache)."""
@@ -561,43 +552,15 @@ class _Fetching:
         self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="kratomref-link")
         self.drains: list[Future[None]] = []
         self.transport = checker.transport  # loaded here, before the workers share it
-        self._first_sent = 0  # requests sent while the pool starts (see _let_the_pool_start)
-        self.transport.on_sent = self._sent
-        self._ca_bundle_loading = False
 
     def add(self, target: str) -> None:
         """Fetch `target` too: a worker takes it as soon as its host has room."""
-        if target[:6].lower() == "https:":
-            self._preload_ca_bundle()  # its request needs it at once
+        if not self.targets:
+            self.transport.preload_ca_bundle()
         self.targets.append(target)
         self.queue.add(target)
         if len(self.drains) < self.workers:  # one worker per URL, up to the pool's size
             self.drains.append(self.executor.submit(self._drain))
-            if len(self.drains) == self.workers:
-                self._let_the_pool_start()
-
-    def _let_the_pool_start(self) -> None:
-        """Once per run, when every worker has a URL: wait (at most FIRST_REQUESTS_WAIT) until each has sent
-        its request or waits for a host with room, then parse the CA bundle if the first URL did not. The URLs
-        left are looked at meanwhile otherwise, and the interpreter, shared by the threads, would hand each
-        worker its turn only between their slices: the pool's first requests went out over 25-45 ms instead of
-        about 10 (2,000 links, 32 workers). What is left to look at waits for those milliseconds only."""
-        cond = self.checker.gate._cond
-        with cond:
-            cond.wait_for(lambda: self._first_sent >= self.workers or self.queue.idle > 0, FIRST_REQUESTS_WAIT)
-        self.checker.started.set()
-        self._preload_ca_bundle()  # the https:// probes of http links need it, after their first answers
-
-    def _preload_ca_bundle(self) -> None:
-        if not self._ca_bundle_loading:
-            self._ca_bundle_loading = True
-            self.transport.preload_ca_bundle()
-
-    def _sent(self) -> None:
-        cond = self.checker.gate._cond
-        with cond:
-            self._first_sent += 1
-            cond.notify_all()
 
     def _drain(self) -> None:
         while (target := self.queue.take()) is not None:
@@ -612,9 +575,6 @@ class _Fetching:
         """Wait for every URL added (no more will be) and look up the archive's copies of the cached
         broken links in `archive_todo`: (results by URL fetched, archived results by URL as given)."""
         checker = self.checker
-        self.transport.on_sent = None
-        if self.targets:
-            self._preload_ca_bundle()  # for the https:// probes, when fewer URLs than workers left it unloaded
         archived: dict[str, LinkResult] = {}
         lookups = {
             url: self.executor.submit(checker._archived, cached.url, self.years.get(cached.url))

@@ -78,7 +78,6 @@ class HostQueue:
         self._pending: OrderedDict[str, deque[str]] = OrderedDict()
         self._stopped = False
         self._closed = closed
-        self.idle = 0  # workers waiting in `take` for a URL they may start
         for target in targets:
             self._pending.setdefault(host_key(target), deque()).append(target)
 
@@ -122,11 +121,7 @@ class HostQueue:
                         return target
                     if wait is not None and (soonest is None or wait < soonest):
                         soonest = wait
-                self.idle += 1
-                try:
-                    self.gate.clock.wait(cond, soonest)
-                finally:
-                    self.idle -= 1
+                self.gate.clock.wait(cond, soonest)
             return None
 
     def done(self, target: str) -> None:

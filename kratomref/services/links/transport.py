@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
@@ -61,8 +61,6 @@ class Transport:
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
         self._adapters: dict[bool, LinkAdapter] = {}
-        # Called (in the worker's thread) when a request has been sent and its answer is awaited.
-        self.on_sent: Callable[[], None] | None = None
 
     def proxy_for(self, url: str) -> str | None:
         """The proxy that carries `url`, if any."""
@@ -140,7 +138,6 @@ class Transport:
         prepared.headers = self._headers.copy()
         deadline = _WATCHDOG.arm(self.timeout)
         _CURRENT.deadline = deadline
-        _CURRENT.on_sent = self.on_sent
         try:
             try:
                 proxies = self.env.proxies(url)
@@ -161,7 +158,7 @@ class Transport:
                 raise DeadlineExceeded(self.timeout)
             return _answer(response, method, deadline.at)
         finally:
-            _CURRENT.deadline = _CURRENT.on_sent = None
+            _CURRENT.deadline = None
             deadline.cancel()
 
 
@@ -327,7 +324,7 @@ class _Watchdog:
 
 
 _WATCHDOG = _Watchdog()
-_CURRENT = threading.local()  # .deadline, .on_sent: those of the request this thread is making, if any
+_CURRENT = threading.local()  # .deadline: the deadline of the request this thread is making, if any
 
 
 # --- connections: kept to the deadline, to public addresses, one TLS context per CA bundle ---------------
@@ -342,9 +339,6 @@ class _DeadlineConnectionMixin:
         deadline: _Deadline | None = getattr(_CURRENT, "deadline", None)
         if deadline is not None and self.sock is not None:
             deadline.watch(self.sock)
-        on_sent: Callable[[], None] | None = getattr(_CURRENT, "on_sent", None)
-        if on_sent is not None:
-            on_sent()
         return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
