@@ -44,6 +44,7 @@ def _warnings_per_100(results: list[dict[str, Any]], kind: str) -> float:
     return warnings / max(references, 1) * 100
 
 
+@pytest.mark.slow
 def test_published_writing_is_read_whole_with_reviewed_errors_and_few_warnings() -> None:
     """One run over the corpus (about 30 s on one core), so that pytest-xdist's workers do not each repeat it."""
     bench = _bench()

@@ -127,6 +127,7 @@ def largest_real_bibliographies(count: int) -> list[Path]:
 
 
 @pytest.mark.skipif(not SHARED_BIB.is_dir(), reason="the shared real-world corpus (../shared) is not here")
+@pytest.mark.slow
 def test_real_bibliographies_read_the_same_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     for path in largest_real_bibliographies(12):
         text = path.read_text(encoding="utf-8", errors="replace")

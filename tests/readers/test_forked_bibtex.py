@@ -86,6 +86,7 @@ def test_a_file_parsed_whole_by_the_child_is_read_once(text: str, monkeypatch: p
 
 
 @pytest.mark.skipif(not SHARED_BIB.is_dir(), reason="the shared real-world corpus (../shared) is not here")
+@pytest.mark.slow
 def test_real_bibliographies_read_the_same_with_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
     # test_chunked_bibtex shows one process reads these the same in chunks and whole: the child's reads, in
     # chunks and whole, are compared with one process's whole read
