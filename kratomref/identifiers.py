@@ -3,7 +3,10 @@ URLs and text; no I/O."""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from kratomref import lazy
 from kratomref.doi import normalise_doi
@@ -26,7 +29,29 @@ _PMID_URL = lazy.regex(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pub
 _PMID_TEXT = lazy.regex(r"\bPMID\s*:?\s*(\d{1,9})\b")
 _PMCID = lazy.regex(r"\bPMC\s*(\d{1,9})\b", re.IGNORECASE)
 
+_Found = TypeVar("_Found")
 
+
+def _last_reference(read: Callable[[Reference], _Found]) -> Callable[[Reference], _Found]:
+    """`read`, remembering its answer for the last reference it was given: authorities.plan asks each authority
+    whether it covers a reference, and three of them read the same identifiers of it in turn, each a scan of the
+    entry's text. The reference is held, so `is` cannot mistake another one for it; the pair is replaced as one
+    tuple, so threads cannot mix two answers."""
+    last: tuple[Reference | None, _Found | None] = (None, None)
+
+    @functools.wraps(read)
+    def remembered(ref: Reference) -> _Found:
+        nonlocal last
+        seen, answer = last
+        if seen is not ref:
+            answer = read(ref)
+            last = (ref, answer)
+        return answer  # type: ignore[return-value]
+
+    return remembered
+
+
+@_last_reference
 def arxiv_id(ref: Reference) -> str | None:
     """The arXiv id the reference names, without its version: from eprint (with archivePrefix arXiv, or an id
     of arXiv's form), an arxiv field, an arXiv DOI, an arxiv.org URL, or "arXiv:…" in the journal or text."""
@@ -79,6 +104,7 @@ def _isbn13_check(first12: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+@_last_reference
 def isbns(ref: Reference) -> tuple[str, ...]:
     """Every valid ISBN of the entry as ISBN-13, in order (a field may list several, print and electronic)."""
     text = ref.fields.get("isbn", "")
@@ -90,6 +116,7 @@ def isbns(ref: Reference) -> tuple[str, ...]:
     return tuple(found)
 
 
+@_last_reference
 def pmid(ref: Reference) -> str | None:
     value = ref.fields.get("pmid", "").strip()
     if value.isdigit():
@@ -102,6 +129,7 @@ def pmid(ref: Reference) -> str | None:
     return m.group(1) if m else None
 
 
+@_last_reference
 def pmcid(ref: Reference) -> str | None:
     """The PMCID as "PMC" and its number."""
     for text in (ref.fields.get("pmcid", ""), *ref.urls, ref.fields.get("note", ""), ref.raw):

@@ -99,3 +99,16 @@ def test_identifiers_are_read_from_every_place_people_put_them() -> None:
     assert pmid(ref(urls=("https://pubmed.ncbi.nlm.nih.gov/24698080/",))) == "24698080"
     assert pmid(ref(raw="Makar AB. Formate assay. Biochem Med. 1975. PMID: 1")) == "1"
     assert pmcid(ref(fields={"pmcid": "pmc5799002"})) == "PMC5799002"
+
+
+def test_each_reference_keeps_its_own_identifiers_when_they_are_asked_for_in_turn() -> None:
+    """The identifiers are remembered for the last reference asked (authorities.plan asks three times each):
+    references asked in alternation, and an equal reference that is another object, get their own answers."""
+    first = Reference(Location("r", 1, "a"), urls=("https://arxiv.org/abs/1706.03762",), fields={"pmid": "12"})
+    second = Reference(Location("r", 2, "b"), fields={"eprint": "1810.04805", "pmcid": "PMC7"})
+    for _ in range(2):
+        assert (arxiv_id(first), pmid(first), pmcid(first)) == ("1706.03762", "12", None)
+        assert (arxiv_id(second), pmid(second), pmcid(second)) == ("1810.04805", None, "PMC7")
+    bare = Reference(Location("r", 1, "a"))
+    assert arxiv_id(bare) is None and arxiv_id(Reference(Location("r", 1, "a"), fields={"arxiv": "1412.6980"})) == \
+        "1412.6980"
