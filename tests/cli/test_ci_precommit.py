@@ -7,20 +7,24 @@ virtualenv ships, and kratomref's runtime dependencies are lent from the environ
 (PYTHONPATH), so pip finds them installed instead of downloading them. What the test checks is ours: the
 hook definition, that pre-commit can build and install this repository, which files it passes, and the
 exit status. The fixture repository's kratomref.toml sets offline = true, so the hook itself makes no
-network request either. The cases share one PRE_COMMIT_HOME, so the hook's virtualenv is built once and
-used by each (`pre-commit try-repo`, which runs the same configuration, keeps its store in a temporary
-directory and would build it again for every case). Skipped when git, pre-commit or virtualenv's setuptools
+network request either. The cases share one PRE_COMMIT_HOME and one hook repository, even in different
+pytest-xdist workers, so the hook's virtualenv is built once in a test run and used by each (`pre-commit
+try-repo`, which runs the same configuration, keeps its store in a temporary directory and would build it
+again for every case). Skipped when git, pre-commit or virtualenv's setuptools
 wheel is missing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,23 +65,39 @@ def _fixture_repo(root: Path, bib: str, hook_repo: Path) -> Path:
     return repo
 
 
+@contextlib.contextmanager
+def _shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The directory of this test run that pytest-xdist's workers share (a worker's own without them), held
+    under a lock: the cases run in different workers, and what one builds the others use."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    with (shared / "pre-commit.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield shared
+
+
 @pytest.fixture(scope="module")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This working tree (tracked and untracked files, not ignored ones) committed in a fresh repository: the
     commit the fixture repositories' configuration names, so that pre-commit builds the code under test,
-    uncommitted changes and new files included."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO, check=True, capture_output=True, text=True,
-    ).stdout.split("\0")
-    copy = tmp_path_factory.mktemp("hook-repo")
-    for name in filter(None, listed):
-        source = REPO / name
-        if source.is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / name)
-    _commit(copy)
-    return copy
+    uncommitted changes and new files included. One per test run, so that pre-commit builds its hook once."""
+    with _shared(tmp_path_factory) as shared:
+        copy = shared / "hook-repo"
+        if copy.is_dir():
+            return copy
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=REPO, check=True, capture_output=True, text=True,
+        ).stdout.split("\0")
+        partial = shared / f"hook-repo.{os.getpid()}"
+        for name in filter(None, listed):
+            source = REPO / name
+            if source.is_file():
+                (partial / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, partial / name)
+        _commit(partial)
+        partial.rename(copy)  # whole or not at all
+        return copy
 
 
 def _commit(repo: Path) -> None:
@@ -89,8 +109,12 @@ def _commit(repo: Path) -> None:
 
 @pytest.fixture(scope="module")
 def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pre-commit's store, shared by the cases: the first builds the hook's virtualenv, the next use it."""
-    return tmp_path_factory.mktemp("pre-commit-home")
+    """pre-commit's store, shared by the cases, in whichever worker they run: the first builds the hook's
+    virtualenv, the next use it (pre-commit locks its store while it installs)."""
+    with _shared(tmp_path_factory) as shared:
+        home = shared / "pre-commit-home"
+        home.mkdir(exist_ok=True)
+        return home
 
 
 def _offline_pip_environment() -> dict[str, str]:
