@@ -66,14 +66,21 @@ def arxiv_id(ref: Reference) -> str | None:
     if doi and doi.startswith(ARXIV_DOI_PREFIX):
         return _clean(doi.removeprefix(ARXIV_DOI_PREFIX))
     for url in ref.urls:
-        m = _ARXIV_URL.search(url)
+        m = _may_hold(url, "arxiv.org") and _ARXIV_URL.search(url)
         if m:
             return m.group(1)
     for text in (ref.container or "", f.get("journal", ""), f.get("note", ""), ref.raw):
-        m = _ARXIV_IN_TEXT.search(text)
+        m = _may_hold(text, "arxiv") and _ARXIV_IN_TEXT.search(text)
         if m:
             return m.group(1)
     return None
+
+
+def _may_hold(text: str, word: str) -> bool:
+    """False when an ASCII text cannot match a case-blind pattern that needs `word` (lower case): a look for a
+    word instead of a scan by the pattern, position by position. Any other text goes to the pattern, whose
+    case-blind matching also pairs letters outside ASCII ("ı" with "i")."""
+    return not text.isascii() or word in text.lower()
 
 
 def _clean(text: str) -> str | None:
@@ -122,18 +129,21 @@ def pmid(ref: Reference) -> str | None:
     if value.isdigit():
         return value.lstrip("0") or None
     for url in ref.urls:
-        m = _PMID_URL.search(url)
+        m = _may_hold(url, "pubmed") and _PMID_URL.search(url)
         if m:
             return m.group(1)
-    m = _PMID_TEXT.search(ref.raw) or _PMID_TEXT.search(ref.fields.get("note", ""))
-    return m.group(1) if m else None
+    for text in (ref.raw, ref.fields.get("note", "")):
+        m = "PMID" in text and _PMID_TEXT.search(text)
+        if m:
+            return m.group(1)
+    return None
 
 
 @_last_reference
 def pmcid(ref: Reference) -> str | None:
     """The PMCID as "PMC" and its number."""
     for text in (ref.fields.get("pmcid", ""), *ref.urls, ref.fields.get("note", ""), ref.raw):
-        m = _PMCID.search(text)
+        m = _may_hold(text, "pmc") and _PMCID.search(text)
         if m:
             return f"PMC{m.group(1)}"
     return None

@@ -99,6 +99,11 @@ def test_identifiers_are_read_from_every_place_people_put_them() -> None:
     assert pmid(ref(urls=("https://pubmed.ncbi.nlm.nih.gov/24698080/",))) == "24698080"
     assert pmid(ref(raw="Makar AB. Formate assay. Biochem Med. 1975. PMID: 1")) == "1"
     assert pmcid(ref(fields={"pmcid": "pmc5799002"})) == "PMC5799002"
+    # in any case, and with a letter outside ASCII the case-blind patterns pair with an ASCII one
+    assert arxiv_id(ref(container="ARXIV preprint ARXIV:1810.04805")) == "1810.04805"
+    assert arxiv_id(ref(container="ARXıV:1810.04805")) == "1810.04805"
+    assert pmid(ref(urls=("https://PUBMED.ncbi.nlm.nih.gov/42/",))) == "42"
+    assert pmcid(ref(raw="Free full text: pmc 123.")) == "PMC123"
 
 
 def test_each_reference_keeps_its_own_identifiers_when_they_are_asked_for_in_turn() -> None:
