@@ -17,7 +17,6 @@ wheel is missing.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -69,6 +68,7 @@ def _fixture_repo(root: Path, bib: str, hook_repo: Path) -> Path:
 def _shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The directory of this test run that pytest-xdist's workers share (a worker's own without them), held
     under a lock: the cases run in different workers, and what one builds the others use."""
+    fcntl = pytest.importorskip("fcntl", reason="the workers share the hook's environment under a POSIX lock")
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     with (shared / "pre-commit.lock").open("w") as lock:
