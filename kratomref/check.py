@@ -463,10 +463,10 @@ def _resolve_placeholder_searches(
             continue  # no sentence to search for; the draft rules placeholder_search reads are not loaded (start-up)
         from kratomref.rules import placeholder_search
 
-        own = placeholder_search.placeholder_queries(doc)
+        own = placeholder_search.placeholder_searches(doc)
         asked.setdefault(doc.path, []).extend(own)
-        queries.update(own)
-        containers.update(placeholder_search.placeholder_container_titles(doc))
+        queries.update((key, search.query) for key, search in own.items())
+        containers.update((key, search.container) for key, search in own.items() if search.container)
     if not queries:
         return {}
     found: dict[str, SearchResolution] = crossref.search(queries, containers)

@@ -52,17 +52,20 @@ def placeholder_search(sentence: str) -> PlaceholderSearch | None:
     return PlaceholderSearch(" ".join(words), journal.group(0) if journal else None)
 
 
-def _placeholder_searches(doc: Document) -> dict[str, PlaceholderSearch]:
+def placeholder_searches(doc: Document) -> dict[str, PlaceholderSearch]:
     """Placeholder id -> search: keyed on each line that carries a placeholder (where KR101/KR102 report
-    it), and on the first line of its sentence."""
+    it), and on the first line of its sentence. A paragraph is split into sentences only when one of its lines
+    holds a placeholder: most paragraphs hold none."""
     found: dict[str, PlaceholderSearch] = {}
     for paragraph in paragraphs(doc.body, one_per_line=doc.format == "docx"):
-        in_paragraph = sentences(paragraph)
+        in_paragraph: list[Sentence] | None = None
         searched: dict[int, PlaceholderSearch | None] = {}  # by sentence: a line of many markers searches once
         for line in paragraph:
             text = prose(line.text)
             owners: dict[str, Sentence | None] = {}  # by marker: "[?] [?] [?]" looks for its sentence once
             for start, end in placeholder_spans(text):
+                if in_paragraph is None:
+                    in_paragraph = sentences(paragraph)
                 marker = text[start:end].strip()
                 if marker not in owners:
                     owners[marker] = sentence_holding(in_paragraph, line.line, marker)
@@ -75,15 +78,3 @@ def _placeholder_searches(doc: Document) -> dict[str, PlaceholderSearch]:
                 found.setdefault(placeholder_id(line.file, line.line), search)
                 found.setdefault(placeholder_id(owner.file, owner.line), search)
     return found
-
-
-def placeholder_queries(doc: Document) -> dict[str, str]:
-    """Placeholder id -> the Crossref query.bibliographic made of its sentence's content words."""
-    return {key: search.query for key, search in _placeholder_searches(doc).items()}
-
-
-def placeholder_container_titles(doc: Document) -> dict[str, str]:
-    """Placeholder id -> the journal its sentence names (Crossref query.container-title), where it names one."""
-    return {key: search.container for key, search in _placeholder_searches(doc).items() if search.container}
-
-

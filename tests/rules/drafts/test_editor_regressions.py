@@ -71,12 +71,12 @@ SENTENCE = "A study published in the Journal of Ethnopharmacology {} found that 
 def test_a_reported_placeholder_gets_a_crossref_search(marker: str) -> None:
     doc = draft(SENTENCE.format(marker))
     assert {"KR101", "KR102"} & set(codes(doc))
-    assert "mitragynine" in placeholder_search.placeholder_queries(doc)["placeholder:draft.md:1"]
+    assert "mitragynine" in placeholder_search.placeholder_searches(doc)["placeholder:draft.md:1"].query
 
 
 @pytest.mark.parametrize("marker", ["[CITE 3]", "XXX"], ids=["a bracketed label", "a bare XXX marker"])
 def test_no_search_is_spent_on_text_that_is_not_a_citation_placeholder(marker: str) -> None:
-    assert placeholder_search.placeholder_queries(draft(SENTENCE.format(marker))) == {}
+    assert placeholder_search.placeholder_searches(draft(SENTENCE.format(marker))) == {}
 
 
 # --- prose that is not a placeholder, a note or a claim -------------------------------------------

@@ -73,25 +73,36 @@ def crossref_url() -> Iterator[str]:
         yield url
 
 
+def queries_of(doc: Document) -> dict[str, str]:
+    """Placeholder id -> the Crossref query.bibliographic made of its sentence's content words."""
+    return {key: search.query for key, search in placeholder_search.placeholder_searches(doc).items()}
+
+
+def containers_of(doc: Document) -> dict[str, str]:
+    """Placeholder id -> the journal its sentence names (query.container-title), where it names one."""
+    return {key: search.container for key, search in placeholder_search.placeholder_searches(doc).items()
+            if search.container}
+
+
 SENTENCE = ("A study published in the Journal of Ethnopharmacology (reference needed) found that mitragynine has "
             "analgesic properties in mice.\n")
 
 
 def test_placeholder_sentence_becomes_a_query_of_its_content_and_its_journal() -> None:
     doc = read_draft("d.md", SENTENCE, "markdown")
-    queries = placeholder_search.placeholder_queries(doc)
+    queries = queries_of(doc)
     assert list(queries) == ["placeholder:d.md:1"]
     query = queries["placeholder:d.md:1"]
     assert "mitragynine" in query and "analgesic" in query
     assert "needed" not in query and "Ethnopharmacology" not in query and "study" not in query
-    titles = placeholder_search.placeholder_container_titles(doc)
+    titles = containers_of(doc)
     assert titles == {"placeholder:d.md:1": "Journal of Ethnopharmacology"}
 
 
 def test_a_sentence_over_two_lines_is_keyed_on_both_lines() -> None:
     text = ("Mice given mitragynine showed less pain in the hot-plate test\n"
             "than controls (reference needed). Water is wet.\n")
-    queries = placeholder_search.placeholder_queries(read_draft("d.md", text, "markdown"))
+    queries = queries_of(read_draft("d.md", text, "markdown"))
     assert set(queries) == {"placeholder:d.md:1", "placeholder:d.md:2"}
     assert "hot-plate" in queries["placeholder:d.md:2"]
 
@@ -100,7 +111,7 @@ def test_placeholders_the_placeholder_rules_find_are_searched_and_stripped() -> 
     text = ("The FDA has warned consumers against kratom [Link to FDA statement].\n"
             "A 2021 survey found that XX% of users (Author, Year) reduced their opioid use.\n"
             "The numbers come from the survey. TODO check them.\n")
-    queries = placeholder_search.placeholder_queries(read_draft("d.md", text, "markdown"))
+    queries = queries_of(read_draft("d.md", text, "markdown"))
     assert set(queries) == {"placeholder:d.md:1", "placeholder:d.md:2"}
     assert "Link" not in queries["placeholder:d.md:1"] and "kratom" in queries["placeholder:d.md:1"]
     assert "XX" not in queries["placeholder:d.md:2"] and "Author" not in queries["placeholder:d.md:2"]
@@ -112,7 +123,7 @@ def test_placeholders_the_placeholder_rules_find_are_searched_and_stripped() -> 
     ids=["no placeholder, no query", "a placeholder with nothing to search for"],
 )
 def test_no_query_without_something_to_search(text: str) -> None:
-    assert placeholder_search.placeholder_queries(read_draft("d.md", text, "markdown")) == {}
+    assert placeholder_search.placeholder_searches(read_draft("d.md", text, "markdown")) == {}
 
 
 REMOBILIZATION = ("A study in the Journal of Orthopaedic Research (reference needed) found that a growth hormone "
@@ -123,8 +134,8 @@ def test_suggestion_lists_up_to_three_candidates_from_a_local_crossref(crossref_
     options = Options(crossref_url=crossref_url, mailto="test@example.org", timeout=2.0, max_retries=1)
     service = CrossrefService(crossref_settings(options), Cache(tmp_path / "cache"))
     doc = read_draft("d.md", REMOBILIZATION, "markdown")
-    queries = placeholder_search.placeholder_queries(doc)
-    resolution = service.search(queries, placeholder_search.placeholder_container_titles(doc))["placeholder:d.md:1"]
+    queries = queries_of(doc)
+    resolution = service.search(queries, containers_of(doc))["placeholder:d.md:1"]
     [params] = _Handler.seen
     assert "secretagogue" in params["query.bibliographic"][0]
     assert params["query.container-title"] == ["Journal of Orthopaedic Research"]
