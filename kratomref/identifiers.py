@@ -37,16 +37,16 @@ def _last_reference(read: Callable[[Reference], _Found]) -> Callable[[Reference]
     whether it covers a reference, and three of them read the same identifiers of it in turn, each a scan of the
     entry's text. The reference is held, so `is` cannot mistake another one for it; the pair is replaced as one
     tuple, so threads cannot mix two answers."""
-    last: tuple[Reference | None, _Found | None] = (None, None)
+    last: tuple[Reference, _Found] | None = None
 
     @functools.wraps(read)
     def remembered(ref: Reference) -> _Found:
         nonlocal last
-        seen, answer = last
-        if seen is not ref:
-            answer = read(ref)
-            last = (ref, answer)
-        return answer  # type: ignore[return-value]
+        pair = last  # read once: another thread may replace it meanwhile
+        if pair is None or pair[0] is not ref:
+            pair = (ref, read(ref))
+            last = pair
+        return pair[1]
 
     return remembered
 

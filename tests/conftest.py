@@ -29,7 +29,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     module-scoped fixtures are set up once; the order is the same in every worker, as pytest-xdist requires.
     """
     def place(item: pytest.Item) -> tuple[bool, int]:
-        return item.get_closest_marker("slow") is None, zlib.crc32(item.path.as_posix().encode())
+        return item.get_closest_marker("slow") is None, zlib.crc32(item.nodeid.partition("::")[0].encode())
 
     items.sort(key=place)
 
