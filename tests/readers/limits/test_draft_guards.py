@@ -73,6 +73,7 @@ def test_a_repository_config_cannot_raise_the_limit(tmp_path: Path, monkeypatch:
     _draft(tmp_path / "big.md", 1.2)
     from kratomref import config
 
+    config.user_config_file().parent.mkdir(parents=True)
     config.user_config_file().write_text("max-draft-mib = 1\n", encoding="utf-8")  # the user's own limit
     result = CliRunner().invoke(main, ["check", "--offline", "--no-cache", "--format", "json", "big.md"])
     assert "max-draft-mib" in result.stderr
