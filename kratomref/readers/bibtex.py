@@ -10,7 +10,7 @@ import re
 import sys
 import unicodedata
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from typing import Any, NamedTuple
 
@@ -821,23 +821,40 @@ class _SpanSplitter(Splitter):
         return numbers
 
 
-def _parse_string(text: str, library: Library | None = None) -> tuple[Library, _Spans]:
-    """bibtexparser.parse_string(text, library=library) with _SpanSplitter's spans of the entries split, when
-    edit spans are recorded (readers.edit_spans); bibtexparser's own parse_string, and no spans, otherwise."""
+def _parse_string(text: str, strings: Callable[[set[str]], list[bib.Block]] | None = None,
+                  ) -> tuple[Library, int, _Spans]:
+    """text parsed as bibtexparser.parse_string(text, library=Library(given)) parses it, and how many blocks lead
+    the library's blocks: given is what strings(names) gives for the values text uses (in lower case), @string
+    definitions made elsewhere. The parse stack resolves a value that is a name, nothing else, so a chunk of a
+    file with many definitions is given the few it uses, not all (bibtexparser deep-copies each one it is given:
+    a file of a definition an entry was quadratic). With _SpanSplitter's spans of the entries split when edit
+    spans are recorded (readers.edit_spans), and none otherwise."""
     from kratomref.readers import EDIT_SPANS
 
-    if EDIT_SPANS["record"] is False:
-        return bibtexparser.entrypoint.parse_string(text, library=library), {}
-    splitter = _SpanSplitter(text)
+    splitter = Splitter(text) if EDIT_SPANS["record"] is False else _SpanSplitter(text)
     parsed = splitter.split()
+    library = None if strings is None else Library(strings(_values(parsed)))
     entrypoint = bibtexparser.entrypoint
     entrypoint._seed_preexisting_strings(parsed, library)
     for middleware in entrypoint._build_parse_stack(None, None):
         parsed = middleware.transform(library=parsed)
+    spans = splitter.spans if isinstance(splitter, _SpanSplitter) else {}
     if library is None:
-        return parsed, splitter.spans
+        return parsed, 0, spans
+    seeded = len(library.blocks)
     library.add([b for b in parsed.blocks if not entrypoint._is_seeded_string(b)], fail_on_duplicate_key=False)
-    return library, splitter.spans
+    return library, seeded, spans
+
+
+def _values(parsed: Library) -> set[str]:
+    """The values, in lower case, of every field split: an entry's, or one a failed block set aside (read later
+    with the chunk's @string definitions, _processed)."""
+    used: set[str] = set()
+    for block in parsed.blocks:
+        entry = block.ignore_error_block if isinstance(block, bib.ParsingFailedBlock) else block
+        if isinstance(entry, bib.Entry):
+            used.update(field.value.lower() for field in entry.fields if isinstance(field.value, str))
+    return used
 
 
 # --- Parsing in chunks ----------------------------------------------------------------------------
@@ -864,7 +881,7 @@ class _Chunk(NamedTuple):
 
 
 def _parse_whole(text: str) -> Iterator[_Chunk]:
-    library, spans = _parse_string(text)
+    library, _, spans = _parse_string(text)
     yield _Chunk(library.blocks, library, 0, set(), spans)
 
 
@@ -887,8 +904,8 @@ def _chunks(text: str, size: int, first: int = 0, seen: set[str] | None = None) 
             firsts.append(i)
     cuts = [0] + [starts[i].start() for i in firsts[1:]] + [len(text)]
     chunk_of = [bisect.bisect_right(firsts, i) - 1 for i in range(len(starts))]
-    # Every @string block, parsed together: the value each name has, and the chunk that defines it.
-    seeds: list[tuple[int, bib.String]] = []
+    # Every @string block, parsed together: by its name in lower case, the chunk that defines it and its value.
+    seeds: dict[str, tuple[int, bib.String]] = {}
     if string_starts:
         pieces = [text[starts[i].start() : starts[i + 1].start() if i + 1 < len(starts) else len(text)]
                   for i in string_starts]
@@ -901,7 +918,7 @@ def _chunks(text: str, size: int, first: int = 0, seen: set[str] | None = None) 
             return
         for string in strings.strings:
             number = bisect.bisect_right(first_lines, string.start_line or 0) - 1
-            seeds.append((chunk_of[string_starts[number]], string))
+            seeds[string.key.lower()] = (chunk_of[string_starts[number]], string)
     seen = set() if seen is None else seen  # entry keys of earlier chunks
     offset = 0
     for index in range(len(cuts) - 1):
@@ -913,9 +930,11 @@ def _chunks(text: str, size: int, first: int = 0, seen: set[str] | None = None) 
         last = index == len(cuts) - 2
         # the next chunk's block start, so that an entry open at the end aborts as it does before it in one parse
         sentinel = "" if last else starts[firsts[index + 1]].group(0)
-        library = Library([string for chunk, string in seeds if chunk != index])
-        seeded = len(library.blocks)
-        library, spans = _parse_string(body + sentinel, library=library)
+
+        def defined_elsewhere(names: set[str], index: int = index) -> list[bib.Block]:
+            return [seeds[name][1] for name in sorted(names) if name in seeds and seeds[name][0] != index]
+
+        library, seeded, spans = _parse_string(body + sentinel, defined_elsewhere)
         # lines as bibtexparser counts them: a newline after a backslash is not counted (its splitter skips
         # escaped characters), so the lines of one parse drift there, and the chunks keep the same drift
         lines_in_body = body.count("\n") - body.count("\\\n")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from linear_time import assert_linear
 
 from kratomref.model import Document
 from kratomref.readers import bibtex
@@ -114,6 +115,22 @@ def test_a_name_defined_twice_or_mid_line_is_read_in_one_parse(monkeypatch: pyte
     for text in (twice, mid_line):
         assert _read(text, 2, monkeypatch).references == _read(text, 10**9, monkeypatch).references
         assert _read(text, 2, monkeypatch).problems == _read(text, 10**9, monkeypatch).problems
+
+
+def test_a_file_of_many_string_definitions_is_read_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # each chunk is given the @string definitions of the others; copying all of them for every chunk made a file
+    # with a definition for each entry (a journal abbreviation list) quadratic in its size
+    monkeypatch.setattr(bibtex, "CHUNK_ENTRIES", 20)
+
+    def library(n: int) -> str:
+        strings = "".join(f"@string{{j{i} = {{Journal {i}}}}}\n" for i in range(n))
+        return strings + "".join(f"@article{{a{i}, title = {{Title {i}}}, journal = j{i}, year = 2020}}\n"
+                                 for i in range(n))
+
+    doc = bibtex.read("library.bib", library(50))
+    assert [r.container for r in doc.references][-2:] == ["Journal 48", "Journal 49"]  # resolved across chunks
+    assert_linear(library, lambda text: bibtex.read("library.bib", text), 100,
+                  what="reading a file with a @string definition for each entry")
 
 
 def largest_real_bibliographies(count: int) -> list[Path]:
