@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ class Site:
         self.routes = routes
         self.requests: list[tuple[str, str]] = []  # (path, User-Agent)
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(local_server.Handler):
             def do_GET(self) -> None:
                 site.requests.append((self.path, self.headers.get("User-Agent", "")))
                 route = site.routes.get(self.path)
@@ -45,11 +45,7 @@ class Site:
                 else:
                     route(self)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = local_server.Server(("127.0.0.1", 0), Handler)
         self.thread = local_server.serve(self.server)
 
     def url(self, path: str) -> str:
@@ -61,20 +57,13 @@ class Site:
 
 def send(body: bytes, content_type: str = "text/html; charset=utf-8", status: int = 200) -> Route:
     def route(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        local_server.send_body(handler, body, content_type, status)
     return route
 
 
 def redirect(to: str) -> Route:
     def route(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(301)
-        handler.send_header("Location", to)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
+        local_server.send_body(handler, b"", content_type=None, status=301, headers={"Location": to})
     return route
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import local_server
@@ -24,22 +23,15 @@ ENTRY = """@online{{{key},
 """
 
 
-class _Page(BaseHTTPRequestHandler):
+class _Page(local_server.Handler):
     def do_GET(self) -> None:
         body = b"<html><head><title>Kratom statement 2025</title></head><body><h1>Kratom</h1></body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        local_server.send_body(self, body, "text/html")
 
-    def do_HEAD(self) -> None:
+    def do_HEAD(self) -> None:  # the headers alone, without a Content-Length
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ each test, and a loopback web server that counts what reaches it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import local_server
 import pytest
@@ -41,23 +39,15 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user: User) -> Path:
 def site() -> Iterator[Site]:
     seen = Site()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(local_server.Handler):
         def do_GET(self) -> None:
             seen.paths.append(self.path)
             body = b"<html><head><title>Internal report</title></head><body><h1>Internal report</h1></body></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            local_server.send_body(self, body, "text/html")
 
         do_HEAD = do_GET
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = local_server.Server(("127.0.0.1", 0), Handler)
     seen.url = f"http://127.0.0.1:{server.server_address[1]}"
     local_server.serve(server)
     try:

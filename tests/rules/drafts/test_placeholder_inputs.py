@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import local_server
 import pytest
@@ -21,7 +20,7 @@ SENTENCE = ("A study (reference needed) found that a growth hormone secretagogue
             "remobilization in dogs.\n")
 
 
-class _Crossref(BaseHTTPRequestHandler):
+class _Crossref(local_server.Handler):
     searches: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
@@ -29,14 +28,7 @@ class _Crossref(BaseHTTPRequestHandler):
             _Crossref.searches.append(self.path)
         body = json.dumps({"status": "ok", "message-type": "work-list",
                            "message": {"items": [WORK], "total-results": 1}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        local_server.send_body(self, body, "application/json")
 
 
 @pytest.fixture

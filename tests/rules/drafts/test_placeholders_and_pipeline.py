@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
@@ -40,7 +39,7 @@ SECRETAGOGUE = ["10.1002/jor.1100150407", "10.1371/journal.pone.0033693", "10.10
                 "10.3892/ijo_00000353"]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(local_server.Handler):
     seen: ClassVar[list[dict[str, list[str]]]] = []
 
     def do_GET(self) -> None:
@@ -52,14 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.dumps({"status": "ok", "message-type": "work-list", "message": message}).encode()
         else:
             body = json.dumps(RECORDED).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        local_server.send_body(self, body, "application/json")
 
     @classmethod
     def queries(cls) -> list[str]:

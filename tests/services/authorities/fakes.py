@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
@@ -189,7 +188,7 @@ class FakeService:
         return self.answer(seen)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(local_server.Handler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
@@ -198,19 +197,10 @@ class _Handler(BaseHTTPRequestHandler):
         seen = Seen(unquote(parts.path), parse_qs(parts.query), clock.current().monotonic(), dict(self.headers.items()))
         status, body, headers = self.server.fake.reply(seen)
         data = body.encode("utf-8") if isinstance(body, str) else body
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        local_server.send_body(self, data, content_type=None, status=status, headers=headers)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(local_server.Server):
     request_queue_size = 64
     fake: FakeService
 

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -121,7 +120,7 @@ def _work_list(items: list[dict[str, Any]]) -> str:
                                    "items-per-page": len(items), "query": {"start-index": 0, "search-terms": None}}})
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(local_server.Handler):
     protocol_version = "HTTP/1.1"
     server: Server
 
@@ -141,20 +140,10 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with fake._lock:
                 fake.in_flight -= 1
-        data = body.encode("utf-8")
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        local_server.send_body(self, body.encode("utf-8"), content_type=None, status=status, headers=headers)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
+class Server(local_server.Server):
     request_queue_size = 256  # the stdlib's 5 would refuse a concurrent client: the server's fault, not ours
     fake: FakeCrossref
 

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import local_server
@@ -62,7 +61,7 @@ def json_reply(text: str, status: int = 200, **kwargs: object) -> Reply:
 App = Callable[[Request], Reply]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(local_server.Handler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
     server: _Server
 
@@ -92,18 +91,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_HEAD = do_POST = _serve
 
-    def log_message(self, format: str, *args: object) -> None:  # the test output stays readable
-        pass
 
-
-class _Server(ThreadingHTTPServer):
+class _Server(local_server.Server):
+    # A client that hangs up mid-answer (a timeout, an interrupt) is what these tests provoke: Server says nothing
+    # of it, and still reports a handler that fails.
     request_queue_size = REQUEST_QUEUE_SIZE
-    daemon_threads = True
     allow_reuse_address = True
     owner: HttpServer
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that hangs up mid-answer (a timeout, an interrupt) is what these tests provoke
 
 
 class HttpServer:

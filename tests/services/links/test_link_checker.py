@@ -9,7 +9,6 @@ import ssl
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -289,11 +288,10 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-class _PlainAndTls(ThreadingHTTPServer):
+class _PlainAndTls(local_server.Server):
     """One port that speaks plain HTTP and, when the client starts a TLS handshake, HTTPS: so that the
     https:// form of an http://127.0.0.1:PORT link answers, as it does on a real site."""
 
-    daemon_threads = True
     tls: ssl.SSLContext
     seen: list[tuple[str, str]]
 
@@ -303,7 +301,7 @@ class _PlainAndTls(ThreadingHTTPServer):
         self.RequestHandlerClass(request, client_address, self)
 
 
-class _RefusesHead(BaseHTTPRequestHandler):
+class _RefusesHead(local_server.Handler):
     protocol_version = "HTTP/1.0"
     server: _PlainAndTls
 
@@ -312,21 +310,11 @@ class _RefusesHead(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self.server.seen.append((self._scheme(), "HEAD"))
-        self.send_response(405)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        local_server.send_body(self, b"", content_type=None, status=405)
 
     def do_GET(self) -> None:
         self.server.seen.append((self._scheme(), "GET"))
-        body = html("A specific statement").encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        local_server.send_body(self, html("A specific statement").encode())
 
 
 def test_https_is_suggested_when_the_https_site_refuses_head(
@@ -355,7 +343,7 @@ def test_https_is_suggested_when_the_https_site_refuses_head(
 SLOW_PAGE = 0.6  # seconds a /slow/ page takes to answer
 
 
-class _RecordingHandler(BaseHTTPRequestHandler):
+class _RecordingHandler(local_server.Handler):
     """Answers every page (a redirect for /old/..., SLOW_PAGE seconds late under /slow/...), and notes which client
     connection asked and when."""
 
@@ -367,27 +355,15 @@ class _RecordingHandler(BaseHTTPRequestHandler):
             self.server.connections.add(self.client_address)
             self.server.arrivals.append(time.monotonic())
         if self.path.startswith("/old/"):
-            self.send_response(301)
-            self.send_header("Location", "/new/" + self.path.rsplit("/", 1)[-1])
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            local_server.send_body(self, b"", content_type=None, status=301,
+                                   headers={"Location": "/new/" + self.path.rsplit("/", 1)[-1]})
             return
         if self.path.startswith("/slow/"):
             time.sleep(SLOW_PAGE)
-        body = html(f"Page {self.path}").encode()
-        self.send_response(200)
-        for name, value in HTML.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        local_server.send_body(self, html(f"Page {self.path}").encode())
 
 
-class _RecordingServer(ThreadingHTTPServer):
-    daemon_threads = True
+class _RecordingServer(local_server.Server):
     request_queue_size = 256
 
     def finish_request(self, request: Any, client_address: Any) -> None:

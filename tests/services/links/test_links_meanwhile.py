@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from link_farm import Farm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "crossref"))
 from crossref_server import FakeCrossref
-from local_server import running
+from local_server import Handler, running, send_body
 
 from kratomref import check as check_module
 from kratomref.check import check
@@ -103,18 +102,10 @@ def test_the_rules_and_report_writers_load_while_the_links_are_fetched(
     """What the run needs after the last answer is loaded while the link workers wait on the network."""
     answer = threading.Event()  # the page answers once check() has called its warm_up
 
-    class Slow(BaseHTTPRequestHandler):
+    class Slow(Handler):
         def do_GET(self) -> None:
             answer.wait(10)
-            body = b"<!doctype html><title>Kratom survey 2021</title><h1>Kratom survey 2021</h1>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
+            send_body(self, b"<!doctype html><title>Kratom survey 2021</title><h1>Kratom survey 2021</h1>", "text/html")
 
     calls: list[bool] = []
 

@@ -6,7 +6,6 @@ import copy
 import json
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +21,7 @@ from kratomref.services.mirror.store import MirrorStore
 DOI = "10.1038/srep16696"
 
 
-class IndexedCrossref(ThreadingHTTPServer):
+class IndexedCrossref(local_server.Server):
     """/works?filter=from-index-date:D&cursor=C&rows=N over its works, in `indexed` order, as Crossref pages."""
 
     def __init__(self, items: list[dict[str, Any]]) -> None:
@@ -32,7 +31,7 @@ class IndexedCrossref(ThreadingHTTPServer):
         self.failures = 0  # the next requests answered 503, as an overloaded Crossref does
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(local_server.Handler):
     server: IndexedCrossref
 
     def do_GET(self) -> None:
@@ -40,9 +39,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.asked.append(query)
         if self.server.failures:
             self.server.failures -= 1
-            self.send_response(503)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            local_server.send_body(self, b"", content_type=None, status=503)
             return
         since = query["filter"][0].removeprefix("from-index-date:")
         rows, cursor = int(query["rows"][0]), query["cursor"][0]
@@ -52,14 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
         page = wanted[start:start + rows]
         body = json.dumps({"status": "ok", "message-type": "work-list", "message": {
             "items": page, "next-cursor": str(start + rows), "total-results": len(wanted)}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        local_server.send_body(self, body, "application/json")
 
 
 @pytest.fixture

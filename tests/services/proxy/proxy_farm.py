@@ -15,7 +15,6 @@ import struct
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import local_server
@@ -35,35 +34,22 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-class _OriginHandler(BaseHTTPRequestHandler):
+class _OriginHandler(local_server.Handler):
     protocol_version = "HTTP/1.1"
     server: _OriginServer
 
     def _serve(self) -> None:
         reply = self.server.app(self.command, urlsplit(self.path).path)
-        data = reply.body.encode("utf-8")
-        self.send_response(reply.status)
-        headers = {"Content-Type": "text/html; charset=utf-8", **reply.headers}
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        headers = {"Content-Type": "text/html; charset=utf-8", **reply.headers}  # the reply's own may replace it
+        local_server.send_body(self, reply.body.encode("utf-8"), content_type=None, status=reply.status,
+                               headers=headers, head=self.command == "HEAD")
 
     do_GET = do_HEAD = _serve
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
-
-class _OriginServer(ThreadingHTTPServer):
-    daemon_threads = True
+class _OriginServer(local_server.Server):
     request_queue_size = QUEUE
     app: Callable[[str, str], Reply]
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a TLS hello on this plain-HTTP port (an https:// probe) is not news
 
 
 class Origin:
@@ -185,14 +171,11 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
         self.wfile.write(b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n" + body)
 
 
-class _ProxyServer(socketserver.ThreadingTCPServer):
+class _ProxyServer(local_server.QuietDisconnects, socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = QUEUE
     proxy: ForwardProxy
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that hangs up mid-tunnel is not news (and stderr is the checked CLI's, in tests)
 
 
 class ForwardProxy:
