@@ -821,19 +821,17 @@ class _SpanSplitter(Splitter):
         return numbers
 
 
-def _parse_string(text: str, strings: Callable[[set[str]], list[bib.Block]] | None = None,
+def _parse_string(text: str, strings: Callable[[Library], list[bib.Block]] | None = None,
                   ) -> tuple[Library, int, _Spans]:
     """text parsed as bibtexparser.parse_string(text, library=Library(given)) parses it, and how many blocks lead
-    the library's blocks: given is what strings(names) gives for the values text uses (in lower case), @string
-    definitions made elsewhere. The parse stack resolves a value that is a name, nothing else, so a chunk of a
-    file with many definitions is given the few it uses, not all (bibtexparser deep-copies each one it is given:
-    a file of a definition an entry was quadratic). With _SpanSplitter's spans of the entries split when edit
-    spans are recorded (readers.edit_spans), and none otherwise."""
+    the library's blocks: given is what strings(split) gives, @string definitions made elsewhere for the blocks
+    text was split into (_chunks gives only those a value names). With _SpanSplitter's spans of the entries split
+    when edit spans are recorded (readers.edit_spans), and none otherwise."""
     from kratomref.readers import EDIT_SPANS
 
     splitter = Splitter(text) if EDIT_SPANS["record"] is False else _SpanSplitter(text)
     parsed = splitter.split()
-    library = None if strings is None else Library(strings(_values(parsed)))
+    library = None if strings is None else Library(strings(parsed))
     entrypoint = bibtexparser.entrypoint
     entrypoint._seed_preexisting_strings(parsed, library)
     for middleware in entrypoint._build_parse_stack(None, None):
@@ -931,8 +929,12 @@ def _chunks(text: str, size: int, first: int = 0, seen: set[str] | None = None) 
         # the next chunk's block start, so that an entry open at the end aborts as it does before it in one parse
         sentinel = "" if last else starts[firsts[index + 1]].group(0)
 
-        def defined_elsewhere(names: set[str], index: int = index) -> list[bib.Block]:
-            return [seeds[name][1] for name in sorted(names) if name in seeds and seeds[name][0] != index]
+        def defined_elsewhere(split: Library, index: int = index) -> list[bib.Block]:
+            # only the definitions a value of the chunk names: the parse stack resolves a value that is a name,
+            # nothing else, and bibtexparser deep-copies every definition it is given (all of them for every
+            # chunk made a file with a definition for each entry quadratic)
+            used = _values(split) & seeds.keys() if seeds else set()
+            return [seeds[name][1] for name in sorted(used) if seeds[name][0] != index]
 
         library, seeded, spans = _parse_string(body + sentinel, defined_elsewhere)
         # lines as bibtexparser counts them: a newline after a backslash is not counted (its splitter skips
