@@ -860,8 +860,8 @@ def _values(parsed: Library) -> set[str]:
 # built, so a large file is parsed a chunk of entries at a time. Chunks split where bibtexparser itself never
 # continues a block: before a line that starts a new one ("@article{" after blanks, where an unclosed entry is
 # aborted). Each chunk ends with the start of the next chunk's first line, so that an entry left open there
-# fails with the same message as in one parse; @string definitions of other chunks are given to each chunk,
-# and a key used in an earlier chunk is a duplicate as it would be in one parse.
+# fails with the same message as in one parse; each chunk is given the @string definitions of the other chunks
+# that its values name, and a key used in an earlier chunk is a duplicate as it would be in one parse.
 
 CHUNK_ENTRIES = 2000
 CHUNK_CHARS = 1 << 20  # and at most about this much text: 2,000 entries of 200 fields each were 400,000 at once
