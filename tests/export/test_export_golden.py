@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pandoc_runs import remember_pandoc_runs
 
 from kratomref.export import ExportOptions, export, resolve
 from kratomref.export.render import render
@@ -199,6 +200,13 @@ ORDER = {
 }
 
 _CACHE: dict[str, dict[str, str]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _pandoc_runs_once(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # pandoc_runs.py: a run made is answered with its output. A style's cases run in several pytest-xdist workers,
+    # each of which renders the style, and `rendered` renders it twice (the export, then render() alone).
+    remember_pandoc_runs(monkeypatch, tmp_path_factory)
 
 
 def rendered(style: str, bib: Path) -> dict[str, str]:
