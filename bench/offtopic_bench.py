@@ -1,6 +1,7 @@
 """KR506 citation-off-topic on published papers: false alarms on real citations, recall on swapped ones.
 
 Usage: python bench/offtopic_bench.py [--corpus ../shared/realworld] [--half A|B|both] [--markdown]
+       python bench/offtopic_bench.py --fresh ../shared/kr506-fresh [--markdown]
 
 Reads the papers of the real-world corpus in place (LaTeX and pandoc papers with their .bib files, and the
 blog posts with reference lists; see `papers`), never copying them. Every tied citation as its authors wrote it
@@ -12,6 +13,9 @@ measured with it. Two settings: titles alone, and titles with the abstracts and 
 Also times the rule's own work per citation once the model is loaded. --noisy-bibliography 0.2 replaces a
 fifth of each paper's entries by other papers' (a draft with some invented entries) to see that the
 bibliography signal holds up.
+--fresh DIR (a corpus of other papers in the same layout, none of them in the real-world corpus) chooses the
+threshold on both halves of the real-world corpus together, titles alone, and measures it once on every paper
+of DIR, whose swaps are drawn from DIR's own papers: a third, untouched half.
 Needs the `semantic` extra (wordllama).
 """
 
@@ -181,6 +185,68 @@ def measure(corpus: Path, halves: str, markdown: bool, noise: float = 0.0) -> di
     return results
 
 
+def rates(real: list[float], swapped: list[float], threshold: float) -> dict[str, Any]:
+    fa = sum(s < threshold for s in real)
+    caught = sum(s < threshold for s in swapped)
+    return {"real": len(real), "false_alarms": fa, "false_alarm_rate": round(fa / max(1, len(real)), 4),
+            "swapped": len(swapped), "caught": caught, "recall": round(caught / max(1, len(swapped)), 4)}
+
+
+def all_scores(papers_: list[Paper], abstracts: bool) -> tuple[list[float], list[float]]:
+    """Every real and swapped score of `papers_`, each paper's swaps drawn from the others' citations."""
+    real: list[float] = []
+    swapped: list[float] = []
+    for paper in papers_:
+        rng = random.Random(int(hashlib.sha256(paper.name.encode()).hexdigest()[:8], 16))
+        pool = [c.reference for other in papers_ if other.name != paper.name for c in other.citings]
+        r, s = scores(paper, pool, rng, abstracts)
+        real += r
+        swapped += s
+    return real, swapped
+
+
+def measure_fresh(corpus: Path, fresh: Path, markdown: bool) -> dict[str, Any]:
+    """The threshold chosen on both halves of `corpus` (titles alone), measured once on the papers of `fresh`."""
+    semantic.load()
+    known, new = load(corpus), load(fresh)
+    results: dict[str, Any] = {"papers_chosen_on": len(known), "papers_measured": len(new)}
+    for abstracts in (False, True):
+        setting = "titles and .bib abstracts" if abstracts else "titles alone"
+        real, swapped = all_scores(known, abstracts)
+        chosen = choose_threshold(real) if not abstracts else results["titles alone"]["chosen_on_A_and_B"]
+        fresh_real, fresh_swapped = all_scores(new, abstracts)
+        results[setting] = {
+            "chosen_on_A_and_B": chosen,
+            "A_and_B": rates(real, swapped, chosen),
+            "fresh": rates(fresh_real, fresh_swapped, chosen),
+            "fresh_at_shipped": {"threshold": offtopic.THRESHOLD,
+                                 **rates(fresh_real, fresh_swapped, offtopic.THRESHOLD)},
+            "fresh_curve": [(t / 100, rates(fresh_real, fresh_swapped, t / 100)["false_alarm_rate"],
+                             rates(fresh_real, fresh_swapped, t / 100)["recall"]) for t in range(14, 36, 2)],
+        }
+    if markdown:
+        lines = ["| setting | papers | threshold | real citations | false alarms | swapped | caught (recall) |",
+                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for setting in ("titles alone", "titles and .bib abstracts"):
+            row = results[setting]
+            for label, cell, papers_, threshold in (
+                ("A and B (chosen on)", row["A_and_B"], len(known), row["chosen_on_A_and_B"]),
+                ("fresh (measured)", row["fresh"], len(new), row["chosen_on_A_and_B"]),
+                ("fresh, the threshold of the last session", row["fresh_at_shipped"], len(new), offtopic.THRESHOLD),
+            ):
+                lines.append(f"| {setting}, {label} | {papers_} | {threshold:.3f} | {cell['real']} | "
+                             f"{cell['false_alarms']} ({100 * cell['false_alarm_rate']:.1f}%) | {cell['swapped']} | "
+                             f"{cell['caught']} ({100 * cell['recall']:.1f}%) |")
+        lines += ["", "Trade-off on the fresh papers, titles alone:", "",
+                  "| threshold | false alarms | recall |", "| ---: | ---: | ---: |"]
+        lines += [f"| {t:.2f} | {100 * fa:.1f}% | {100 * rec:.1f}% |"
+                  for t, fa, rec in results["titles alone"]["fresh_curve"]]
+        print("\n".join(lines))
+    else:
+        print(json.dumps(results, indent=2))
+    return results
+
+
 def to_markdown(results: dict[str, Any]) -> str:
     lines = ["| setting | half | papers | real citations | false alarms | swapped | caught (recall) |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
@@ -209,9 +275,16 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--noisy-bibliography", type=float, default=0.0, metavar="SHARE",
                         help="replace this share of each paper's other entries by other papers' (robustness)")
+    parser.add_argument("--fresh", type=Path, default=None, metavar="DIR",
+                        help="choose on both halves of --corpus, measure once on the papers of DIR")
     args = parser.parse_args()
     if not (args.corpus / "manifest.json").is_file():
         sys.exit(f"no corpus at {args.corpus} (the shared directory beside the repository)")
+    if args.fresh is not None:
+        if not (args.fresh / "manifest.json").is_file():
+            sys.exit(f"no corpus at {args.fresh}")
+        measure_fresh(args.corpus, args.fresh, args.markdown)
+        return
     measure(args.corpus, args.half, args.markdown, args.noisy_bibliography)
 
 
