@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 
 from kratomref import semantic
 from kratomref.check import check
-from kratomref.model import NO_DOCUMENT_EVIDENCE, Citation, Finding, Location, Reference
+from kratomref.model import NO_DOCUMENT_EVIDENCE, Author, Citation, Finding, Location, Reference
 from kratomref.options import Options
 from kratomref.rules import Context, offtopic
 
@@ -178,5 +179,44 @@ def test_shared_words_count_the_telling_words_in_any_case() -> None:
 def test_the_finding_gives_each_signal() -> None:
     message = findings(("KR506",))[0].message
     for part in ("unlike the sentence (", "its paragraph (", "the whole text (", "the other works cited (",
-                 "of its telling words"):
+                 "no author or journal in common", "of its telling words"):
         assert part in message
+
+
+# --- coupling: an author or a journal in common with another cited work ------------------------------------------
+def by(authors: tuple[Author, ...] = (), *, key: str = "k", title: str = JUDGED, kind: str = "article",
+       container: str | None = None) -> Reference:
+    return dataclasses.replace(entry(key, title), authors=authors, type=kind, container=container)
+
+
+def judged_among(work: Reference, *others: Reference) -> offtopic.Judged:
+    strangers = [entry(f"off{i}", t) for i, t in enumerate(OFF_TOPIC)]
+    citing = dataclasses.replace(weak_citing(), reference=work)
+    return judge([work, *strangers, *others], citing)[0]
+
+
+@needs_model
+def test_a_work_sharing_an_author_with_another_cited_work_belongs_with_the_bibliography() -> None:
+    lone = judged_among(by((Author("Grosso", "Giuseppe"),)))
+    assert not lone.coupled and lone.score < offtopic.THRESHOLD  # among strangers, as above: reported
+    colleague = by((Author("Grosso", "G."), Author("Marventano", "S.")), key="other", title=OFF_TOPIC[0])
+    shared = judged_among(by((Author("Lee", "J."), Author("{Grosso}", "Giuseppe"))), colleague)
+    assert shared.coupled and shared.score >= offtopic.THRESHOLD
+    # the same surname with another initial is someone else; an organisation is no one's own work
+    assert not judged_among(by((Author("Grosso", "Marco"),)), colleague).coupled
+    agency = (Author("World Health Organization", literal=True),)
+    assert not judged_among(by(agency), by(agency, key="other", title=OFF_TOPIC[1])).coupled
+
+
+@needs_model
+def test_a_journal_in_common_couples_a_preprint_server_or_a_web_site_does_not() -> None:
+    journal = "Journal of Affective Disorders"
+    written_otherwise = by(key="other", title=OFF_TOPIC[0], container="journal of  affective disorders.")
+    same = judged_among(by(container=journal), written_otherwise)
+    assert same.coupled and same.score >= offtopic.THRESHOLD
+    arxiv = "arXiv preprint arXiv:2101.00001"
+    assert not judged_among(by(container=arxiv), by(key="other", title=OFF_TOPIC[0], container=arxiv)).coupled
+    site = by(kind="online", container="Wikipedia")
+    assert not judged_among(site, by(key="other", title=OFF_TOPIC[0], kind="online", container="Wikipedia")).coupled
+    # the entry's own key never couples it with itself (a draft lists what it cites under that key)
+    assert not judged_among(by(container=journal)).coupled
