@@ -229,11 +229,12 @@ def measure_fresh(corpus: Path, fresh: Path, markdown: bool) -> dict[str, Any]:
                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for setting in ("titles alone", "titles and .bib abstracts"):
             row = results[setting]
-            for label, cell, papers_, threshold in (
-                ("A and B (chosen on)", row["A_and_B"], len(known), row["chosen_on_A_and_B"]),
-                ("fresh (measured)", row["fresh"], len(new), row["chosen_on_A_and_B"]),
-                ("fresh, the threshold of the last session", row["fresh_at_shipped"], len(new), offtopic.THRESHOLD),
-            ):
+            shown = [("A and B (chosen on)", row["A_and_B"], len(known), row["chosen_on_A_and_B"]),
+                     ("fresh (measured)", row["fresh"], len(new), row["chosen_on_A_and_B"])]
+            if row["chosen_on_A_and_B"] != offtopic.THRESHOLD:
+                shown.append(("fresh, at the rule's threshold", row["fresh_at_shipped"], len(new),
+                              offtopic.THRESHOLD))
+            for label, cell, papers_, threshold in shown:
                 lines.append(f"| {setting}, {label} | {papers_} | {threshold:.3f} | {cell['real']} | "
                              f"{cell['false_alarms']} ({100 * cell['false_alarm_rate']:.1f}%) | {cell['swapped']} | "
                              f"{cell['caught']} ({100 * cell['recall']:.1f}%) |")
