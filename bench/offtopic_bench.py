@@ -14,8 +14,9 @@ Also times the rule's own work per citation once the model is loaded. --noisy-bi
 fifth of each paper's entries by other papers' (a draft with some invented entries) to see that the
 bibliography signal holds up.
 --fresh DIR (a corpus of other papers in the same layout, none of them in the real-world corpus) chooses the
-threshold on both halves of the real-world corpus together, titles alone, and measures it once on every paper
-of DIR, whose swaps are drawn from DIR's own papers: a third, untouched half.
+threshold on both halves of the real-world corpus together (and the sets named by --choose-also, sets measured
+before), titles alone, and measures it once on every paper of DIR, whose swaps are drawn from DIR's own papers:
+an untouched set.
 Needs the `semantic` extra (wordllama).
 """
 
@@ -28,6 +29,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -205,11 +207,13 @@ def all_scores(papers_: list[Paper], abstracts: bool) -> tuple[list[float], list
     return real, swapped
 
 
-def measure_fresh(corpus: Path, fresh: Path, markdown: bool) -> dict[str, Any]:
-    """The threshold chosen on both halves of `corpus` (titles alone), measured once on the papers of `fresh`."""
+def measure_fresh(corpus: Path, fresh: Path, markdown: bool, also: Sequence[Path] = ()) -> dict[str, Any]:
+    """The threshold chosen on both halves of `corpus` and the papers of `also` (titles alone), measured once on
+    the papers of `fresh`."""
     semantic.load()
-    known, new = load(corpus), load(fresh)
-    results: dict[str, Any] = {"papers_chosen_on": len(known), "papers_measured": len(new)}
+    known, new = [paper for where in (corpus, *also) for paper in load(where)], load(fresh)
+    results: dict[str, Any] = {"papers_chosen_on": len(known), "papers_measured": len(new),
+                               "chosen_on": [corpus.name, *(where.name for where in also)]}
     for abstracts in (False, True):
         setting = "titles and .bib abstracts" if abstracts else "titles alone"
         real, swapped = all_scores(known, abstracts)
@@ -229,7 +233,8 @@ def measure_fresh(corpus: Path, fresh: Path, markdown: bool) -> dict[str, Any]:
                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for setting in ("titles alone", "titles and .bib abstracts"):
             row = results[setting]
-            shown = [("A and B (chosen on)", row["A_and_B"], len(known), row["chosen_on_A_and_B"]),
+            shown = [(f"{' + '.join(results['chosen_on'])} (chosen on)", row["A_and_B"], len(known),
+                      row["chosen_on_A_and_B"]),
                      ("fresh (measured)", row["fresh"], len(new), row["chosen_on_A_and_B"])]
             if row["chosen_on_A_and_B"] != offtopic.THRESHOLD:
                 shown.append(("fresh, at the rule's threshold", row["fresh_at_shipped"], len(new),
@@ -278,13 +283,15 @@ def main() -> None:
                         help="replace this share of each paper's other entries by other papers' (robustness)")
     parser.add_argument("--fresh", type=Path, default=None, metavar="DIR",
                         help="choose on both halves of --corpus, measure once on the papers of DIR")
+    parser.add_argument("--choose-also", type=Path, action="append", default=[], metavar="DIR",
+                        help="with --fresh: choose on the papers of DIR too (a set measured before)")
     args = parser.parse_args()
     if not (args.corpus / "manifest.json").is_file():
         sys.exit(f"no corpus at {args.corpus} (the shared directory beside the repository)")
     if args.fresh is not None:
         if not (args.fresh / "manifest.json").is_file():
             sys.exit(f"no corpus at {args.fresh}")
-        measure_fresh(args.corpus, args.fresh, args.markdown)
+        measure_fresh(args.corpus, args.fresh, args.markdown, args.choose_also)
         return
     measure(args.corpus, args.half, args.markdown, args.noisy_bibliography)
 
