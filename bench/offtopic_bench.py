@@ -288,9 +288,14 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.corpus / "manifest.json").is_file():
         sys.exit(f"no corpus at {args.corpus} (the shared directory beside the repository)")
+    if args.choose_also and args.fresh is None:
+        sys.exit("--choose-also goes with --fresh")
     if args.fresh is not None:
-        if not (args.fresh / "manifest.json").is_file():
-            sys.exit(f"no corpus at {args.fresh}")
+        for where in (args.fresh, *args.choose_also):
+            if not (where / "manifest.json").is_file():
+                sys.exit(f"no corpus at {where}")
+        if args.fresh.resolve() in {where.resolve() for where in (args.corpus, *args.choose_also)}:
+            sys.exit(f"{args.fresh} is a set the threshold is chosen on: it cannot be the one measured")
         measure_fresh(args.corpus, args.fresh, args.markdown, args.choose_also)
         return
     measure(args.corpus, args.half, args.markdown, args.noisy_bibliography)

@@ -3,7 +3,8 @@
 The cited work (its title, with its abstract and subjects where the entry or Crossref's record holds them) is
 compared with the citing sentence, its paragraph, the whole text and the text's other cited works by meaning,
 with the embedding model of kratomref.semantic (loaded only when this rule runs on a text with tied citations),
-and by the words it shares with the text; the citation is reported when all five are weak.
+by the words it shares with the text, and by the authors and journal it shares with the other cited works;
+the citation is reported when all six signals are weak.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from kratomref.rules import Context
 
 # --- the threshold, chosen by bench/offtopic_bench.py on the real-world corpus ------------------------------
-# A citation is reported when its score is below THRESHOLD. The score is the highest of five signals, each
+# A citation is reported when its score is below THRESHOLD. The score is the highest of six signals, each
 # weighted by SIGNAL_WEIGHTS: the cited work's cosine similarity to the citing sentence, to its paragraph, to
 # the whole text, and to the draft's other cited works (the mean of the NEIGHBOURS most similar to it: a real
 # citation's work belongs with the rest of its bibliography; the nearest few, not all, so that a few off-topic
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 # also uses (semantic.shared_words); and, not by meaning, whether the work shares an author or a journal with
 # another cited work ("coupling", 1 or 0: a paper cites its authors' and its field's other work; a work cited
 # for something else seldom shares either). A real citation is close to at least one of them; a work cited for
-# a claim it has nothing to do with is close to none. The weights were chosen on half A. The threshold chosen
+# a claim it has nothing to do with is close to none. The five weights by meaning were chosen on half A;
+# coupling weighs 1, above any threshold, so a coupled work is never reported. The threshold chosen
 # there (0.28, without coupling) gave 2.1% false alarms on half B; with coupling it was chosen on both halves
 # together (1,624 real citations: 1.0% false alarms, 64% of the swapped ones caught, against 49% without it
 # at the same rate), then measured once on 34 papers outside the corpus: 1.5% false alarms on 2,607 real
@@ -55,7 +57,7 @@ OFF_TOPIC_CITATION = Rule(
     f"""What it does
   For each in-text citation tied to an entry, asks whether the cited work fits the text that cites it. What
   the work is about is its title, with its abstract and subjects when the entry or Crossref's record of its
-  DOI holds them. Five signals, the first four by meaning (cosine similarity with a small text-embedding
+  DOI holds them. Six signals, the first four by meaning (cosine similarity with a small text-embedding
   model that ships inside the `wordllama` package: install `kratomref[semantic]`; it runs on the CPU and
   nothing is downloaded):
     sentence      the sentence that cites it
@@ -67,7 +69,11 @@ OFF_TOPIC_CITATION = Rule(
   and one not by meaning:
     coupling      1 when the work shares an author (surname and first initial) or a journal with another
                   work the text cites, else 0 (a preprint server is not a journal): a text cites its
-                  authors' and its field's other work, a work cited for something else seldom shares either
+                  authors' and its field's other work, a work cited for something else seldom shares either.
+                  A coupled work is never reported. An author or a journal that more than a third of the
+                  cited works share couples none of them (a field that publishes in one journal), and
+                  neither does what is no one's name ("et al.", "Anonymous", an organisation) or a bare
+                  "Proceedings"
   Reports the citation when every signal is weak: when the highest of them, each weighted
   ({_WEIGHTS_TEXT}), is below {THRESHOLD:.3f}. The finding names
   the work, quotes the sentence and gives each signal. A reference cited in several places is judged at each
@@ -183,42 +189,75 @@ def work_text(ref: Reference, evidence: Evidence | None) -> str:
     return plain(". ".join(p for p in parts if p))
 
 
-# Where anyone's work goes: a preprint server, a repository or the web is no sign of a field.
-_NOT_A_JOURNAL_RE = re.compile(r"arxiv|\bcorr\b|biorxiv|medrxiv|chemrxiv|ssrn|preprint|zenodo|figshare|github"
-                               r"|website|online|technical report|tech\.? rep", re.IGNORECASE)
+# Where anyone's work goes: a preprint server, a repository, an encyclopedia or the web is no sign of a field.
+_NOT_A_JOURNAL_RE = re.compile(
+    r"arxiv|\bcorr\b|biorxiv|medrxiv|chemrxiv|techrxiv|ssrn|research\s*square|openreview|authorea|\bhal\b|\bosf\b"
+    r"|preprint|zenodo|figshare|github|wikipedia|encyclop|dictionary|website|online|technical report|tech\.? rep",
+    re.IGNORECASE)
+# Words that name no particular venue: "Proceedings", "Journal", "In Proceedings of the Conference".
+_VENUE_FILLER = frozenset({"proceedings", "proc", "journal", "conference", "workshop", "symposium", "international",
+                           "annual", "meeting", "in", "of", "the", "on", "and", "pp"})
+# What a reader may take for an author when a list is cut short or unsigned.
+_NOT_A_PERSON = frozenset({"et", "al", "others", "anonymous", "anon", "unknown", "n d", "nd", "various", "staff"})
+_GROUP_WORDS = frozenset({"collaboration", "team", "investigators", "members", "authors", "writing", "study"})
+# A name or a venue that more than this share of the cited works hold says nothing of any one of them (a field
+# published in one journal, a name a reader got wrong in every entry); counted from this many works up.
+_COMMON_SHARE = 1 / 3
+_COMMON_FROM = 6
 
 
 def _people(ref: Reference) -> set[tuple[str, str]]:
-    """A work's authors as (surname, first initial), lower-cased; organisations left out."""
-    return {(a.family.strip("{} ").lower(), a.given.strip("{} ")[:1].lower())
-            for a in ref.authors if not a.literal and a.family.strip("{} ")}
+    """A work's authors as (surname, first initial), lower-cased; organisations and what is no one's name
+    ("et al.", "Anonymous") left out."""
+    from kratomref.readers.freetext import is_organisation
 
-
-# Kinds of work whose container is a journal or a proceedings (a web page's is its site: Wikipedia, GitHub).
-_IN_A_JOURNAL = frozenset({"article", "article-journal", "inproceedings", "conference", "paper-conference",
-                           "incollection", "inbook", "chapter"})
+    people = set()
+    for author in ref.authors:
+        family = " ".join(re.sub(r"[^\w ]+", " ", author.family.lower()).split())
+        if (author.literal or len(family) < 2 or family in _NOT_A_PERSON or _GROUP_WORDS.intersection(family.split())
+                or is_organisation(str(author))):
+            continue
+        people.add((family, author.given.strip(" {}.")[:1].lower()))
+    return people
 
 
 def _journal(ref: Reference) -> str:
-    """A work's journal or proceedings, lower-cased, punctuation and spaces folded; "" for none, a preprint
-    server or a web site."""
-    if ref.type not in _IN_A_JOURNAL or not ref.container:
+    """A work's journal or proceedings as its entry names it (journal, journaltitle, booktitle: not a publisher
+    or a site), lower-cased, punctuation and spaces folded; "" for none, a preprint server, an encyclopedia, a
+    web site, or a name of no particular venue ("Proceedings")."""
+    written = ref.fields.get("journal") or ref.fields.get("journaltitle") or ref.fields.get("booktitle") or ""
+    venue = " ".join(re.sub(r"[^\w ]+", " ", str(written).lower()).split())
+    if not venue or _NOT_A_JOURNAL_RE.search(venue) or set(venue.split()) <= _VENUE_FILLER:
         return ""
-    venue = " ".join(re.sub(r"[^\w ]+", " ", ref.container.lower()).split())
-    return "" if not venue or _NOT_A_JOURNAL_RE.search(venue) else venue
+    return venue
 
 
-def _couplings(bibliography: Sequence[Reference]) -> Callable[[Reference, str], bool]:
-    """Whether a work, cited under a key, shares an author or a journal with an entry of `bibliography`
-    under another key."""
-    keys_of: dict[object, set[str]] = {}
+def _marks(ref: Reference) -> list[tuple[str, str] | str]:
+    """What a work may share with another: its authors and its journal."""
+    marks: list[tuple[str, str] | str] = [*_people(ref)]
+    journal = _journal(ref)
+    if journal:
+        marks.append(journal)
+    return marks
+
+
+def couplings(bibliography: Sequence[Reference]) -> Callable[[Reference], bool]:
+    """Whether a work shares an author or a journal with another work of `bibliography`: one under another key
+    and with another title (a work listed twice is not its own partner). A name or a journal that many of the
+    works share couples none of them."""
+    from kratomref.matching import normalise_text
+
+    title_of = {ref.key: normalise_text(ref.title or "") for ref in bibliography}
+    keys_of: dict[tuple[str, str] | str, set[str]] = {}
     for ref in bibliography:
-        for mark in (*_people(ref), _journal(ref)):
-            if mark:
-                keys_of.setdefault(mark, set()).add(ref.key)
+        for mark in _marks(ref):
+            keys_of.setdefault(mark, set()).add(ref.key)
+    if len(title_of) >= _COMMON_FROM:
+        keys_of = {mark: keys for mark, keys in keys_of.items() if len(keys) <= _COMMON_SHARE * len(title_of)}
 
-    def coupled(ref: Reference, key: str) -> bool:
-        return any(keys_of.get(mark, set()) - {key} for mark in (*_people(ref), _journal(ref)) if mark)
+    def coupled(ref: Reference) -> bool:
+        own = normalise_text(ref.title or "")
+        return any(key != ref.key and title_of[key] != own for mark in _marks(ref) for key in keys_of.get(mark, ()))
 
     return coupled
 
@@ -303,7 +342,7 @@ def judge_citings(found: Sequence[Citing], evidence: DocumentEvidence, document_
     listed_vectors = vectors[[index[w] for _, w in listed]]
     distinct_works = list(dict.fromkeys(works))
     shared = dict(zip(distinct_works, shared_words(distinct_works, document_text), strict=True))
-    coupled = _couplings(bibliography)
+    coupled = couplings(bibliography)
     judged = []
     for citing, work in zip(found, works, strict=True):
         others = listed_vectors[listed_keys != citing.reference.key]
@@ -313,7 +352,7 @@ def judge_citings(found: Sequence[Citing], evidence: DocumentEvidence, document_
         nearest = np.sort(others @ w)[::-1][:NEIGHBOURS]
         one = Judged(citing, 0.0, float(vectors[index[citing.sentence_text]] @ w),
                      float(vectors[index[citing.paragraph_text]] @ w), float(document @ w), float(nearest.mean()),
-                     shared[work], coupled(citing.reference, citing.reference.key))
+                     shared[work], coupled(citing.reference))
         judged.append(dataclasses.replace(one, score=max(one.signals().values())))
     return judged
 

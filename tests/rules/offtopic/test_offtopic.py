@@ -184,39 +184,69 @@ def test_the_finding_gives_each_signal() -> None:
 
 
 # --- coupling: an author or a journal in common with another cited work ------------------------------------------
-def by(authors: tuple[Author, ...] = (), *, key: str = "k", title: str = JUDGED, kind: str = "article",
-       container: str | None = None) -> Reference:
-    return dataclasses.replace(entry(key, title), authors=authors, type=kind, container=container)
+def by(*authors: Author, key: str = "k", title: str = JUDGED, kind: str = "article", **fields: str) -> Reference:
+    return dataclasses.replace(entry(key, title), authors=authors, type=kind, fields=fields)
 
 
-def judged_among(work: Reference, *others: Reference) -> offtopic.Judged:
-    strangers = [entry(f"off{i}", t) for i, t in enumerate(OFF_TOPIC)]
-    citing = dataclasses.replace(weak_citing(), reference=work)
-    return judge([work, *strangers, *others], citing)[0]
+def person(name: str) -> Author:
+    family, _, given = name.partition(", ")
+    return Author(family, given)
+
+
+def strangers(count: int = 6) -> list[Reference]:  # works that share nothing: many, so that nothing is common
+    return [by(person(f"Stranger{i}, Q."), key=f"s{i}", title=f"Unrelated work number {i}", journal=f"Venue {i}")
+            for i in range(count)]
+
+
+def coupled(work: Reference, *others: Reference) -> bool:
+    return offtopic.couplings([work, *others, *strangers()])(work)
+
+
+def test_an_author_in_common_with_another_cited_work_couples_a_work() -> None:
+    colleague = by(person("Grosso, G."), person("Marventano, S."), key="other", title=OFF_TOPIC[0])
+    assert coupled(by(person("Lee, J."), person("Grosso, Giuseppe")), colleague)
+    assert not coupled(by(person("Grosso, Marco")), colleague)  # the same surname, someone else
+    assert not coupled(by(person("Lee, J.")))  # the entry's own key never couples it with itself
+
+
+def test_what_is_no_one_s_name_couples_nothing() -> None:
+    for name in ("al., e", "et", "others", "Anonymous", "Organization, World Health", "Collaboration, ATLAS"):
+        assert not coupled(by(person(name)), by(person(name), key="other", title=OFF_TOPIC[0])), name
+    agency = Author("World Health Organization", literal=True)
+    assert not coupled(by(agency), by(agency, key="other", title=OFF_TOPIC[1]))
+
+
+def test_a_journal_in_common_couples_a_preprint_server_a_site_or_a_bare_proceedings_does_not() -> None:
+    assert coupled(by(journal="Journal of Affective Disorders"),
+                   by(key="other", title=OFF_TOPIC[0], journal="journal of  affective disorders."))
+    for venue in ("arXiv preprint arXiv:2101.00001", "Wikipedia, the free encyclopedia", "Proceedings",
+                  "In Proceedings of the", "Research Square"):
+        assert not coupled(by(journal=venue), by(key="other", title=OFF_TOPIC[0], journal=venue)), venue
+    # a publisher is not a venue: two IEEE papers without a booktitle
+    assert not coupled(by(kind="inproceedings", publisher="IEEE"),
+                       by(key="other", title=OFF_TOPIC[0], kind="inproceedings", publisher="IEEE"))
+
+
+def test_a_work_listed_twice_is_not_its_own_partner() -> None:
+    twin = by(person("Grosso, G."), key="K", journal="Nutrients")
+    assert not coupled(by(person("Grosso, G."), journal="Nutrients"), twin)
+
+
+def test_a_name_or_a_journal_most_of_the_works_share_couples_none() -> None:
+    # a field published in one journal, or a name a reader got wrong in every entry: no sign of belonging
+    same = [by(person("Common, A."), key=f"c{i}", title=f"Work {i}", journal="The Astrophysical Journal")
+            for i in range(8)]
+    assert not offtopic.couplings(same)(same[0])
+    assert offtopic.couplings(same[:2])(same[0])  # two works: sharing says something
 
 
 @needs_model
-def test_a_work_sharing_an_author_with_another_cited_work_belongs_with_the_bibliography() -> None:
-    lone = judged_among(by((Author("Grosso", "Giuseppe"),)))
-    assert not lone.coupled and lone.score < offtopic.THRESHOLD  # among strangers, as above: reported
-    colleague = by((Author("Grosso", "G."), Author("Marventano", "S.")), key="other", title=OFF_TOPIC[0])
-    shared = judged_among(by((Author("Lee", "J."), Author("{Grosso}", "Giuseppe"))), colleague)
-    assert shared.coupled and shared.score >= offtopic.THRESHOLD
-    # the same surname with another initial is someone else; an organisation is no one's own work
-    assert not judged_among(by((Author("Grosso", "Marco"),)), colleague).coupled
-    agency = (Author("World Health Organization", literal=True),)
-    assert not judged_among(by(agency), by(agency, key="other", title=OFF_TOPIC[1])).coupled
-
-
-@needs_model
-def test_a_journal_in_common_couples_a_preprint_server_or_a_web_site_does_not() -> None:
-    journal = "Journal of Affective Disorders"
-    written_otherwise = by(key="other", title=OFF_TOPIC[0], container="journal of  affective disorders.")
-    same = judged_among(by(container=journal), written_otherwise)
-    assert same.coupled and same.score >= offtopic.THRESHOLD
-    arxiv = "arXiv preprint arXiv:2101.00001"
-    assert not judged_among(by(container=arxiv), by(key="other", title=OFF_TOPIC[0], container=arxiv)).coupled
-    site = by(kind="online", container="Wikipedia")
-    assert not judged_among(site, by(key="other", title=OFF_TOPIC[0], kind="online", container="Wikipedia")).coupled
-    # the entry's own key never couples it with itself (a draft lists what it cites under that key)
-    assert not judged_among(by(container=journal)).coupled
+def test_a_coupled_work_is_not_reported_however_weak_its_sentence() -> None:
+    lone = by(person("Grosso, Giuseppe"))
+    citing = dataclasses.replace(weak_citing(), reference=lone)
+    others = [entry(f"off{i}", t) for i, t in enumerate(OFF_TOPIC)]
+    alone = judge([lone, *others], citing)[0]
+    assert not alone.coupled and alone.score < offtopic.THRESHOLD  # among strangers: reported
+    colleague = by(person("Grosso, G."), key="other", title=OFF_TOPIC[0])
+    together = judge([lone, *others, colleague], citing)[0]
+    assert together.coupled and together.score >= offtopic.THRESHOLD
