@@ -264,7 +264,7 @@ def to_markdown(results: dict[str, Any]) -> str:
                              f"({100 * cell['false_alarm_rate']:.1f}%) | {cell['swapped']} | {cell['caught']} "
                              f"({100 * cell['recall']:.1f}%) |")
     lines.append("")
-    lines.append(f"Threshold {offtopic.THRESHOLD:.2f} (chosen on half A, titles alone: "
+    lines.append(f"Threshold {offtopic.THRESHOLD:.3g} (half A alone, titles alone, would choose "
                  f"{results['titles alone']['chosen_on_A']:.3f}); model load {results['load_seconds']:.2f} s; "
                  f"{results['ms_per_citation']:.2f} ms per citation over {results['citations_timed']} citations.")
     lines += ["", f"Trade-off on half {results['titles alone']['curve_half']}:", "",
