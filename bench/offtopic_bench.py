@@ -29,7 +29,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,41 @@ def choose_threshold(real: list[float]) -> float:
     return float(int(edge * 200) / 200)  # down to a multiple of 0.005, so that at most `allowed` fall below
 
 
+def each_paper(papers_: list[Paper], abstracts: bool,
+               noise: float = 0.0) -> Iterator[tuple[Paper, list[float], list[float]]]:
+    """Each paper with its real and swapped scores, its swaps drawn from the other papers' citations (a fixed
+    seed per paper)."""
+    for paper in papers_:
+        rng = random.Random(int(hashlib.sha256(paper.name.encode()).hexdigest()[:8], 16))
+        pool = [c.reference for other in papers_ if other.name != paper.name for c in other.citings]
+        real, swapped = scores(paper, pool, rng, abstracts, noise)
+        yield paper, real, swapped
+
+
+def all_scores(papers_: list[Paper], abstracts: bool) -> tuple[list[float], list[float]]:
+    """Every real and swapped score of `papers_` (see each_paper)."""
+    real: list[float] = []
+    swapped: list[float] = []
+    for _, r, s in each_paper(papers_, abstracts):
+        real += r
+        swapped += s
+    return real, swapped
+
+
+def rates(real: list[float], swapped: list[float], threshold: float) -> dict[str, Any]:
+    """False alarms among the real scores and swaps caught, below `threshold`."""
+    fa = sum(s < threshold for s in real)
+    caught = sum(s < threshold for s in swapped)
+    return {"real": len(real), "false_alarms": fa, "false_alarm_rate": round(fa / max(1, len(real)), 4),
+            "swapped": len(swapped), "caught": caught, "recall": round(caught / max(1, len(swapped)), 4)}
+
+
+def curve(real: list[float], swapped: list[float]) -> list[tuple[float, float, float]]:
+    """The trade-off at a few thresholds: (threshold, false-alarm rate, recall)."""
+    return [(t / 100, (at := rates(real, swapped, t / 100))["false_alarm_rate"], at["recall"])
+            for t in range(14, 36, 2)]
+
+
 def measure(corpus: Path, halves: str, markdown: bool, noise: float = 0.0) -> dict[str, Any]:
     t0 = time.perf_counter()
     semantic.load()
@@ -144,10 +179,7 @@ def measure(corpus: Path, halves: str, markdown: bool, noise: float = 0.0) -> di
         setting = "titles and .bib abstracts" if abstracts else "titles alone"
         by_half: dict[str, dict[str, list[float]]] = {"A": {"real": [], "swapped": []},
                                                       "B": {"real": [], "swapped": []}}
-        for paper in all_papers:
-            rng = random.Random(int(hashlib.sha256(paper.name.encode()).hexdigest()[:8], 16))
-            pool = [c.reference for other in all_papers if other.name != paper.name for c in other.citings]
-            real, swapped = scores(paper, pool, rng, abstracts, noise)
+        for paper, real, swapped in each_paper(all_papers, abstracts, noise):
             by_half[paper.half]["real"] += real
             by_half[paper.half]["swapped"] += swapped
         a = by_half["A"]
@@ -156,20 +188,12 @@ def measure(corpus: Path, halves: str, markdown: bool, noise: float = 0.0) -> di
         for name in ("A", "B") if halves == "both" else (halves,):
             part = by_half[name]
             for label, threshold in (("chosen", chosen), ("rule", offtopic.THRESHOLD)):
-                fa = sum(s < threshold for s in part["real"])
-                caught = sum(s < threshold for s in part["swapped"])
-                row[f"{name}_{label}"] = {
-                    "papers": sum(p.half == name for p in all_papers),
-                    "real": len(part["real"]), "false_alarms": fa,
-                    "false_alarm_rate": round(fa / max(1, len(part["real"])), 4),
-                    "swapped": len(part["swapped"]), "caught": caught,
-                    "recall": round(caught / max(1, len(part["swapped"])), 4)}
+                row[f"{name}_{label}"] = {"papers": sum(p.half == name for p in all_papers),
+                                          **rates(part["real"], part["swapped"], threshold)}
         # the trade-off on the half reported: false alarms and recall at a few thresholds
         shown = by_half["A" if halves == "A" else "B"]
         row["curve_half"] = "A" if halves == "A" else "B"
-        row["curve"] = [(t / 100, round(sum(x < t / 100 for x in shown["real"]) / len(shown["real"]), 4),
-                         round(sum(x < t / 100 for x in shown["swapped"]) / len(shown["swapped"]), 4))
-                        for t in range(14, 36, 2)]
+        row["curve"] = curve(shown["real"], shown["swapped"])
         results[setting] = row
     # cost: the rule's own work (sentences, texts, embeddings, scores) per citation, model loaded
     start = time.perf_counter()
@@ -187,56 +211,35 @@ def measure(corpus: Path, halves: str, markdown: bool, noise: float = 0.0) -> di
     return results
 
 
-def rates(real: list[float], swapped: list[float], threshold: float) -> dict[str, Any]:
-    fa = sum(s < threshold for s in real)
-    caught = sum(s < threshold for s in swapped)
-    return {"real": len(real), "false_alarms": fa, "false_alarm_rate": round(fa / max(1, len(real)), 4),
-            "swapped": len(swapped), "caught": caught, "recall": round(caught / max(1, len(swapped)), 4)}
-
-
-def all_scores(papers_: list[Paper], abstracts: bool) -> tuple[list[float], list[float]]:
-    """Every real and swapped score of `papers_`, each paper's swaps drawn from the others' citations."""
-    real: list[float] = []
-    swapped: list[float] = []
-    for paper in papers_:
-        rng = random.Random(int(hashlib.sha256(paper.name.encode()).hexdigest()[:8], 16))
-        pool = [c.reference for other in papers_ if other.name != paper.name for c in other.citings]
-        r, s = scores(paper, pool, rng, abstracts)
-        real += r
-        swapped += s
-    return real, swapped
-
-
 def measure_fresh(corpus: Path, fresh: Path, markdown: bool, also: Sequence[Path] = ()) -> dict[str, Any]:
     """The threshold chosen on both halves of `corpus` and the papers of `also` (titles alone), measured once on
     the papers of `fresh`."""
     semantic.load()
     known, new = [paper for where in (corpus, *also) for paper in load(where)], load(fresh)
     results: dict[str, Any] = {"papers_chosen_on": len(known), "papers_measured": len(new),
-                               "chosen_on": [corpus.name, *(where.name for where in also)]}
+                               "sets_chosen_on": [corpus.name, *(where.name for where in also)]}
     for abstracts in (False, True):
         setting = "titles and .bib abstracts" if abstracts else "titles alone"
         real, swapped = all_scores(known, abstracts)
-        chosen = choose_threshold(real) if not abstracts else results["titles alone"]["chosen_on_A_and_B"]
+        chosen = choose_threshold(real) if not abstracts else results["titles alone"]["chosen"]
         fresh_real, fresh_swapped = all_scores(new, abstracts)
         results[setting] = {
-            "chosen_on_A_and_B": chosen,
-            "A_and_B": rates(real, swapped, chosen),
+            "chosen": chosen,
+            "chosen_on": rates(real, swapped, chosen),
             "fresh": rates(fresh_real, fresh_swapped, chosen),
             "fresh_at_shipped": {"threshold": offtopic.THRESHOLD,
                                  **rates(fresh_real, fresh_swapped, offtopic.THRESHOLD)},
-            "fresh_curve": [(t / 100, rates(fresh_real, fresh_swapped, t / 100)["false_alarm_rate"],
-                             rates(fresh_real, fresh_swapped, t / 100)["recall"]) for t in range(14, 36, 2)],
+            "fresh_curve": curve(fresh_real, fresh_swapped),
         }
     if markdown:
         lines = ["| setting | papers | threshold | real citations | false alarms | swapped | caught (recall) |",
                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for setting in ("titles alone", "titles and .bib abstracts"):
             row = results[setting]
-            shown = [(f"{' + '.join(results['chosen_on'])} (chosen on)", row["A_and_B"], len(known),
-                      row["chosen_on_A_and_B"]),
-                     ("fresh (measured)", row["fresh"], len(new), row["chosen_on_A_and_B"])]
-            if row["chosen_on_A_and_B"] != offtopic.THRESHOLD:
+            shown = [(f"{' + '.join(results['sets_chosen_on'])} (chosen on)", row["chosen_on"], len(known),
+                      row["chosen"]),
+                     ("fresh (measured)", row["fresh"], len(new), row["chosen"])]
+            if row["chosen"] != offtopic.THRESHOLD:
                 shown.append(("fresh, at the rule's threshold", row["fresh_at_shipped"], len(new),
                               offtopic.THRESHOLD))
             for label, cell, papers_, threshold in shown:
