@@ -209,11 +209,12 @@ _COMMON_FROM = 6
 def _people(ref: Reference) -> set[tuple[str, str]]:
     """A work's authors as (surname, first initial), lower-cased; organisations and what is no one's name
     ("et al.", "Anonymous") left out."""
+    from kratomref.matching import normalise_text
     from kratomref.readers.freetext import is_organisation
 
     people = set()
     for author in ref.authors:
-        family = " ".join(re.sub(r"[^\w ]+", " ", author.family.lower()).split())
+        family = normalise_text(author.family)
         if (author.literal or len(family) < 2 or family in _NOT_A_PERSON or _GROUP_WORDS.intersection(family.split())
                 or is_organisation(str(author))):
             continue
@@ -223,10 +224,11 @@ def _people(ref: Reference) -> set[tuple[str, str]]:
 
 def _journal(ref: Reference) -> str:
     """A work's journal or proceedings as its entry names it (journal, journaltitle, booktitle: not a publisher
-    or a site), lower-cased, punctuation and spaces folded; "" for none, a preprint server, an encyclopedia, a
+    or a site), normalised as titles are (matching.normalise_text); "" for none, a preprint server, an encyclopedia, a
     web site, or a name of no particular venue ("Proceedings")."""
-    written = ref.fields.get("journal") or ref.fields.get("journaltitle") or ref.fields.get("booktitle") or ""
-    venue = " ".join(re.sub(r"[^\w ]+", " ", str(written).lower()).split())
+    from kratomref.matching import normalise_text
+
+    venue = normalise_text(ref.fields.get("journal") or ref.fields.get("journaltitle") or ref.fields.get("booktitle"))
     if not venue or _NOT_A_JOURNAL_RE.search(venue) or set(venue.split()) <= _VENUE_FILLER:
         return ""
     return venue
