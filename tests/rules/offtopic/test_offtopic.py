@@ -122,6 +122,8 @@ def test_selecting_the_rule_loads_the_model(tmp_path: Path) -> None:
 
 # --- the bibliography and the words the text shares -----------------------------------------------------------
 WEAK_SENTENCE = "These results were later confirmed in larger samples [@k]."
+# its paragraph says what the results were about, in words none of the works' titles use
+CONTEXT = "Older adults who eat little fish report low mood more often. " + WEAK_SENTENCE
 JUDGED = "Omega-3 fatty acids and depressive symptoms in older adults: a randomized controlled trial"
 ON_TOPIC = ("Fish consumption and the risk of major depression in a prospective cohort",
             "Dietary n-3 polyunsaturated fatty acids and depression: a meta-analysis",
@@ -138,20 +140,20 @@ def entry(key: str, title: str) -> Reference:
 
 def weak_citing(title: str = JUDGED) -> offtopic.Citing:
     citation = Citation(Location("draft.md", 3, None, 52), "[@k]", "k", "key", "k")
-    text = offtopic.clean(WEAK_SENTENCE)
-    return offtopic.Citing(citation, entry("k", title), WEAK_SENTENCE, text, text)
+    return offtopic.Citing(citation, entry("k", title), WEAK_SENTENCE, offtopic.clean(WEAK_SENTENCE),
+                           offtopic.clean(CONTEXT))
 
 
 def judge(bibliography: list[Reference], citing: offtopic.Citing | None = None) -> list[offtopic.Judged]:
     citing = citing or weak_citing()
-    return offtopic.judge_citings([citing], NO_DOCUMENT_EVIDENCE, citing.sentence_text, bibliography)
+    return offtopic.judge_citings([citing], NO_DOCUMENT_EVIDENCE, citing.paragraph_text, bibliography)
 
 
 @needs_model
 def test_a_weakly_worded_citation_passes_when_the_work_belongs_with_the_bibliography() -> None:
     among_its_kind = judge([entry("k", JUDGED), *(entry(f"on{i}", t) for i, t in enumerate(ON_TOPIC))])
     among_strangers = judge([entry("k", JUDGED), *(entry(f"off{i}", t) for i, t in enumerate(OFF_TOPIC))])
-    # the sentence says nothing of the topic: only the other cited works can tell
+    # the sentence says nothing of the topic, its paragraph little: the other cited works tell
     assert among_its_kind[0].score >= offtopic.THRESHOLD > among_strangers[0].score
     assert among_its_kind[0].bibliography_similarity > among_strangers[0].bibliography_similarity
 
@@ -250,3 +252,30 @@ def test_a_coupled_work_is_not_reported_however_weak_its_sentence() -> None:
     colleague = by(person("Grosso, G."), key="other", title=OFF_TOPIC[0])
     together = judge([lone, *others, colleague], citing)[0]
     assert together.coupled and together.score >= offtopic.THRESHOLD
+
+
+# --- beside: the works cited in the same sentence ------------------------------------------------------------
+def citing_in(sentence: str, key: str, title: str) -> offtopic.Citing:
+    citation = Citation(Location("draft.md", 5, None, 40), f"@{key}", key, "key", key)
+    return offtopic.Citing(citation, entry(key, title), sentence, offtopic.clean(sentence), offtopic.clean(CONTEXT))
+
+
+@needs_model
+def test_a_work_is_compared_with_the_works_cited_beside_it_in_its_sentence() -> None:
+    # the same bibliography each time; only which work is cited beside the judged one changes
+    bibliography = [entry("k", JUDGED), entry("kin", ON_TOPIC[1]),
+                    *(entry(f"off{i}", t) for i, t in enumerate(OFF_TOPIC))]
+
+    def judged_beside(partner: str) -> offtopic.Judged:
+        sentence = f"These results were later confirmed in larger samples [@k; @{partner}]."
+        cited = [citing_in(sentence, "k", JUDGED), citing_in(sentence, partner, "")]
+        return offtopic.judge_citings(cited, NO_DOCUMENT_EVIDENCE, offtopic.clean(CONTEXT), bibliography)[0]
+
+    with_its_kind, with_a_stranger = judged_beside("kin"), judged_beside("off0")
+    assert with_its_kind.beside_similarity == pytest.approx(semantic.similarity(JUDGED, ON_TOPIC[1]), abs=1e-4)
+    assert with_its_kind.bibliography_similarity == with_a_stranger.bibliography_similarity
+    assert with_its_kind.score >= offtopic.THRESHOLD > with_a_stranger.score
+    assert "the works cited beside it (" in offtopic._finding(with_a_stranger).message
+    alone = judge(bibliography)[0]  # cited alone in its sentence
+    assert alone.beside_similarity is None and alone.signals()["alone"] == 1.0
+    assert "cited beside it" not in offtopic._finding(alone).message
