@@ -538,6 +538,7 @@ class Sentence:
     file: str
     line: int
     text: str
+    column: int = 1  # where it starts on its line (1-based, in the line as written)
 
 
 def paragraphs(body: Sequence[TextLine], one_per_line: bool = False) -> list[list[TextLine]]:
@@ -575,7 +576,7 @@ def sentence_holding(split: Sequence[Sentence], line: int, marker: str) -> Sente
 
 
 def sentences(paragraph: Sequence[TextLine]) -> list[Sentence]:
-    """The paragraph split into sentences, each with the line it starts on.
+    """The paragraph split into sentences, each with the line and column it starts at.
 
     A quotation of several sentences stays in the sentence that opens it, with its attribution. Linear in the
     paragraph's length: what ends a sentence is judged on the text's end and on running counts of quotation marks.
@@ -583,14 +584,17 @@ def sentences(paragraph: Sequence[TextLine]) -> list[Sentence]:
     found: list[Sentence] = []
     parts: list[str] = []
     size = opened = closed = straight = 0
-    start: tuple[str, int] | None = None
+    start: tuple[str, int, int] | None = None
     for line in paragraph:
-        text = prose(line.text).strip()
-        cuts = [m.end() for m in _SENTENCE_END_RE.finditer(text)]
-        tokens = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+        masked = prose(line.text)
+        text = masked.strip()
+        lead = len(masked) - len(masked.lstrip())  # the columns of `text` in the line as written
+        begins = [0, *(m.end() for m in _SENTENCE_END_RE.finditer(text))]
+        tokens = [text[a:b] for a, b in zip(begins, [*begins[1:], len(text)], strict=True)]
         for position, token in enumerate(tokens):
             if start is None:
-                start = (line.file, line.line)
+                offset = begins[position] + len(token) - len(token.lstrip())
+                start = (line.file, line.line, lead + offset + 1)
             token = token.strip()
             if token:
                 parts.append(token)
@@ -602,10 +606,10 @@ def sentences(paragraph: Sequence[TextLine]) -> list[Sentence]:
             end = " ".join(parts[-2:]).rstrip("”\"’)*_")  # the sentence's end: enough to see "Dr." or "e.g."
             quoting = (opened > closed or straight % 2 == 1) and size < QUOTED_SENTENCE_CHARS
             if ends_line_sentence and not _ABBREVIATIONS.search(end) and not quoting:
-                found.append(Sentence(start[0], start[1], " ".join(parts)))
+                found.append(Sentence(start[0], start[1], " ".join(parts), start[2]))
                 parts, size, opened, closed, straight, start = [], 0, 0, 0, 0, None
     if parts and start is not None:
-        found.append(Sentence(start[0], start[1], " ".join(parts)))
+        found.append(Sentence(start[0], start[1], " ".join(parts), start[2]))
     return found
 
 

@@ -180,7 +180,7 @@ def test_shared_words_count_the_telling_words_in_any_case() -> None:
 @needs_model
 def test_the_finding_gives_each_signal() -> None:
     message = findings(("KR506",))[0].message
-    for part in ("unlike the sentence (", "its paragraph (", "the whole text (", "the other works cited (",
+    for part in ("unlike the sentence (", "its paragraph (", "the other works cited (",
                  "no author or journal in common", "of its telling words"):
         assert part in message
 
@@ -279,3 +279,20 @@ def test_a_work_is_compared_with_the_works_cited_beside_it_in_its_sentence() -> 
     alone = judge(bibliography)[0]  # cited alone in its sentence
     assert alone.beside_similarity is None and alone.signals()["alone"] == 1.0
     assert "cited beside it" not in offtopic._finding(alone).message
+
+
+# --- the sentence a citation is judged by --------------------------------------------------------------------
+def test_each_citation_is_judged_by_its_own_sentence_when_a_line_holds_several(tmp_path: Path) -> None:
+    (tmp_path / "refs.bib").write_text((INPUTS / "refs.bib").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "draft.md").write_text(
+        "---\nbibliography: refs.bib\n---\n\n"
+        "Oily fish is linked to fewer depressive symptoms [@grosso2016]. Treadmill training made the dogs "
+        "stronger [@dogs2019]. Fish oil was also tested as a treatment [@grosso2016].\n", encoding="utf-8")
+    doc = next(d for d in check(Options(paths=(str(tmp_path / "draft.md"),), offline=True, use_cache=False,
+                                        archive=False)).documents if d.body)
+    found = [(c.reference.key, c.sentence) for c in offtopic.citings(doc)]
+    assert found == [
+        ("grosso2016", "Oily fish is linked to fewer depressive symptoms [@grosso2016]."),
+        ("dogs2019", "Treadmill training made the dogs stronger [@dogs2019]."),
+        ("grosso2016", "Fish oil was also tested as a treatment [@grosso2016]."),
+    ]
