@@ -332,7 +332,7 @@ def _record_to(record: AuthorityRecord) -> dict[str, Any]:
         "venue": record.venue, "volume": record.volume, "pages": record.pages,
         "identifiers": [list(pair) for pair in record.identifiers], "url": record.url, "kind": record.kind,
         "is_retracted": record.is_retracted, "published_doi": record.published_doi,
-        "journal_ref": record.journal_ref,
+        "journal_ref": record.journal_ref, "abstract": record.abstract, "subjects": list(record.subjects),
     }
 
 
@@ -347,6 +347,8 @@ def _record_from(authority: str, value: Any) -> AuthorityRecord | None:
             identifiers=tuple((str(k), str(v)) for k, v in value.get("identifiers") or ()),
             url=value.get("url"), kind=value.get("kind"), is_retracted=bool(value.get("is_retracted")),
             published_doi=value.get("published_doi"), journal_ref=value.get("journal_ref"),
+            # absent from entries cached before issue 21: no abstract, no subjects
+            abstract=value.get("abstract"), subjects=tuple(str(s) for s in value.get("subjects") or ()),
         )
     except (TypeError, ValueError):
         return None
