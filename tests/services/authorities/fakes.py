@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 import threading
 import time
 import unicodedata
@@ -46,7 +47,8 @@ class World:
 def world_of(works: list[Mapping[str, Any]]) -> World:
     """A World from compact descriptions of genuine works, each put in the shape of every API that holds it:
     {"title", "authors": [[given, family], ...], "year", "venue", "volume", "pages", "doi", "pmid", "pmcid",
-    "arxiv", "isbn", "kind", "held_by": ["openalex", "pubmed", ...], "retracted", "published_doi", "journal_ref"}."""
+    "arxiv", "isbn", "kind", "held_by": ["openalex", "pubmed", ...], "retracted", "published_doi", "journal_ref",
+    "abstract", "subjects": [...]}."""
     world = World()
     for work in works:
         held = set(work["held_by"])
@@ -74,6 +76,8 @@ def world_of(works: list[Mapping[str, Any]]) -> World:
                                  "raw_author_name": n, "institutions": []} for i, n in enumerate(names)],
                 "biblio": {"volume": work.get("volume"), "issue": None, "first_page": first or None,
                            "last_page": last or None},
+                "abstract_inverted_index": inverted_index(abstract_of(work)) if work.get("abstract") else None,
+                **openalex_subjects(work.get("subjects") or []),
             })
         if "datacite" in held and work.get("doi"):
             world.datacite[work["doi"].lower()] = {
@@ -87,11 +91,15 @@ def world_of(works: list[Mapping[str, Any]]) -> World:
                                         work["published_doi"], "relatedIdentifierType": "DOI"}]
                 if work.get("published_doi") else [],
                 "url": f"https://zenodo.org/records/{abs(hash(work['title'])) % 10**7}", "state": "findable",
+                "descriptions": [{"description": abstract_of(work), "descriptionType": "Abstract"}]
+                if work.get("abstract") else [],
+                "subjects": [{"subject": name} for name in work.get("subjects") or []],
             }
         if "arxiv" in held and work.get("arxiv"):
             world.arxiv[work["arxiv"]] = {"title": work["title"], "authors": names,
                                           "published": f"{work['year']}-06-12T17:57:34Z",
-                                          "doi": work.get("published_doi"), "journal_ref": work.get("journal_ref")}
+                                          "doi": work.get("published_doi"), "journal_ref": work.get("journal_ref"),
+                                          "summary": abstract_of(work) or "An abstract."}
         if "pubmed" in held and work.get("pmid"):
             world.pubmed[str(work["pmid"])] = {
                 "pubdate": f"{work['year']} Jun", "epubdate": "", "source": work.get("venue", ""),
@@ -133,6 +141,43 @@ def world_of(works: list[Mapping[str, Any]]) -> World:
                 "isbn": [work["isbn"]] if work.get("isbn") else [], "publisher": [work.get("venue", "")],
             })
     return world
+
+
+def abstract_of(work: Mapping[str, Any]) -> str:
+    """A work's abstract as one text (a structured one's sections joined)."""
+    abstract = work.get("abstract") or ""
+    return abstract if isinstance(abstract, str) else " ".join(text for _, text in abstract)
+
+
+def inverted_index(text: str) -> dict[str, list[int]]:
+    """OpenAlex's abstract_inverted_index: each word as written (its punctuation kept) with its positions, in
+    the order the words first occur."""
+    index: dict[str, list[int]] = {}
+    for position, word in enumerate(text.split()):
+        index.setdefault(word, []).append(position)
+    return index
+
+
+def openalex_subjects(subjects: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """A work's keywords, topics and concepts as OpenAlex tags them: the first subjects as keywords, the next as
+    topics (with their subfield, field and domain), the rest as concepts, scores falling; and a level-0 concept
+    scored 0, as OpenAlex lists a tagged concept's ancestors."""
+    keywords, topics, concepts = subjects[:2], subjects[2:4], subjects[4:]
+    return {
+        "keywords": [{"id": f"https://openalex.org/keywords/{re.sub(r'[^a-z]+', '-', name.lower())}",
+                      "display_name": name, "score": round(0.7 - 0.1 * i, 2)} for i, name in enumerate(keywords)],
+        "topics": [{"id": f"https://openalex.org/T1{i:04d}", "display_name": name, "score": round(0.99 - 0.05 * i, 4),
+                    "subfield": {"id": "https://openalex.org/subfields/2738",
+                                 "display_name": "Psychiatry and Mental health"},
+                    "field": {"id": "https://openalex.org/fields/27", "display_name": "Medicine"},
+                    "domain": {"id": "https://openalex.org/domains/4", "display_name": "Health Sciences"}}
+                   for i, name in enumerate(topics)],
+        "concepts": [{"id": f"https://openalex.org/C{100 + i}", "wikidata": f"https://www.wikidata.org/wiki/Q{100 + i}",
+                      "display_name": name, "level": 2, "score": round(0.8 - 0.05 * i, 6)}
+                     for i, name in enumerate(concepts)]
+        + ([{"id": "https://openalex.org/C71924100", "wikidata": "https://www.wikidata.org/wiki/Q11190",
+             "display_name": "Medicine", "level": 0, "score": 0.0}] if subjects else []),
+    }
 
 
 @dataclass(frozen=True)
@@ -268,6 +313,8 @@ def atom_feed(entries: list[str], query: str) -> str:
 
 def arxiv_entry(ident: str, item: Mapping[str, Any]) -> str:
     authors = "".join(f"    <author>\n      <name>{escape(a)}</name>\n    </author>\n" for a in item["authors"])
+    # arXiv wraps a summary at about 80 characters, as its authors' abstract was submitted
+    summary = textwrap.fill(item.get("summary", "An abstract."), 78)
     extra = ""
     if item.get("doi"):
         extra += f'    <arxiv:doi>{escape(item["doi"])}</arxiv:doi>\n'
@@ -277,9 +324,11 @@ def arxiv_entry(ident: str, item: Mapping[str, Any]) -> str:
         "  <entry>\n"
         f"    <id>http://arxiv.org/abs/{ident}v1</id>\n"
         f"    <updated>{item['published']}</updated>\n    <published>{item['published']}</published>\n"
-        f"    <title>{escape(item['title'])}</title>\n    <summary>  An abstract.\n</summary>\n{authors}{extra}"
+        f"    <title>{escape(item['title'])}</title>\n    <summary>  {escape(summary)}\n</summary>\n{authors}{extra}"
         f'    <link href="http://arxiv.org/abs/{ident}v1" rel="alternate" type="text/html"/>\n'
         f'    <arxiv:primary_category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/>\n'
+        f'    <category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/>\n'
+        f'    <category term="stat.ML" scheme="http://arxiv.org/schemas/atom"/>\n'
         "  </entry>\n"
     )
 
