@@ -42,13 +42,17 @@ class World:
     dblp: list[dict[str, Any]] = field(default_factory=list)  # "info" objects of search hits
     books: dict[str, dict[str, Any]] = field(default_factory=dict)  # ISBN-13 -> /api/books jscmd=data entry
     book_docs: list[dict[str, Any]] = field(default_factory=list)  # /search.json documents
+    # PMID -> what efetch (rettype=abstract, retmode=xml) holds besides the summary: "abstract" [(label, text)],
+    # "mesh" [(descriptor, major)], "keywords"
+    pubmed_abstracts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def world_of(works: list[Mapping[str, Any]]) -> World:
     """A World from compact descriptions of genuine works, each put in the shape of every API that holds it:
     {"title", "authors": [[given, family], ...], "year", "venue", "volume", "pages", "doi", "pmid", "pmcid",
     "arxiv", "isbn", "kind", "held_by": ["openalex", "pubmed", ...], "retracted", "published_doi", "journal_ref",
-    "abstract", "subjects": [...]}."""
+    "abstract", "subjects": [...]}; PubMed's abstract may be structured, [(label, text), ...], and its subjects
+    are MeSH headings, [(descriptor, major), ...]."""
     world = World()
     for work in works:
         held = set(work["held_by"])
@@ -112,6 +116,12 @@ def world_of(works: list[Mapping[str, Any]]) -> World:
                 + ([{"idtype": "doi", "idtypen": 3, "value": work["doi"]}] if work.get("doi") else [])
                 + ([{"idtype": "pmc", "idtypen": 8, "value": work["pmcid"]}] if work.get("pmcid") else []),
             }
+            if work.get("abstract") or work.get("subjects"):
+                sections = work.get("abstract") or []
+                world.pubmed_abstracts[str(work["pmid"])] = {
+                    "title": work["title"], "journal": work.get("venue", ""), "year": work["year"],
+                    "abstract": [("", sections)] if isinstance(sections, str) else sections,
+                    "mesh": work.get("subjects") or [], "keywords": work.get("keywords") or []}
             if work.get("pmcid"):
                 world.pmc[str(work["pmcid"]).removeprefix("PMC")] = {
                     **world.pubmed[str(work["pmid"])], "articleids": [
@@ -361,6 +371,13 @@ def pubmed_answer(world: World) -> Callable[[Seen], Reply]:
             if not result["uids"]:
                 result["uids"] = uids
             return 200, json.dumps({"header": header, "result": result}), JSON
+        if seen.path.endswith("/efetch.fcgi"):
+            if seen.param("db") != "pubmed" or seen.param("retmode") != "xml":
+                return 400, json.dumps({"error": "this fake serves db=pubmed&retmode=xml only"}), JSON
+            uids = [u for u in seen.param("id").split(",") if u]
+            held = world.pubmed_abstracts
+            articles = [pubmed_article(uid, held[uid]) for uid in uids if uid in held]
+            return 200, pubmed_article_set(articles), {"Content-Type": "text/xml; charset=UTF-8"}
         if seen.path.endswith("/esearch.fcgi"):
             terms = [w for w in words(seen.param("term").replace("[Title]", " ")) if w != "title"]
             ids = [uid for uid, item in world.pubmed.items() if terms and all(t in words(item["title"]) for t in terms)]
@@ -371,6 +388,44 @@ def pubmed_answer(world: World) -> Callable[[Seen], Reply]:
             return 200, json.dumps(body), JSON
         return 404, "<html><body>Not Found</body></html>", {"Content-Type": "text/html"}
     return answer
+
+
+def pubmed_article_set(articles: list[str]) -> str:
+    """efetch's answer: the PubmedArticleSet, with the DOCTYPE naming NLM's public DTD that opens every one."""
+    return ('<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC '
+            '"-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
+            '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n<PubmedArticleSet>\n'
+            + "".join(articles) + "</PubmedArticleSet>\n")
+
+
+def pubmed_article(uid: str, item: Mapping[str, Any]) -> str:
+    """One PubmedArticle as efetch gives it (trimmed of the parts nobody reads here: affiliations, history)."""
+    sections = "".join(
+        f'        <AbstractText Label="{escape(label)}" NlmCategory="{escape(label)}">{escape(text)}</AbstractText>\n'
+        if label else f"        <AbstractText>{escape(text)}</AbstractText>\n" for label, text in item["abstract"])
+    abstract = f"      <Abstract>\n{sections}      </Abstract>\n" if sections else ""
+    mesh = "".join(
+        f'      <MeshHeading>\n        <DescriptorName UI="D{i:06d}" MajorTopicYN="{"Y" if major else "N"}">'
+        f"{escape(name)}</DescriptorName>\n      </MeshHeading>\n" for i, (name, major) in enumerate(item["mesh"]))
+    keywords = "".join(f'      <Keyword MajorTopicYN="N">{escape(k)}</Keyword>\n' for k in item["keywords"])
+    return (
+        '<PubmedArticle>\n  <MedlineCitation Status="MEDLINE" Owner="NLM">\n'
+        f'    <PMID Version="1">{uid}</PMID>\n'
+        '    <Article PubModel="Print">\n      <Journal>\n'
+        f'        <JournalIssue CitedMedium="Print"><PubDate><Year>{item["year"]}</Year></PubDate></JournalIssue>\n'
+        f'        <Title>{escape(item["journal"])}</Title>\n      </Journal>\n'
+        f'      <ArticleTitle>{escape(item["title"])}.</ArticleTitle>\n{abstract}'
+        '      <Language>eng</Language>\n'
+        '      <PublicationTypeList>\n        <PublicationType UI="D016428">Journal Article</PublicationType>\n'
+        "      </PublicationTypeList>\n    </Article>\n"
+        + (f'    <MeshHeadingList>\n{mesh}    </MeshHeadingList>\n' if mesh else "")
+        + (f'    <KeywordList Owner="NOTNLM">\n{keywords}    </KeywordList>\n' if keywords else "")
+        + "  </MedlineCitation>\n  <PubmedData>\n    <PublicationStatus>ppublish</PublicationStatus>\n"
+        f'    <ArticleIdList>\n      <ArticleId IdType="pubmed">{uid}</ArticleId>\n    </ArticleIdList>\n'
+        "    <ReferenceList>\n      <Reference>\n        <Citation>An earlier study.</Citation>\n"
+        '        <ArticleIdList>\n          <ArticleId IdType="pubmed">999</ArticleId>\n        </ArticleIdList>\n'
+        "      </Reference>\n    </ReferenceList>\n  </PubmedData>\n</PubmedArticle>\n"
+    )
 
 
 def dblp_answer(world: World) -> Callable[[Seen], Reply]:
