@@ -207,6 +207,8 @@ def resolve(
         with _stage(progress, "search", len(queries)):
             resolved.searches = crossref.search(queries)
     _ask_authorities(documents, authorities, resolved, progress, offline=options.offline)
+    if "pubmed" in authorities and _offtopic_rule_runs(options):
+        _add_pubmed_abstracts(documents, authorities["pubmed"], resolved, progress)
 
     if _placeholder_rules_run(options):  # the searches only feed the placeholder rules' suggestions
         resolved.placeholder_searches = _resolve_placeholder_searches(documents, crossref)
@@ -334,6 +336,52 @@ def _ask_wave(
     with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="authority") as pool:
         futures = {name: pool.submit(authorities[name].lookup, refs) for name, refs in wave.items()}
     return {name: future.result() for name, future in futures.items()}
+
+
+def _offtopic_rule_runs(options: Options) -> bool:
+    """Whether KR506 will judge: opt-in, it runs when --select (or the configuration's select) names it itself
+    and --ignore does not (the judging's own test, rules.Context.for_options)."""
+    from kratomref.rules import Context
+
+    return "offtopic" in Context.for_options(options).family_names
+
+
+def _add_pubmed_abstracts(
+    documents: Sequence[Document], pubmed: Any, resolved: Resolved, progress: Progress | None
+) -> None:
+    """KR506 compares a citing sentence with what the cited work is about, and PubMed's esummary holds no
+    abstract: the works PubMed confirmed for the references a draft cites get theirs and their MeSH headings
+    from efetch. Only what KR506 reads, and optional: an efetch that fails leaves the records as they were, and
+    counts as no check that could not be made (the answers are not kept as the reference's evidence)."""
+    from kratomref.rules import authorities as authority_rules
+    from kratomref.rules import offtopic
+
+    wanted: dict[str, tuple[int, str]] = {}  # reference id -> (the record's place in PubMed's answer, its PMID)
+    for doc in documents:
+        if not offtopic.has_tied_citations(doc):
+            continue
+        for ref in doc.references:
+            rid = reference_id(ref)
+            answer = resolved.authorities.get(rid, {}).get("pubmed")
+            if answer is None or (found := authority_rules.confirmation(ref, answer)) is None:
+                continue
+            if found.record.abstract is None and found.record.ids("pmid"):
+                wanted[rid] = (answer.records.index(found.record), found.record.ids("pmid")[0])
+    if not wanted:
+        return
+    with _stage(progress, "authorities", len(wanted)):
+        fetched = pubmed.abstracts(sorted({uid for _, uid in wanted.values()}))
+    for rid, (place, uid) in wanted.items():
+        got = fetched.get(uid)
+        if got is None or got.status is not Lookup.FOUND or not got.records:
+            continue
+        answer = resolved.authorities[rid]["pubmed"]
+        record = answer.records[place]
+        extra = got.records[0]
+        record = dataclasses.replace(record, abstract=extra.abstract or record.abstract,
+                                     subjects=extra.subjects or record.subjects)
+        records = (*answer.records[:place], record, *answer.records[place + 1:])
+        resolved.authorities[rid]["pubmed"] = dataclasses.replace(answer, records=records)
 
 
 @contextmanager

@@ -500,6 +500,12 @@ class AuthorityRecord:
     is_retracted: bool = False
     published_doi: str | None = None  # a preprint's published version, as the authority records it
     journal_ref: str | None = None  # a preprint's journal reference, as written by its authors
+    # What the work is about, where the authority's answer holds it (KR506 compares it with the citing text):
+    # the abstract in reading order, as the authority writes it (DataCite's may be HTML, as Crossref's is JATS),
+    # and subject terms (OpenAlex's keywords, topics and concepts, DataCite's subjects, PubMed's MeSH
+    # headings), the most telling first. PubMed's are fetched only when KR506 runs (check.py).
+    abstract: str | None = None
+    subjects: tuple[str, ...] = ()
 
     def ids(self, kind: str) -> tuple[str, ...]:
         return tuple(value for k, value in self.identifiers if k == kind)

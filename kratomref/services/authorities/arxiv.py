@@ -1,5 +1,6 @@
 """The arXiv API (export.arxiv.org/api/query?id_list=…, Atom XML): does a cited preprint exist, who wrote it,
-and has it been published since (its journal reference or DOI). One request per 3 s, as arXiv asks."""
+what it is about (its abstract), and has it been published since (its journal reference or DOI). One request
+per 3 s, as arXiv asks."""
 
 from __future__ import annotations
 
@@ -103,5 +104,7 @@ def parse_feed(body: bytes) -> list[AuthorityRecord] | str | None:
             kind="preprint",
             published_doi=doi.lower() if doi else None,
             journal_ref=text_of(entry.findtext(f"{ARXIV}journal_ref")),
+            # The entry's categories are codes ("cs.LG", "q-bio.NC"), not words a text uses: no subjects.
+            abstract=text_of(entry.findtext(f"{ATOM}summary")),
         ))
     return records

@@ -6,7 +6,7 @@ from __future__ import annotations
 import abc
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 FAILED_REQUESTS_BEFORE_GIVING_UP = 2
 NAMESPACE = "authority"  # cache namespace; keys start with the authority's name and its base URL's tag
+# Subject terms kept per work, the most telling first: OpenAlex tags a work with a dozen concepts or more and
+# PubMed with a dozen MeSH headings, and the weakest of them (level-0 fields, "Humans") say least about it.
+SUBJECTS_KEPT = 8
 _PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "le", "la", "dos", "ten"})
 
 
@@ -73,6 +76,15 @@ def text_of(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return " ".join(value.split())
     return None
+
+
+def subject_list(names: Iterable[str | None]) -> tuple[str, ...]:
+    """The first SUBJECTS_KEPT distinct names (case aside), in the order given; empty ones skipped."""
+    kept: dict[str, str] = {}
+    for name in names:
+        if name and len(kept) < SUBJECTS_KEPT:
+            kept.setdefault(name.casefold(), name)
+    return tuple(kept.values())
 
 
 @dataclass
@@ -332,7 +344,7 @@ def _record_to(record: AuthorityRecord) -> dict[str, Any]:
         "venue": record.venue, "volume": record.volume, "pages": record.pages,
         "identifiers": [list(pair) for pair in record.identifiers], "url": record.url, "kind": record.kind,
         "is_retracted": record.is_retracted, "published_doi": record.published_doi,
-        "journal_ref": record.journal_ref,
+        "journal_ref": record.journal_ref, "abstract": record.abstract, "subjects": list(record.subjects),
     }
 
 
@@ -347,6 +359,8 @@ def _record_from(authority: str, value: Any) -> AuthorityRecord | None:
             identifiers=tuple((str(k), str(v)) for k, v in value.get("identifiers") or ()),
             url=value.get("url"), kind=value.get("kind"), is_retracted=bool(value.get("is_retracted")),
             published_doi=value.get("published_doi"), journal_ref=value.get("journal_ref"),
+            # absent from entries cached before issue 21: no abstract, no subjects
+            abstract=value.get("abstract"), subjects=tuple(str(s) for s in value.get("subjects") or ()),
         )
     except (TypeError, ValueError):
         return None

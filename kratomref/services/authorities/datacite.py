@@ -9,7 +9,7 @@ from typing import Any
 
 from kratomref.doi import normalise_doi
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Reference
-from kratomref.services.authorities.base import Authority, family_name, obj, text_of, year_in
+from kratomref.services.authorities.base import Authority, family_name, obj, subject_list, text_of, year_in
 
 
 class DataCite(Authority):
@@ -110,7 +110,27 @@ def parse_doi(body: Any) -> AuthorityRecord | None:
         url=text_of(attrs.get("url")),
         kind=text_of(types.get("resourceTypeGeneral")),
         published_doi=published_doi,
+        abstract=_abstract(attrs.get("descriptions")),
+        subjects=_subjects(attrs.get("subjects")),
     )
+
+
+def _subjects(subjects: Any) -> tuple[str, ...]:
+    """The subjects' words; "FOS: Computer and information sciences" comes with its twin "Computer and
+    information sciences" (the OECD's Fields of Science), one is kept."""
+    if not isinstance(subjects, list):
+        return ()
+    return subject_list(text_of(str(s.get("subject") or "").removeprefix("FOS: ")) for s in subjects
+                        if isinstance(s, dict))
+
+
+def _abstract(descriptions: Any) -> str | None:
+    """The description of type "Abstract" (in English when there are several languages); as DataCite holds it,
+    which may be HTML (Zenodo's are), as Crossref's abstracts are JATS."""
+    abstracts = [d for d in descriptions if isinstance(d, dict) and d.get("descriptionType") == "Abstract"
+                 and text_of(d.get("description"))] if isinstance(descriptions, list) else []
+    english = [d for d in abstracts if str(d.get("lang") or "en").lower().startswith("en")]
+    return text_of((english or abstracts or [{}])[0].get("description"))
 
 
 def as_crossref_work(record: AuthorityRecord) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """OpenAlex (api.openalex.org): works by DOI or PMID in batches (filter=doi:a|b), and a title search for the
-rest; each work's is_retracted flag comes with it."""
+rest; each work's is_retracted flag, abstract and subject terms come with it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from kratomref import lazy
 from kratomref.doi import normalise_doi
 from kratomref.identifiers import arxiv_id, pmid
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Reference
-from kratomref.services.authorities.base import Authority, family_name, obj, search_text, text_of, year_in
+from kratomref.services.authorities.base import (
+    Authority,
+    family_name,
+    obj,
+    search_text,
+    subject_list,
+    text_of,
+    year_in,
+)
 
 # OpenAlex ORs at most 100 values in one filter, and pages at most 200 results (docs.openalex.org).
 MAX_PER_FILTER = 50  # DOIs are long: 50 keeps the URL well under 4,000 characters
@@ -141,5 +149,40 @@ def parse_work(work: Any) -> AuthorityRecord | None:
         url=text_of(work.get("id")),
         kind=text_of(work.get("type")),
         is_retracted=work.get("is_retracted") is True,
+        abstract=abstract_text(work.get("abstract_inverted_index")),
+        subjects=subjects(work),
     )
+
+
+def abstract_text(index: Any) -> str | None:
+    """OpenAlex's abstract_inverted_index ({"Despite": [0], "growing": [1], "interest": [2, 9], ...}: each word
+    with the positions it holds) as the text it was made from, its words in reading order; None for none."""
+    if not isinstance(index, dict):
+        return None
+    placed: dict[int, str] = {}
+    for word, positions in index.items():
+        if not isinstance(word, str) or not isinstance(positions, list):
+            continue
+        for position in positions:
+            if isinstance(position, int) and not isinstance(position, bool) and position >= 0:
+                placed.setdefault(position, word)
+    return text_of(" ".join(placed[position] for position in sorted(placed)))
+
+
+def subjects(work: dict[str, Any]) -> tuple[str, ...]:
+    """What the work is about in OpenAlex's words: its keywords, then its topics, then its concepts (deprecated
+    but still sent), each kind highest score first; a term scored 0 (a concept's ancestor) is left out."""
+    names: list[str | None] = []
+    for kind in ("keywords", "topics", "concepts"):
+        tags = work.get(kind)
+        scored = [(_score(tag), text_of(tag.get("display_name")))
+                  for tag in (tags if isinstance(tags, list) else []) if isinstance(tag, dict)]
+        names.extend(name for score, name in sorted(scored, key=lambda pair: -(pair[0] or 0.0))
+                     if score is None or score > 0)
+    return subject_list(names)
+
+
+def _score(tag: dict[str, Any]) -> float | None:
+    score = tag.get("score")
+    return float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None
 

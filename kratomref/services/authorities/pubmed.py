@@ -1,19 +1,37 @@
 """PubMed through NCBI's E-utilities: esummary for PMIDs (db=pubmed) and PMCIDs (db=pmc) in batches, and an
-esearch by title for journal articles no other authority holds. Three requests per second without an API key."""
+esearch by title for journal articles no other authority holds; efetch for the abstracts and MeSH headings of
+works found, which esummary lacks, when a rule needs them. Three requests per second without an API key."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kratomref import lazy
 from kratomref.identifiers import arxiv_id, pmcid, pmid
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Reference
-from kratomref.services.authorities.base import Authority, family_name, text_of, year_in
+from kratomref.services.authorities.base import Authority, family_name, subject_list, text_of, year_in
 
-MAX_IDS_PER_REQUEST = 200  # NCBI: "up to 200 UIDs" in one esummary GET; more need a POST
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+MAX_IDS_PER_REQUEST = 200  # NCBI: "up to 200 UIDs" in one esummary or efetch GET; more need a POST
+# An efetch record is the whole citation (affiliations, grants, often the reference list): 10-40 KB, so 100 of
+# them stay well under the HTTP layer's 10 MB cap on an answer and within one request's timeout.
+ABSTRACTS_PER_REQUEST = 100
 SEARCH_ROWS = 5
 _WORD = lazy.regex(r"[^\W_]+")
+# efetch's XML names its public DTD, which nothing here reads; any other declaration (an internal subset,
+# an entity) is how XML bombs and external entities get in, and a PubmedArticleSet never has one.
+_PUBLIC_DOCTYPE = re.compile(rb'<!DOCTYPE\s+PubmedArticleSet\s+PUBLIC\s+"[^"<>\[\]]*"\s+"[^"<>\[\]]*"\s*>')
+_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# MeSH check tags: who was studied (species, sex, age), on nearly every article, nothing of what it is about
+# (NLM, "Check Tags" in the MeSH indexing manual).
+_CHECK_TAGS = frozenset({
+    "Humans", "Animals", "Male", "Female", "Pregnancy", "Infant, Newborn", "Infant", "Child, Preschool", "Child",
+    "Adolescent", "Young Adult", "Adult", "Middle Aged", "Aged", "Aged, 80 and over",
+})
 
 
 class PubMed(Authority):
@@ -30,7 +48,8 @@ class PubMed(Authority):
         return bool(pmid(ref) or pmcid(ref))
 
     def _params(self, **params: str) -> dict[str, str]:
-        params.update(retmode="json", tool="kratomref")
+        params.setdefault("retmode", "json")
+        params["tool"] = "kratomref"
         if self.settings.mailto:
             params["email"] = self.settings.mailto  # NCBI asks for tool and email
         return params
@@ -61,6 +80,32 @@ class PubMed(Authority):
         return self.batched(uids, key=lambda u: f"{db}:{u}", asked=lambda u: f"{label}{u}",
                             identifier="pmid" if db == "pubmed" else "pmcid", per_request=MAX_IDS_PER_REQUEST,
                             ask=ask)
+
+    def abstracts(self, pmids: Sequence[str]) -> dict[str, AuthorityAnswer]:
+        """PMID -> a record holding the work's abstract and subject terms only (efetch, rettype=abstract), for
+        the works a lookup found; NOT_FOUND when PubMed holds neither for it, UNVERIFIED when it could not be
+        asked. Batched, paced and cached as the look-ups are."""
+        if not pmids:
+            return {}
+        with self._session():
+            try:
+                return self.batched(pmids, key=lambda p: f"abstract:{p}", asked=lambda p: f"the abstract of PMID {p}",
+                                    identifier="pmid", per_request=ABSTRACTS_PER_REQUEST, ask=self._ask_abstracts)
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+                reason = f"PubMed sent an answer kratomref could not read ({type(exc).__name__})"
+                return {p: self.unverified(reason, f"the abstract of PMID {p}", "pmid") for p in pmids}
+
+    def _ask_abstracts(self, chunk: list[str]) -> dict[str, list[AuthorityRecord]] | str:
+        reply = self.get("/efetch.fcgi", self._params(db="pubmed", id=",".join(chunk), rettype="abstract",
+                                                      retmode="xml"))
+        if reply.error or reply.status != 200:
+            return self.failure(reply)
+        found = parse_abstracts(reply.body)
+        if found is None:
+            return _error(reply.json()) or "PubMed sent a malformed answer"
+        if isinstance(found, str):
+            return f"PubMed said: {found}"
+        return {uid: [record] if (record := found.get(uid)) else [] for uid in chunk}
 
     def _search(self, title: str) -> AuthorityAnswer:
         asked = "a title search"
@@ -153,3 +198,56 @@ def parse_summary(item: Mapping[str, Any], db: str = "pubmed") -> AuthorityRecor
         kind="journal-article",
         is_retracted="Retracted Publication" in [str(t) for t in item.get("pubtype") or []],
     )
+
+
+def parse_abstracts(body: bytes) -> dict[str, AuthorityRecord] | str | None:
+    """PMID -> a record of the work's abstract and subjects, from efetch's PubmedArticleSet (articles with
+    neither are left out); a string when the answer is NCBI's error document (its message); None when the
+    body is neither."""
+    import xml.etree.ElementTree as ET  # here: a run that needs no abstract does not load it
+
+    body = _PUBLIC_DOCTYPE.sub(b"", body, count=1)
+    if _DECLARATION.search(body):
+        return None
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    if root.tag == "eFetchResult":  # <eFetchResult><ERROR>...</ERROR></eFetchResult>
+        return text_of(root.findtext("ERROR")) or "error"
+    if root.tag != "PubmedArticleSet":
+        return None
+    records: dict[str, AuthorityRecord] = {}
+    for item in root:
+        # a journal article's PMID, abstract and headings are in its MedlineCitation, a book's in its BookDocument
+        held = item.find("MedlineCitation") if item.tag == "PubmedArticle" else \
+            item.find("BookDocument") if item.tag == "PubmedBookArticle" else None
+        uid = text_of(held.findtext("PMID")) if held is not None else None
+        if held is None or uid is None:
+            continue
+        abstract = held.find("Article/Abstract") if item.tag == "PubmedArticle" else held.find("Abstract")
+        record = AuthorityRecord(authority="pubmed", identifiers=(("pmid", uid),),
+                                 abstract=_abstract_text(abstract), subjects=_subjects(held))
+        if record.abstract or record.subjects:
+            records[uid] = record
+    return records
+
+
+def _abstract_text(abstract: Element | None) -> str | None:
+    """The abstract's sections (AbstractText, labelled BACKGROUND, METHODS... in a structured abstract) in
+    order, their inline markup (<i>, <sup>) kept as text, the labels left out."""
+    if abstract is None:
+        return None
+    return text_of(" ".join("".join(part.itertext()) for part in abstract.findall("AbstractText")))
+
+
+def _subjects(held: Element) -> tuple[str, ...]:
+    """The MeSH descriptors, the article's major topics first and the check tags left out; the authors'
+    keywords for an article not yet indexed (a new one) or a book."""
+    headings = held.findall("MeshHeadingList/MeshHeading")
+    major = [h for h in headings if any(e.get("MajorTopicYN") == "Y" for e in h)]
+    names = [text_of(h.findtext("DescriptorName")) for h in major + [h for h in headings if h not in major]]
+    names = [n for n in names if n and n not in _CHECK_TAGS]
+    if not names:
+        names = [text_of("".join(k.itertext())) for k in held.findall("KeywordList/Keyword")]
+    return subject_list(names)

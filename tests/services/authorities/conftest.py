@@ -18,7 +18,11 @@ from kratomref.services.cache import Cache
 
 WORKS: list[dict[str, Any]] = [
     {"title": "Attention Is All You Need", "authors": [["Ashish", "Vaswani"], ["Noam", "Shazeer"]], "year": 2017,
-     "arxiv": "1706.03762", "venue": "NeurIPS", "held_by": ["arxiv", "openalex", "dblp"]},
+     "arxiv": "1706.03762", "venue": "NeurIPS", "held_by": ["arxiv", "openalex", "dblp"],
+     "abstract": "A network built on attention alone, without recurrence or convolution, translates between "
+                 "languages better and trains faster; attention weighs every word of a sentence against every other.",
+     "subjects": ["Machine translation", "Attention mechanism", "Natural Language Processing Techniques",
+                  "Topic Modeling", "Computer science", "Transformer"]},
     {"title": "Deep Residual Learning for Image Recognition", "authors": [["Kaiming", "He"], ["Xiangyu", "Zhang"]],
      "year": 2015, "arxiv": "1512.03385", "published_doi": "10.1109/cvpr.2016.90",
      "journal_ref": "CVPR 2016", "held_by": ["arxiv"]},
@@ -31,7 +35,12 @@ WORKS: list[dict[str, Any]] = [
      "venue": "Springer", "held_by": ["openlibrary"]},
     {"title": "Formate assay in body fluids: application in methanol poisoning",
      "authors": [["A B", "Makar"], ["K E", "McMartin"]], "year": 1975, "pmid": "1", "venue": "Biochem Med",
-     "volume": "13", "pages": "117-26", "held_by": ["pubmed"]},
+     "volume": "13", "pages": "117-26", "held_by": ["pubmed"],
+     "abstract": [("BACKGROUND", "Formate accumulates in the blood of those poisoned by methanol."),
+                  ("METHODS", "An enzymatic assay measured formate in serum and urine."),
+                  ("RESULTS", "The assay found formate at levels that tracked the poisoning's course.")],
+     "subjects": [("Humans", False), ("Formates", True), ("Methanol", True), ("Poisoning", False),
+                  ("Male", False), ("Body Fluids", False)]},
     {"title": "Kratom use and mental health: A systematic review",
      "authors": [["Marc T", "Swogger"], ["Zach", "Walsh"]], "year": 2018,
      "pmid": "29248691", "pmcid": "PMC5799002", "venue": "Drug Alcohol Depend", "held_by": ["pubmed"]},
@@ -39,12 +48,19 @@ WORKS: list[dict[str, Any]] = [
      "authors": [["Alex", "Krizhevsky"], ["Geoffrey E.", "Hinton"]], "year": 2012, "venue": "NIPS",
      "held_by": ["dblp"]},
     {"title": "numpy/numpy: NumPy 1.21.0", "authors": [["Charles R.", "Harris"]], "year": 2021,
-     "doi": "10.5281/zenodo.4998373", "venue": "Zenodo", "kind": "Software", "held_by": ["datacite"]},
+     "doi": "10.5281/zenodo.4998373", "venue": "Zenodo", "kind": "Software", "held_by": ["datacite"],
+     "abstract": "<p>NumPy is the fundamental package for array computing with Python.</p>",
+     "subjects": ["FOS: Computer and information sciences", "Computer and information sciences", "arrays",
+                  "python"]},
     {"title": "Registered report: kratom and sleep", "authors": [["Oliver", "Grundmann"]], "year": 2020,
      "doi": "10.17605/osf.io/kr15x", "venue": "OSF", "kind": "Text", "held_by": ["datacite"]},
     {"title": "A study of kratom eaters in Thailand", "authors": [["Sangun", "Suwanlert"]], "year": 1975,
      "venue": "Bulletin on Narcotics", "volume": "27", "pages": "21-27", "retracted": True, "doi": "10.9999/bn.1975.27",
-     "held_by": ["openalex"]},
+     "held_by": ["openalex"],
+     "abstract": "Men in southern Thailand who chewed kratom leaves every day for years were interviewed about why "
+                 "they began, how much they ate, and what happened when they stopped.",
+     "subjects": ["Kratom", "Mitragyna speciosa", "Substance Abuse Treatment and Outcomes", "Plant alkaloids",
+                  "Psychiatry", "Drug", "Traditional medicine", "Thailand", "Opioid", "Leaf"]},
 ]
 
 

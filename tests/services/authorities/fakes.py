@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 import threading
 import time
 import unicodedata
@@ -41,12 +42,17 @@ class World:
     dblp: list[dict[str, Any]] = field(default_factory=list)  # "info" objects of search hits
     books: dict[str, dict[str, Any]] = field(default_factory=dict)  # ISBN-13 -> /api/books jscmd=data entry
     book_docs: list[dict[str, Any]] = field(default_factory=list)  # /search.json documents
+    # PMID -> what efetch (rettype=abstract, retmode=xml) holds besides the summary: "abstract" [(label, text)],
+    # "mesh" [(descriptor, major)], "keywords"
+    pubmed_abstracts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def world_of(works: list[Mapping[str, Any]]) -> World:
     """A World from compact descriptions of genuine works, each put in the shape of every API that holds it:
     {"title", "authors": [[given, family], ...], "year", "venue", "volume", "pages", "doi", "pmid", "pmcid",
-    "arxiv", "isbn", "kind", "held_by": ["openalex", "pubmed", ...], "retracted", "published_doi", "journal_ref"}."""
+    "arxiv", "isbn", "kind", "held_by": ["openalex", "pubmed", ...], "retracted", "published_doi", "journal_ref",
+    "abstract", "subjects": [...]}; PubMed's abstract may be structured, [(label, text), ...], and its subjects
+    are MeSH headings, [(descriptor, major), ...]."""
     world = World()
     for work in works:
         held = set(work["held_by"])
@@ -74,6 +80,8 @@ def world_of(works: list[Mapping[str, Any]]) -> World:
                                  "raw_author_name": n, "institutions": []} for i, n in enumerate(names)],
                 "biblio": {"volume": work.get("volume"), "issue": None, "first_page": first or None,
                            "last_page": last or None},
+                "abstract_inverted_index": inverted_index(abstract_of(work)) if work.get("abstract") else None,
+                **openalex_subjects(work.get("subjects") or []),
             })
         if "datacite" in held and work.get("doi"):
             world.datacite[work["doi"].lower()] = {
@@ -87,11 +95,15 @@ def world_of(works: list[Mapping[str, Any]]) -> World:
                                         work["published_doi"], "relatedIdentifierType": "DOI"}]
                 if work.get("published_doi") else [],
                 "url": f"https://zenodo.org/records/{abs(hash(work['title'])) % 10**7}", "state": "findable",
+                "descriptions": [{"description": abstract_of(work), "descriptionType": "Abstract"}]
+                if work.get("abstract") else [],
+                "subjects": [{"subject": name} for name in work.get("subjects") or []],
             }
         if "arxiv" in held and work.get("arxiv"):
             world.arxiv[work["arxiv"]] = {"title": work["title"], "authors": names,
                                           "published": f"{work['year']}-06-12T17:57:34Z",
-                                          "doi": work.get("published_doi"), "journal_ref": work.get("journal_ref")}
+                                          "doi": work.get("published_doi"), "journal_ref": work.get("journal_ref"),
+                                          "summary": abstract_of(work) or "An abstract."}
         if "pubmed" in held and work.get("pmid"):
             world.pubmed[str(work["pmid"])] = {
                 "pubdate": f"{work['year']} Jun", "epubdate": "", "source": work.get("venue", ""),
@@ -104,6 +116,12 @@ def world_of(works: list[Mapping[str, Any]]) -> World:
                 + ([{"idtype": "doi", "idtypen": 3, "value": work["doi"]}] if work.get("doi") else [])
                 + ([{"idtype": "pmc", "idtypen": 8, "value": work["pmcid"]}] if work.get("pmcid") else []),
             }
+            if work.get("abstract") or work.get("subjects"):
+                sections = work.get("abstract") or []
+                world.pubmed_abstracts[str(work["pmid"])] = {
+                    "title": work["title"], "journal": work.get("venue", ""), "year": work["year"],
+                    "abstract": [("", sections)] if isinstance(sections, str) else sections,
+                    "mesh": work.get("subjects") or [], "keywords": work.get("keywords") or []}
             if work.get("pmcid"):
                 world.pmc[str(work["pmcid"]).removeprefix("PMC")] = {
                     **world.pubmed[str(work["pmid"])], "articleids": [
@@ -133,6 +151,43 @@ def world_of(works: list[Mapping[str, Any]]) -> World:
                 "isbn": [work["isbn"]] if work.get("isbn") else [], "publisher": [work.get("venue", "")],
             })
     return world
+
+
+def abstract_of(work: Mapping[str, Any]) -> str:
+    """A work's abstract as one text (a structured one's sections joined)."""
+    abstract = work.get("abstract") or ""
+    return abstract if isinstance(abstract, str) else " ".join(text for _, text in abstract)
+
+
+def inverted_index(text: str) -> dict[str, list[int]]:
+    """OpenAlex's abstract_inverted_index: each word as written (its punctuation kept) with its positions, in
+    the order the words first occur."""
+    index: dict[str, list[int]] = {}
+    for position, word in enumerate(text.split()):
+        index.setdefault(word, []).append(position)
+    return index
+
+
+def openalex_subjects(subjects: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """A work's keywords, topics and concepts as OpenAlex tags them: the first subjects as keywords, the next as
+    topics (with their subfield, field and domain), the rest as concepts, scores falling; and a level-0 concept
+    scored 0, as OpenAlex lists a tagged concept's ancestors."""
+    keywords, topics, concepts = subjects[:2], subjects[2:4], subjects[4:]
+    return {
+        "keywords": [{"id": f"https://openalex.org/keywords/{re.sub(r'[^a-z]+', '-', name.lower())}",
+                      "display_name": name, "score": round(0.7 - 0.1 * i, 2)} for i, name in enumerate(keywords)],
+        "topics": [{"id": f"https://openalex.org/T1{i:04d}", "display_name": name, "score": round(0.99 - 0.05 * i, 4),
+                    "subfield": {"id": "https://openalex.org/subfields/2738",
+                                 "display_name": "Psychiatry and Mental health"},
+                    "field": {"id": "https://openalex.org/fields/27", "display_name": "Medicine"},
+                    "domain": {"id": "https://openalex.org/domains/4", "display_name": "Health Sciences"}}
+                   for i, name in enumerate(topics)],
+        "concepts": [{"id": f"https://openalex.org/C{100 + i}", "wikidata": f"https://www.wikidata.org/wiki/Q{100 + i}",
+                      "display_name": name, "level": 2, "score": round(0.8 - 0.05 * i, 6)}
+                     for i, name in enumerate(concepts)]
+        + ([{"id": "https://openalex.org/C71924100", "wikidata": "https://www.wikidata.org/wiki/Q11190",
+             "display_name": "Medicine", "level": 0, "score": 0.0}] if subjects else []),
+    }
 
 
 @dataclass(frozen=True)
@@ -268,6 +323,8 @@ def atom_feed(entries: list[str], query: str) -> str:
 
 def arxiv_entry(ident: str, item: Mapping[str, Any]) -> str:
     authors = "".join(f"    <author>\n      <name>{escape(a)}</name>\n    </author>\n" for a in item["authors"])
+    # arXiv wraps a summary at about 80 characters, as its authors' abstract was submitted
+    summary = textwrap.fill(item.get("summary", "An abstract."), 78)
     extra = ""
     if item.get("doi"):
         extra += f'    <arxiv:doi>{escape(item["doi"])}</arxiv:doi>\n'
@@ -277,9 +334,11 @@ def arxiv_entry(ident: str, item: Mapping[str, Any]) -> str:
         "  <entry>\n"
         f"    <id>http://arxiv.org/abs/{ident}v1</id>\n"
         f"    <updated>{item['published']}</updated>\n    <published>{item['published']}</published>\n"
-        f"    <title>{escape(item['title'])}</title>\n    <summary>  An abstract.\n</summary>\n{authors}{extra}"
+        f"    <title>{escape(item['title'])}</title>\n    <summary>  {escape(summary)}\n</summary>\n{authors}{extra}"
         f'    <link href="http://arxiv.org/abs/{ident}v1" rel="alternate" type="text/html"/>\n'
         f'    <arxiv:primary_category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/>\n'
+        f'    <category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/>\n'
+        f'    <category term="stat.ML" scheme="http://arxiv.org/schemas/atom"/>\n'
         "  </entry>\n"
     )
 
@@ -312,6 +371,13 @@ def pubmed_answer(world: World) -> Callable[[Seen], Reply]:
             if not result["uids"]:
                 result["uids"] = uids
             return 200, json.dumps({"header": header, "result": result}), JSON
+        if seen.path.endswith("/efetch.fcgi"):
+            if seen.param("db") != "pubmed" or seen.param("retmode") != "xml":
+                return 400, json.dumps({"error": "this fake serves db=pubmed&retmode=xml only"}), JSON
+            uids = [u for u in seen.param("id").split(",") if u]
+            held = world.pubmed_abstracts
+            articles = [pubmed_article(uid, held[uid]) for uid in uids if uid in held]
+            return 200, pubmed_article_set(articles), {"Content-Type": "text/xml; charset=UTF-8"}
         if seen.path.endswith("/esearch.fcgi"):
             terms = [w for w in words(seen.param("term").replace("[Title]", " ")) if w != "title"]
             ids = [uid for uid, item in world.pubmed.items() if terms and all(t in words(item["title"]) for t in terms)]
@@ -322,6 +388,44 @@ def pubmed_answer(world: World) -> Callable[[Seen], Reply]:
             return 200, json.dumps(body), JSON
         return 404, "<html><body>Not Found</body></html>", {"Content-Type": "text/html"}
     return answer
+
+
+def pubmed_article_set(articles: list[str]) -> str:
+    """efetch's answer: the PubmedArticleSet, with the DOCTYPE naming NLM's public DTD that opens every one."""
+    return ('<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC '
+            '"-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
+            '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n<PubmedArticleSet>\n'
+            + "".join(articles) + "</PubmedArticleSet>\n")
+
+
+def pubmed_article(uid: str, item: Mapping[str, Any]) -> str:
+    """One PubmedArticle as efetch gives it (trimmed of the parts nobody reads here: affiliations, history)."""
+    sections = "".join(
+        f'        <AbstractText Label="{escape(label)}" NlmCategory="{escape(label)}">{escape(text)}</AbstractText>\n'
+        if label else f"        <AbstractText>{escape(text)}</AbstractText>\n" for label, text in item["abstract"])
+    abstract = f"      <Abstract>\n{sections}      </Abstract>\n" if sections else ""
+    mesh = "".join(
+        f'      <MeshHeading>\n        <DescriptorName UI="D{i:06d}" MajorTopicYN="{"Y" if major else "N"}">'
+        f"{escape(name)}</DescriptorName>\n      </MeshHeading>\n" for i, (name, major) in enumerate(item["mesh"]))
+    keywords = "".join(f'      <Keyword MajorTopicYN="N">{escape(k)}</Keyword>\n' for k in item["keywords"])
+    return (
+        '<PubmedArticle>\n  <MedlineCitation Status="MEDLINE" Owner="NLM">\n'
+        f'    <PMID Version="1">{uid}</PMID>\n'
+        '    <Article PubModel="Print">\n      <Journal>\n'
+        f'        <JournalIssue CitedMedium="Print"><PubDate><Year>{item["year"]}</Year></PubDate></JournalIssue>\n'
+        f'        <Title>{escape(item["journal"])}</Title>\n      </Journal>\n'
+        f'      <ArticleTitle>{escape(item["title"])}.</ArticleTitle>\n{abstract}'
+        '      <Language>eng</Language>\n'
+        '      <PublicationTypeList>\n        <PublicationType UI="D016428">Journal Article</PublicationType>\n'
+        "      </PublicationTypeList>\n    </Article>\n"
+        + (f'    <MeshHeadingList>\n{mesh}    </MeshHeadingList>\n' if mesh else "")
+        + (f'    <KeywordList Owner="NOTNLM">\n{keywords}    </KeywordList>\n' if keywords else "")
+        + "  </MedlineCitation>\n  <PubmedData>\n    <PublicationStatus>ppublish</PublicationStatus>\n"
+        f'    <ArticleIdList>\n      <ArticleId IdType="pubmed">{uid}</ArticleId>\n    </ArticleIdList>\n'
+        "    <ReferenceList>\n      <Reference>\n        <Citation>An earlier study.</Citation>\n"
+        '        <ArticleIdList>\n          <ArticleId IdType="pubmed">999</ArticleId>\n        </ArticleIdList>\n'
+        "      </Reference>\n    </ReferenceList>\n  </PubmedData>\n</PubmedArticle>\n"
+    )
 
 
 def dblp_answer(world: World) -> Callable[[Seen], Reply]:
