@@ -1,6 +1,6 @@
 """Editor rule KR506: an in-text citation whose cited work is about something far from the sentence citing it.
 
-The cited work (its title, with its abstract and subjects where the entry or Crossref's record holds them) is
+The cited work (its title, with its abstract and subjects where the entry, Crossref or another authority has them) is
 compared with the citing sentence, its paragraph, the text's other cited works and the works cited beside it
 by meaning, with the embedding model of kratomref.semantic (loaded only when this rule runs on
 a text with tied citations), and by the words it shares with the text; the weighted sum of these signals is
@@ -56,10 +56,10 @@ OFF_TOPIC_CITATION = Rule(
     "A citation's cited work is about something far from the sentence that cites it (opt-in).",
     f"""What it does
   For each in-text citation tied to an entry, asks whether the cited work fits the text that cites it. What
-  the work is about is its title, with its abstract and subjects when the entry or Crossref's record of its
-  DOI holds them. Six signals by meaning (cosine similarity with a small text-embedding model that ships
-  inside the `wordllama` package: install `kratomref[semantic]`; it runs on the CPU and nothing is
-  downloaded), the work compared with:
+  the work is about is its title, with its abstract and subjects when the entry, Crossref's record of its
+  DOI or an authority that confirmed it (OpenAlex, PubMed, arXiv, DataCite) holds them. Five signals by
+  meaning (cosine similarity with a small text-embedding model that ships inside the `wordllama` package:
+  install `kratomref[semantic]`; it runs on the CPU and nothing is downloaded), the work compared with:
     sentence      the sentence that cites it
     paragraph     its paragraph
     bibliography  the other works the text cites (the {NEIGHBOURS} most like it): a real citation's work
@@ -75,11 +75,12 @@ OFF_TOPIC_CITATION = Rule(
                   cited works share couples none of them (a field that publishes in one journal), and
                   neither does what is no one's name ("et al.", "Anonymous", an organisation) or a bare
                   "Proceedings"
-  The signals are added up, each weighted: the fit is {INTERCEPT:g} + {_WEIGHTS_TEXT}
-  (the log-odds that the citation is one its authors wrote, fitted on published papers), and the citation is
-  reported when the fit is below {THRESHOLD:g}. The finding names the work, quotes the sentence and gives
-  each signal. A reference cited in several places is judged at each
-  place. Opt-in: it runs only when selected (`--select KR506`).
+  The signals are added up, each weighted, into the fit (the log-odds that the citation is one its authors
+  wrote, fitted on published papers):
+    {INTERCEPT:g} + {_WEIGHTS_TEXT}
+  and the citation is reported when the fit is below {THRESHOLD:g}. The finding names the work, quotes the
+  sentence and gives each signal. A reference cited in several places is judged at each place. Opt-in: it
+  runs only when selected (`--select KR506`).
 
 How the weights and the threshold were chosen
   In published papers (LaTeX and pandoc papers with their .bib files, and blog posts with reference lists),
@@ -175,7 +176,11 @@ class Judged:
 
 
 def work_text(ref: Reference, evidence: Evidence | None) -> str:
-    """What the cited work is about, in words: its title, then its subjects and abstract when known."""
+    """What the cited work is about, in words: its title, then its subjects and abstract when known. They are
+    taken from the entry first, then from Crossref's record of its DOI, then from the record of an authority
+    that confirmed it as the cited work (OpenAlex's abstract and topics, PubMed's abstract and MeSH headings,
+    arXiv's abstract, DataCite's description and subjects)."""
+    from kratomref.rules.authorities import confirming
     from kratomref.semantic import plain
 
     parts = [ref.title or ""]
@@ -190,6 +195,11 @@ def work_text(ref: Reference, evidence: Evidence | None) -> str:
             abstract = record["abstract"]
         if not parts[0] and isinstance(record.get("title"), list) and record["title"]:
             parts[0] = str(record["title"][0])
+    if evidence is not None and evidence.authorities and not (keywords and abstract):
+        confirmed = confirming(ref, evidence)
+        if confirmed is not None:
+            keywords = keywords or ", ".join(confirmed.record.subjects)
+            abstract = abstract or confirmed.record.abstract
     if keywords:
         parts.append(keywords)
     if abstract:

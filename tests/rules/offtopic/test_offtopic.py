@@ -64,6 +64,27 @@ def test_an_abstract_from_crossref_is_part_of_what_the_work_is_about() -> None:
     assert "Dogs were trained on a treadmill." in text and "Veterinary" in text and "jats" not in text
 
 
+def test_an_abstract_from_an_authority_that_confirmed_the_work_is_part_of_what_it_is_about() -> None:
+    from kratomref.model import AuthorityAnswer, AuthorityRecord, Evidence, Location, Lookup, Reference
+
+    title = "Isokinetic quadriceps muscle strength in healthy adult dogs"
+    ref = Reference(Location("refs.bib", 1, "k"), title=title, fields={"pmid": "123"})
+    record = AuthorityRecord("pubmed", title=title, identifiers=(("pmid", "123"),),
+                             abstract="Dogs were trained on a treadmill.", subjects=("Dogs", "Muscle Strength"))
+    found = Evidence(authorities={"pubmed": AuthorityAnswer("pubmed", Lookup.FOUND, (record,), identifier="pmid")})
+    text = offtopic.work_text(ref, found)
+    assert "Dogs were trained on a treadmill." in text and "Muscle Strength" in text
+    # the record of another work (a wrong PMID in the entry) is not what the cited work is about
+    other = AuthorityRecord("pubmed", title="Heart rate variability in marathon runners",
+                            identifiers=(("pmid", "123"),), abstract="Runners wore monitors.")
+    wrong = Evidence(authorities={"pubmed": AuthorityAnswer("pubmed", Lookup.FOUND, (other,), identifier="pmid")})
+    assert "Runners" not in offtopic.work_text(ref, wrong)
+    # the entry's own abstract comes first
+    own = dataclasses.replace(ref, fields={"pmid": "123", "abstract": "As the authors summarise it."})
+    assert "As the authors summarise it." in offtopic.work_text(own, found)
+    assert "treadmill" not in offtopic.work_text(own, found)
+
+
 @needs_model
 def test_similarity_ranks_the_related_candidate_first() -> None:
     ranked = semantic.rank("fish consumption and the risk of depression",
