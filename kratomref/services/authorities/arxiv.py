@@ -4,13 +4,12 @@ per 3 s, as arXiv asks."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from kratomref import lazy
 from kratomref.identifiers import arxiv_id
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Reference
-from kratomref.services.authorities.base import Authority, family_name, text_of, year_in
+from kratomref.services.authorities.base import Authority, family_name, parse_xml, text_of, year_in
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -19,7 +18,6 @@ ARXIV = "{http://arxiv.org/schemas/atom}"
 MAX_IDS_PER_REQUEST = 100
 _ABS_ID = lazy.regex(r"arxiv\.org/abs/(.+?)(?:v\d+)?$")
 # Entity declarations are how XML bombs and external entities get in; an Atom feed never has them.
-_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 class Arxiv(Authority):
@@ -65,15 +63,8 @@ class Arxiv(Authority):
 def parse_feed(body: bytes) -> list[AuthorityRecord] | str | None:
     """The entries of an arXiv Atom feed; a string when the feed is arXiv's error entry (its message); None
     when the body is not an Atom feed."""
-    import xml.etree.ElementTree as ET  # here: an offline run, which parses no feed, does not load it
-
-    if _DTD.search(body):
-        return None
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return None
-    if root.tag != f"{ATOM}feed":
+    root = parse_xml(body)
+    if root is None or root.tag != f"{ATOM}feed":
         return None
     records: list[AuthorityRecord] = []
     for entry in root.findall(f"{ATOM}entry"):

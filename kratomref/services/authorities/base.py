@@ -18,6 +18,8 @@ from kratomref.services.crossref import service_key
 from kratomref.services.stats import Counters
 
 if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
     import httpx2
 
 FAILED_REQUESTS_BEFORE_GIVING_UP = 2
@@ -85,6 +87,22 @@ def subject_list(names: Iterable[str | None]) -> tuple[str, ...]:
         if name and len(kept) < SUBJECTS_KEPT:
             kept.setdefault(name.casefold(), name)
     return tuple(kept.values())
+
+
+_XML_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def parse_xml(body: bytes) -> ET.Element | None:
+    """An authority's XML answer as a tree; None when it does not parse or declares a DTD or an entity (an
+    answer is never trusted to expand entities: no billion laughs, no external files)."""
+    import xml.etree.ElementTree as ET  # here: a run that parses no XML answer does not load it
+
+    if _XML_DECLARATION.search(body):
+        return None
+    try:
+        return ET.fromstring(body)
+    except ET.ParseError:
+        return None
 
 
 @dataclass

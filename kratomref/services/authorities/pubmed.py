@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from kratomref import lazy
 from kratomref.identifiers import arxiv_id, pmcid, pmid
 from kratomref.model import AuthorityAnswer, AuthorityRecord, Reference
-from kratomref.services.authorities.base import Authority, family_name, subject_list, text_of, year_in
+from kratomref.services.authorities.base import Authority, family_name, parse_xml, subject_list, text_of, year_in
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -25,7 +25,6 @@ _WORD = lazy.regex(r"[^\W_]+")
 # efetch's XML names its public DTD, which nothing here reads; any other declaration (an internal subset,
 # an entity) is how XML bombs and external entities get in, and a PubmedArticleSet never has one.
 _PUBLIC_DOCTYPE = re.compile(rb'<!DOCTYPE\s+PubmedArticleSet\s+PUBLIC\s+"[^"<>\[\]]*"\s+"[^"<>\[\]]*"\s*>')
-_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 # MeSH check tags: who was studied (species, sex, age), on nearly every article, nothing of what it is about
 # (NLM, "Check Tags" in the MeSH indexing manual).
 _CHECK_TAGS = frozenset({
@@ -204,14 +203,8 @@ def parse_abstracts(body: bytes) -> dict[str, AuthorityRecord] | str | None:
     """PMID -> a record of the work's abstract and subjects, from efetch's PubmedArticleSet (articles with
     neither are left out); a string when the answer is NCBI's error document (its message); None when the
     body is neither."""
-    import xml.etree.ElementTree as ET  # here: a run that needs no abstract does not load it
-
-    body = _PUBLIC_DOCTYPE.sub(b"", body, count=1)
-    if _DECLARATION.search(body):
-        return None
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
+    root = parse_xml(_PUBLIC_DOCTYPE.sub(b"", body, count=1))
+    if root is None:
         return None
     if root.tag == "eFetchResult":  # <eFetchResult><ERROR>...</ERROR></eFetchResult>
         return text_of(root.findtext("ERROR")) or "error"
