@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from kratomref.rules.claims import Sentence
 
 # --- the weights and the threshold, fitted by bench/offtopic_bench.py --fit on published papers ---------------
-# A citation's fit is INTERCEPT plus the sum of its signals, each times its weight in WEIGHTS: the log-odds,
+# A citation's fit is INTERCEPT plus the sum of its signals, each times its weight in WEIGHTS: a log-odds score,
 # fitted on published papers' real citations against the same citations swapped for another paper's entry,
 # that the citation is as its authors wrote it. The signals: the cited work's cosine similarity to the citing
 # sentence, to its paragraph and to the draft's other cited works (the mean of the NEIGHBOURS most similar to
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 # authors' and its field's other work; a work cited for something else seldom shares either) is never
 # reported.
 # Fitted on the real-world corpus and a third set of 36 papers (4,074 real citations), the threshold keeping
-# false alarms at 0.7% there: thresholds set at 1% on the papers seen gave 1.2-1.5% on papers no choice had
+# false alarms at 0.7% there: thresholds set at 1% on the papers seen gave 1.1-1.5% on papers no choice had
 # seen. Measured once on a fourth set of 36 papers: 0.85% false alarms, 74.5% of swaps caught. History and
 # figures: bench/RESULTS.md.
 WEIGHTS = {"sentence": 4.67, "paragraph": 5.85, "bibliography": 6.06, "words": 4.21, "beside": 3.64, "alone": 1.0}
@@ -57,17 +57,18 @@ OFF_TOPIC_CITATION = Rule(
     f"""What it does
   For each in-text citation tied to an entry, asks whether the cited work fits the text that cites it. What
   the work is about is its title, with its abstract and subjects when the entry, Crossref's record of its
-  DOI or an authority that confirmed it (OpenAlex, PubMed, arXiv, DataCite) holds them. Five signals by
+  DOI or an authority that confirmed it (OpenAlex, PubMed, arXiv, DataCite) holds them. Four signals by
   meaning (cosine similarity with a small text-embedding model that ships inside the `wordllama` package:
   install `kratomref[semantic]`; it runs on the CPU and nothing is downloaded), the work compared with:
     sentence      the sentence that cites it
     paragraph     its paragraph
     bibliography  the other works the text cites (the {NEIGHBOURS} most like it): a real citation's work
                   belongs with the rest of its bibliography, an invented one often does not
-    words         the share of the work's telling words (weighted by how much each says) the text also uses
     beside        the nearest of the works cited beside it in the same sentence ("[3, 4, 7]"): works
                   cited together are about the same thing (for a work cited alone, "alone" counts instead)
-  and one not by meaning:
+  one by words:
+    words         the share of the work's telling words (weighted by how much each says) the text also uses
+  and one by names:
     coupling      1 when the work shares an author (surname and first initial) or a journal with another
                   work the text cites, else 0 (a preprint server is not a journal): a text cites its
                   authors' and its field's other work, a work cited for something else seldom shares either.
@@ -75,8 +76,8 @@ OFF_TOPIC_CITATION = Rule(
                   cited works share couples none of them (a field that publishes in one journal), and
                   neither does what is no one's name ("et al.", "Anonymous", an organisation) or a bare
                   "Proceedings"
-  The signals are added up, each weighted, into the fit (the log-odds that the citation is one its authors
-  wrote, fitted on published papers):
+  The signals are added up, each weighted, into the fit (a log-odds score of real against swapped citations,
+  fitted on published papers):
     {INTERCEPT:g} + {_WEIGHTS_TEXT}
   and the citation is reported when the fit is below {THRESHOLD:g}. The finding names the work, quotes the
   sentence and gives each signal. A reference cited in several places is judged at each place. Opt-in: it
@@ -89,7 +90,7 @@ How the weights and the threshold were chosen
   list it) is a positive. The weights are a logistic regression of the one against the other, titles
   alone, fitted on 4,074 real citations of 91 papers (the real-world corpus and a third set gathered
   for this) and their swaps. The threshold keeps false alarms on those real citations at 0.7% or under,
-  not 1%: thresholds set at 1% on the papers seen have reported 1.2-1.5% of the real citations of papers
+  not 1%: thresholds set at 1% on the papers seen have reported 1.1-1.5% of the real citations of papers
   no choice had seen. Measured once on 36 papers outside both that no choice had seen
   (bench/offtopic_bench.py --fit and --fresh; bench/RESULTS.md): it reported 0.85% of their 2,834 real
   citations and caught 74.5% of the same citations swapped for another paper's entry. Opt-in, since even
@@ -289,15 +290,22 @@ def clean(text: str) -> str:
     return plain(_MARK_RE.sub(" ", text))
 
 
-def _sentence_at(found: Sequence[Sentence], starts: Sequence[tuple[int, int]], citation: Citation) -> Sentence:
+def _sentence_at(found: Sequence[Sentence], starts: Sequence[tuple[int, int]], citation: Citation,
+                 nth: int = 0) -> Sentence:
     """The sentence of a paragraph that holds the citation: the last to start before it (`starts`: each
-    sentence's line and column); without a column, the first from its line's last sentence on that shows the
-    citation's text."""
+    sentence's line and column). Without a column (a reader that keeps none, as for a web page), the sentence
+    of its line that shows the citation's text for the `nth` time (0: the first) among the citations of that
+    line with the same text."""
     line, column = citation.location.line or 0, citation.location.column
     if column is not None:
         return found[max(0, bisect.bisect_right(starts, (line, column)) - 1)]
-    first = max(0, bisect.bisect_right(starts, (line, sys.maxsize)) - 1)
-    return next((s for s in found[first:] if citation.text in s.text), found[first])
+    low = max(0, bisect.bisect_left(starts, (line, 0)) - 1)  # one that began on a line before may go on here
+    high = max(low + 1, bisect.bisect_right(starts, (line, sys.maxsize)))
+    for sentence in found[low:high]:
+        nth -= sentence.text.count(citation.text)
+        if nth < 0:
+            return sentence
+    return found[high - 1]
 
 
 def citings(doc: Document) -> list[Citing]:
@@ -317,12 +325,15 @@ def citings(doc: Document) -> list[Citing]:
             where[(line.file, line.line)] = p_index
     found_citings: list[Citing] = []
     paragraph_texts: dict[int, str] = {}
+    seen_on_line: dict[tuple[str, int, str], int] = {}  # for citations without a column: the same text before
     for citation in tied:
         p_index = where.get((citation.location.file, citation.location.line or 0), -1)
         if p_index < 0 or not split[p_index]:
             continue  # in a table, a caption or a footnote the reader kept apart: no sentence to judge it by
         found = split[p_index]
-        sentence = _sentence_at(found, starts[p_index], citation).text
+        same = (citation.location.file, citation.location.line or 0, citation.text)
+        nth = seen_on_line[same] = seen_on_line.get(same, -1) + 1
+        sentence = _sentence_at(found, starts[p_index], citation, nth).text
         if p_index not in paragraph_texts:
             paragraph_texts[p_index] = clean(" ".join(s.text for s in found))
         found_citings.append(Citing(citation, entries[citation.resolved_key or ""], sentence, clean(sentence),
@@ -418,14 +429,13 @@ def _finding(judged: Judged) -> Finding:
     ref = citing.reference
     title = _quote(ref.title or ref.key, TITLE_QUOTE_CHARS)
     beside = ("" if judged.beside_similarity is None
-              else f", the works cited beside it ({judged.beside_similarity:.2f})")
+              else f", the nearest work cited beside it ({judged.beside_similarity:.2f})")
     message = (f"{citing.citation.text} cites {ref.key}, “{title}”, which is about something far from what "
-               f"its sentence says: “{_quote(citing.sentence, SENTENCE_QUOTE_CHARS)}”. The work is unlike the "
-               f"sentence ({judged.sentence_similarity:.2f}), its paragraph ({judged.paragraph_similarity:.2f}) "
-               f"and the other works cited ({judged.bibliography_similarity:.2f}){beside}, with no author or "
-               f"journal in common with them, "
-               f"and the text uses {judged.shared_words:.0%} of its telling words (weighted together: "
-               f"{judged.score:.2f}, below {THRESHOLD:g})")
+               f"its sentence says: “{_quote(citing.sentence, SENTENCE_QUOTE_CHARS)}”. Its similarity to the "
+               f"sentence ({judged.sentence_similarity:.2f}), its paragraph ({judged.paragraph_similarity:.2f})"
+               f"{beside} and the other works cited ({judged.bibliography_similarity:.2f}) is low taken together, "
+               f"it has no author or journal in common with them, and the text uses {judged.shared_words:.0%} of "
+               f"its telling words (weighted together: {judged.score:.2f}, below {THRESHOLD:g})")
     return Finding(OFF_TOPIC_CITATION, citing.citation.location, message,
                    "check that the citation points at the work you meant, or cite one that supports the sentence")
 

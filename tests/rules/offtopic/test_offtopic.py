@@ -201,7 +201,7 @@ def test_shared_words_count_the_telling_words_in_any_case() -> None:
 @needs_model
 def test_the_finding_gives_each_signal() -> None:
     message = findings(("KR506",))[0].message
-    for part in ("unlike the sentence (", "its paragraph (", "the other works cited (",
+    for part in ("similarity to the sentence (", "its paragraph (", "the other works cited (",
                  "no author or journal in common", "of its telling words"):
         assert part in message
 
@@ -296,7 +296,7 @@ def test_a_work_is_compared_with_the_works_cited_beside_it_in_its_sentence() -> 
     assert with_its_kind.beside_similarity == pytest.approx(semantic.similarity(JUDGED, ON_TOPIC[1]), abs=1e-4)
     assert with_its_kind.bibliography_similarity == with_a_stranger.bibliography_similarity
     assert with_its_kind.score >= offtopic.THRESHOLD > with_a_stranger.score
-    assert "the works cited beside it (" in offtopic._finding(with_a_stranger).message
+    assert "the nearest work cited beside it (" in offtopic._finding(with_a_stranger).message
     alone = judge(bibliography)[0]  # cited alone in its sentence
     assert alone.beside_similarity is None and alone.signals()["alone"] == 1.0
     assert "cited beside it" not in offtopic._finding(alone).message
@@ -316,4 +316,23 @@ def test_each_citation_is_judged_by_its_own_sentence_when_a_line_holds_several(t
         ("grosso2016", "Oily fish is linked to fewer depressive symptoms [@grosso2016]."),
         ("dogs2019", "Treadmill training made the dogs stronger [@dogs2019]."),
         ("grosso2016", "Fish oil was also tested as a treatment [@grosso2016]."),
+    ]
+
+
+def test_a_web_page_s_citations_are_judged_by_their_own_sentences(tmp_path: Path) -> None:
+    # the HTML reader keeps no column: each citation is found by its text on its line, in order
+    page = tmp_path / "post.html"
+    page.write_text(
+        "<html><body><h1>Diet and mood</h1>\n"
+        "<p>Oily fish is linked to fewer depressive symptoms [1]. Treadmill training made dogs stronger [2]. "
+        "Fish oil was tested against low mood [1].</p>\n"
+        "<h2>References</h2>\n<ol><li>Grosso, G. (2016). Dietary n-3 fatty acids, fish consumption and depression."
+        " Journal of Affective Disorders.</li>\n<li>Hart, L. (2019). Isokinetic quadriceps muscle strength in"
+        " healthy adult dogs. Veterinary Orthopaedics.</li></ol>\n</body></html>\n", encoding="utf-8")
+    doc = next(d for d in check(Options(paths=(str(page),), offline=True, use_cache=False,
+                                        archive=False)).documents if d.body)
+    assert [c.sentence for c in offtopic.citings(doc)] == [
+        "Oily fish is linked to fewer depressive symptoms [1].",
+        "Treadmill training made dogs stronger [2].",
+        "Fish oil was tested against low mood [1].",
     ]
