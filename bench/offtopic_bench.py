@@ -238,9 +238,7 @@ def fitted_scores(judged: Judgements, weights: dict[str, float],
                   intercept: float) -> tuple[list[float], list[float]]:
     """Every real and swapped fit of `judged`, with these weights instead of the rule's."""
     def fit(j: offtopic.Judged | None) -> float:
-        if j is None or j.coupled:
-            return UNJUDGED
-        return intercept + sum(weights[name] * value for name, value in j.signals().items())
+        return UNJUDGED if j is None else j.fit(weights, intercept)
 
     return ([fit(j) for _, real, _ in judged for j in real], [fit(j) for _, _, swapped in judged for j in swapped])
 
@@ -256,15 +254,16 @@ def measure_fit(sets: Sequence[Path]) -> dict[str, Any]:
     results: dict[str, Any] = {"sets": [where.name for where in sets], "chosen_at": CHOSEN_AT}
     for train, test in (("A", "B"), ("B", "A")):
         weights, intercept = fit_weights(by_half[train])
-        threshold = choose_threshold(fitted_scores(by_half[train], weights, intercept)[0], CHOSEN_AT)
+        seen = fitted_scores(by_half[train], weights, intercept)
+        threshold = choose_threshold(seen[0], CHOSEN_AT)
         results[f"fitted_on_{train}"] = {
-            "weights": weights, "intercept": intercept, "threshold": threshold,
-            train: rates(*fitted_scores(by_half[train], weights, intercept), threshold),
+            "weights": weights, "intercept": intercept, "threshold": threshold, train: rates(*seen, threshold),
             test: rates(*fitted_scores(by_half[test], weights, intercept), threshold)}
     weights, intercept = fit_weights(judged)
-    threshold = choose_threshold(fitted_scores(judged, weights, intercept)[0], CHOSEN_AT)
+    seen = fitted_scores(judged, weights, intercept)
+    threshold = choose_threshold(seen[0], CHOSEN_AT)
     results["fitted_on_all"] = {"weights": weights, "intercept": intercept, "threshold": threshold,
-                                "all": rates(*fitted_scores(judged, weights, intercept), threshold)}
+                                "all": rates(*seen, threshold)}
     for name, part in by_set.items():
         results["fitted_on_all"][name] = rates(*fitted_scores(part, weights, intercept), threshold)
     print(json.dumps(results, indent=2))

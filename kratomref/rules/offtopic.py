@@ -1,10 +1,10 @@
 """Editor rule KR506: an in-text citation whose cited work is about something far from the sentence citing it.
 
-The cited work (its title, with its abstract and subjects where the entry, Crossref or another authority has them) is
-compared with the citing sentence, its paragraph, the text's other cited works and the works cited beside it
-by meaning, with the embedding model of kratomref.semantic (loaded only when this rule runs on
-a text with tied citations), and by the words it shares with the text; the weighted sum of these signals is
-how well the citation fits, and a work that shares an author or a journal with another cited work always fits.
+The cited work (its title, with its abstract and subjects where the entry, Crossref or another authority has
+them) is compared with the citing sentence, its paragraph, the text's other cited works and the works cited
+beside it by meaning, with the embedding model of kratomref.semantic (loaded only when this rule runs on a text
+with tied citations), and by the words it shares with the text; the weighted sum of these signals is how well
+the citation fits, and a work that shares an author or a journal with another cited work always fits.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import bisect
 import dataclasses
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,8 @@ WEIGHTS = {"sentence": 4.67, "paragraph": 5.85, "bibliography": 6.06, "words": 4
 INTERCEPT = -7.43
 THRESHOLD = -2.66
 NEIGHBOURS = 3
+# Too little to judge by: a title of fewer content words than this with no abstract ("NetLogo", "A = B",
+# "PhyloDB" name a tool, they say nothing of a topic), or a sentence of fewer words ("Image source: [1]").
 MIN_TITLE_WORDS = 3
 MIN_SENTENCE_WORDS = 4
 
@@ -169,11 +171,12 @@ class Judged:
                 "words": self.shared_words, "beside": self.beside_similarity or 0.0,
                 "alone": float(self.beside_similarity is None)}
 
-    def fit(self) -> float:
-        """INTERCEPT plus each signal times its weight; a coupled work fits whatever its signals."""
+    def fit(self, weights: Mapping[str, float] = WEIGHTS, intercept: float = INTERCEPT) -> float:
+        """The intercept plus each signal times its weight (the rule's by default; the benchmark fits others);
+        a coupled work fits whatever its signals."""
         if self.coupled:
             return float("inf")
-        return INTERCEPT + sum(WEIGHTS[name] * value for name, value in self.signals().items())
+        return intercept + sum(weights[name] * value for name, value in self.signals().items())
 
 
 def work_text(ref: Reference, evidence: Evidence | None) -> str:

@@ -17,7 +17,6 @@ ARXIV = "{http://arxiv.org/schemas/atom}"
 # of 100 ids stays far under every proxy's limit.
 MAX_IDS_PER_REQUEST = 100
 _ABS_ID = lazy.regex(r"arxiv\.org/abs/(.+?)(?:v\d+)?$")
-# Entity declarations are how XML bombs and external entities get in; an Atom feed never has them.
 
 
 class Arxiv(Authority):
